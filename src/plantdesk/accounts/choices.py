@@ -1,0 +1,14 @@
+from django.db import models
+
+
+class Role(models.TextChoices):
+    REQUESTER = "requester", "Requester"
+    AGENT = "agent", "Agent"
+    MANAGER = "manager", "Manager"
+    CHANGE_MANAGER = "change_manager", "Change manager"
+    QA = "qa", "Quality assurance"
+    ADMIN = "admin", "Administrator"
+
+
+# Roles that work records (queues, assignment, transitions) rather than only raise them.
+FULFILLER_ROLES = frozenset({Role.AGENT, Role.MANAGER, Role.CHANGE_MANAGER, Role.QA, Role.ADMIN})

@@ -1,0 +1,44 @@
+"""The one authorisation choke point (ARCHITECTURE rule 5): every read starts from `restrict()`.
+
+Record apps register how a model is scoped; views, API and jobs never filter permissions by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal, TypeVar
+
+from django.db.models import Model, Q, QuerySet
+
+from plantdesk.accounts.choices import Role
+from plantdesk.accounts.models import User
+
+Action = Literal["view", "change"]
+M = TypeVar("M", bound=Model)
+# A scope returns the Q a user's rows must match, or None for "every row".
+Scope = Callable[[User, Action], Q | None]
+
+_scopes: dict[type[Model], Scope] = {}
+
+
+def register_scope(model: type[Model], scope: Scope) -> None:
+    _scopes[model] = scope
+
+
+def restrict(user: User | object, action: Action, model: type[M]) -> QuerySet[M]:
+    manager = model._default_manager
+    if not isinstance(user, User) or not user.is_authenticated or not user.is_active:
+        return manager.none()
+    if user.role == Role.ADMIN:
+        return manager.all()
+    try:
+        scope = _scopes[model]
+    except KeyError:
+        raise LookupError(f"{model.__name__} has no registered permission scope") from None
+    condition = scope(user, action)
+    return manager.all() if condition is None else manager.filter(condition)
+
+
+def user_site_ids(user: User) -> QuerySet[Model, int]:
+    """A subquery of the user's site ids, so scoping stays a single SQL statement."""
+    return user.sites.values_list("pk", flat=True)  # type: ignore[return-value]

@@ -1,0 +1,41 @@
+"""API tokens: random, shown once, stored as SHA-256 (a fast hash is right for 256-bit random secrets)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.utils import timezone
+
+from plantdesk.accounts.models import ApiToken, User
+
+TOKEN_PREFIX = "pd_"
+# Writing last_used_at on every request would turn each read into a write; once a minute is enough.
+LAST_USED_GRANULARITY = timedelta(minutes=1)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(user: User, name: str = "") -> str:
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    ApiToken.objects.create(user=user, name=name, prefix=token[:10], key_hash=hash_token(token))
+    return token
+
+
+def user_for_token(token: str) -> User | None:
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    row = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=hash_token(token), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if row is None:
+        return None
+    now = timezone.now()
+    if row.last_used_at is None or now - row.last_used_at > LAST_USED_GRANULARITY:
+        ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
+    return row.user

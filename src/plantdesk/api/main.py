@@ -1,0 +1,21 @@
+"""The NinjaAPI instance under /api/v1: authentication, error mapping, router registration."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from plantdesk.api.auth import ActiveSessionAuth, BearerTokenAuth
+from plantdesk.api.errors import install_error_handlers
+from plantdesk.incidents.api import router as incidents_router
+
+api = NinjaAPI(
+    title="PlantDesk API",
+    version="1",
+    description="IT service management for manufacturing and regulated plants.",
+    urls_namespace="api",
+    auth=[BearerTokenAuth(), ActiveSessionAuth()],
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+install_error_handlers(api)
+api.add_router("/incidents", incidents_router)

@@ -1,0 +1,237 @@
+"""The audit trail (ARCHITECTURE rule 4): buffered per action, chained when the action commits.
+
+Actions call `audit.record(...)` for each change. The entries of one outermost action are written
+together at its end, under the lock of the chain head, so the chain is strictly ordered while the
+lock is held only for the last statements of the transaction.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from plantdesk.core.models import AuditChainHead, AuditEntry
+
+if TYPE_CHECKING:
+    from plantdesk.accounts.models import User
+
+GENESIS_HASH = "0" * 64
+
+
+@dataclass
+class PendingEntry:
+    actor: User
+    record_type: str
+    record_id: int
+    record_label: str
+    action: str
+    field: str = ""
+    old: str = ""
+    new: str = ""
+    reason: str = ""
+
+
+@dataclass
+class AuditBuffer:
+    entries: list[PendingEntry] = field(default_factory=list)
+
+
+_buffer: contextvars.ContextVar[AuditBuffer | None] = contextvars.ContextVar("audit_buffer", default=None)
+
+
+@contextmanager
+def action_transaction() -> Iterator[AuditBuffer]:
+    """`transaction.atomic()` whose audit entries are chained just before the outermost one commits."""
+    outer = _buffer.get()
+    with transaction.atomic():
+        if outer is not None:
+            mark = len(outer.entries)
+            try:
+                yield outer
+            except BaseException:
+                del outer.entries[mark:]  # the savepoint rolled back; so do its entries
+                raise
+            return
+        buffer = AuditBuffer()
+        token = _buffer.set(buffer)
+        try:
+            yield buffer
+            _flush(buffer.entries)
+        finally:
+            _buffer.reset(token)
+
+
+def record(
+    *,
+    actor: User,
+    record_type: str,
+    record_id: int,
+    record_label: str,
+    action: str,
+    field: str = "",
+    old: Any = "",
+    new: Any = "",
+    reason: str = "",
+) -> None:
+    buffer = _buffer.get()
+    if buffer is None:
+        raise RuntimeError("audit.record() outside an action_transaction(): the change would go unaudited")
+    buffer.entries.append(
+        PendingEntry(
+            actor=actor,
+            record_type=record_type,
+            record_id=record_id,
+            record_label=record_label,
+            action=action,
+            field=field,
+            old=as_text(old),
+            new=as_text(new),
+            reason=reason or "",
+        )
+    )
+
+
+def as_text(value: Any) -> str:
+    """A stable text form of a field value for old/new columns."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if hasattr(value, "audit_label"):
+        return str(value.audit_label)
+    return str(value)
+
+
+def entry_hash(prev_hash: str, values: dict[str, Any]) -> str:
+    """SHA-256 over the previous hash and every meaningful column, in a fixed canonical form."""
+    payload = [
+        prev_hash,
+        values["seq"],
+        values["at"].astimezone(UTC).isoformat(timespec="microseconds"),
+        values["actor_username"],
+        values["actor_name"],
+        values["record_type"],
+        values["record_id"],
+        values["record_label"],
+        values["action"],
+        values["field"],
+        values["old"],
+        values["new"],
+        values["reason"],
+    ]
+    encoded = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    return hashlib.sha256(encoded).hexdigest()
+
+
+def _flush(entries: list[PendingEntry]) -> None:
+    if not entries:
+        return
+    head, _ = AuditChainHead.objects.select_for_update().get_or_create(id=1)
+    at = timezone.now()
+    seq, prev = head.last_seq, head.last_hash
+    rows = []
+    for pending in entries:
+        seq += 1
+        values: dict[str, Any] = {
+            "seq": seq,
+            "at": at,
+            "actor_username": pending.actor.username,
+            "actor_name": pending.actor.printed_name,
+            "record_type": pending.record_type,
+            "record_id": pending.record_id,
+            "record_label": pending.record_label,
+            "action": pending.action,
+            "field": pending.field,
+            "old": pending.old,
+            "new": pending.new,
+            "reason": pending.reason,
+        }
+        digest = entry_hash(prev, values)
+        rows.append(AuditEntry(actor_id=pending.actor.pk, prev_hash=prev, hash=digest, **values))
+        prev = digest
+    AuditEntry.objects.bulk_create(rows)
+    AuditChainHead.objects.filter(id=1).update(last_seq=seq, last_hash=prev)
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    checked: int
+    first_bad_seq: int | None = None
+    problem: str = ""
+
+
+def verify_chain(chunk_size: int = 5000) -> VerifyResult:
+    """Walk the whole chain: contiguous sequence, matching links, recomputed hashes, head agreement."""
+    columns = [
+        "seq", "at", "actor_username", "actor_name", "record_type", "record_id", "record_label",
+        "action", "field", "old", "new", "reason", "prev_hash", "hash",
+    ]  # fmt: skip
+    expected_seq, prev = 1, GENESIS_HASH
+    checked = 0
+    for row in AuditEntry.objects.order_by("seq").values_list(*columns).iterator(chunk_size=chunk_size):
+        values = dict(zip(columns, row, strict=True))
+        seq = values["seq"]
+        if seq != expected_seq:
+            return VerifyResult(False, checked, expected_seq, f"entry #{expected_seq} is missing (deleted)")
+        if values["prev_hash"] != prev:
+            return VerifyResult(False, checked, seq, f"entry #{seq} does not link to entry #{seq - 1}")
+        if entry_hash(prev, values) != values["hash"]:
+            return VerifyResult(False, checked, seq, f"entry #{seq} was altered after it was written")
+        prev = values["hash"]
+        expected_seq += 1
+        checked += 1
+    head = AuditChainHead.objects.filter(id=1).first()
+    last_seq = head.last_seq if head else 0
+    if last_seq != checked or (head and head.last_hash != prev):
+        return VerifyResult(
+            False, checked, checked + 1, f"entries #{checked + 1}..#{last_seq} are missing (deleted)"
+        )
+    return VerifyResult(True, checked)
+
+
+def snapshot(obj: Any, fields: list[str]) -> dict[str, str]:
+    """The audit text of `fields` on `obj` (foreign keys by their audit label), to diff before/after."""
+    values: dict[str, str] = {}
+    for name in fields:
+        value = getattr(obj, name)
+        values[name] = as_text(value)
+    return values
+
+
+def record_changes(
+    *,
+    actor: User,
+    obj: Any,
+    record_type: str,
+    before: dict[str, str],
+    after: dict[str, str],
+    action: str = "updated",
+    reason: str = "",
+) -> list[str]:
+    """One audit entry per field whose text changed; returns the changed field names."""
+    changed = [name for name in after if before.get(name, "") != after[name]]
+    for name in changed:
+        record(
+            actor=actor,
+            record_type=record_type,
+            record_id=obj.pk,
+            record_label=obj.audit_label,
+            action=action,
+            field=name,
+            old=before.get(name, ""),
+            new=after[name],
+            reason=reason,
+        )
+    return changed

@@ -1,0 +1,43 @@
+"""The journal shared by every record: public comments and internal work notes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from plantdesk.accounts.models import User
+from plantdesk.core import audit
+from plantdesk.core.errors import InvalidInput
+from plantdesk.core.models import JournalEntry, Visibility
+
+MAX_BODY = 20_000
+
+
+def add_journal_entry(*, record_type: str, record: Any, body: str, visibility: str, actor: User) -> JournalEntry:
+    """Append a journal entry inside the caller's action (which holds the record's lock)."""
+    text = (body or "").strip()
+    if not text:
+        raise InvalidInput.for_field("body", "A comment cannot be empty.")
+    if len(text) > MAX_BODY:
+        raise InvalidInput.for_field("body", f"At most {MAX_BODY} characters.")
+    entry = JournalEntry.objects.create(
+        record_type=record_type, record_id=record.pk, visibility=visibility, body=text, author=actor
+    )
+    audit.record(
+        actor=actor,
+        record_type=record_type,
+        record_id=record.pk,
+        record_label=record.audit_label,
+        action="comment" if visibility == Visibility.PUBLIC else "work_note",
+        field="journal",
+        new=text,
+    )
+    return entry
+
+
+def journal_for(record_type: str, record_id: int, *, include_internal: bool) -> QuerySet[JournalEntry]:
+    qs = JournalEntry.objects.filter(record_type=record_type, record_id=record_id).select_related("author")
+    if not include_internal:
+        qs = qs.filter(visibility=Visibility.PUBLIC)
+    return qs.order_by("created_at", "id")

@@ -1,0 +1,116 @@
+"""Shared building blocks of every record app: timestamps, numbering, journal, audit trail."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class TimestampedModel(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class NumberCounter(models.Model):
+    """The last number handed out per prefix (INC, PRB, CHG, ...); rows are locked while incremented."""
+
+    prefix = models.CharField(max_length=8, primary_key=True)
+    last_value = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.prefix}{self.last_value}"
+
+
+class JournalKind(models.TextChoices):
+    COMMENT = "comment", "Comment"
+    WORK_NOTE = "work_note", "Work note"
+
+
+class Visibility(models.TextChoices):
+    PUBLIC = "public", "Public"
+    INTERNAL = "internal", "Internal"
+
+
+class JournalEntry(models.Model):
+    """A comment (seen by the caller) or a work note (agents only) on any record."""
+
+    record_type = models.CharField(max_length=40)
+    record_id = models.BigIntegerField()
+    visibility = models.CharField(max_length=10, choices=Visibility.choices)
+    body = models.TextField()
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["record_type", "record_id", "created_at"], name="journal_record_idx")]
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.record_type}:{self.record_id} {self.visibility}"
+
+
+class AuditChainHead(models.Model):
+    """One row: the sequence and hash of the newest audit entry. Locked by every writer of the chain.
+
+    Keeping the head apart from the entries also makes the deletion of the newest entries detectable.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last_seq = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self) -> str:
+        return f"audit head {self.last_seq}"
+
+
+class AuditEntry(models.Model):
+    """Append-only, hash-chained record of one change (database triggers refuse UPDATE and DELETE)."""
+
+    seq = models.BigIntegerField(unique=True)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Kept verbatim so the entry stays meaningful (and its hash verifiable) whatever happens to the user.
+    actor_username = models.CharField(max_length=150)
+    actor_name = models.CharField(max_length=300)
+    record_type = models.CharField(max_length=40)
+    record_id = models.BigIntegerField()
+    record_label = models.CharField(max_length=64)
+    action = models.CharField(max_length=40)
+    field = models.CharField(max_length=64, blank=True)
+    old = models.TextField(blank=True)
+    new = models.TextField(blank=True)
+    reason = models.TextField(blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        indexes = [models.Index(fields=["record_type", "record_id", "seq"], name="audit_record_idx")]
+        ordering = ["seq"]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.record_label} {self.action} {self.field}"
+
+
+class ChoiceOption(models.Model):
+    """A configurable enumeration value (categories, resolution codes, ...) with a stable string value.
+
+    Seeded with ITIL defaults by migrations; admins add or deactivate options, never rename values.
+    """
+
+    choice_set = models.CharField(max_length=40)
+    value = models.SlugField(max_length=40)
+    label = models.CharField(max_length=100)
+    order = models.PositiveIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["choice_set", "value"], name="choice_option_unique")]
+        ordering = ["choice_set", "order", "value"]
+
+    def __str__(self) -> str:
+        return f"{self.choice_set}:{self.value}"

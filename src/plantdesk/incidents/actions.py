@@ -1,0 +1,291 @@
+"""Every write to an incident goes through these functions (ARCHITECTURE rule 1)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from plantdesk.accounts.models import User
+from plantdesk.accounts.permissions import restrict
+from plantdesk.core import audit
+from plantdesk.core.errors import Conflict, Forbidden, InvalidInput
+from plantdesk.core.journal import add_journal_entry
+from plantdesk.core.models import JournalEntry, Visibility
+from plantdesk.core.numbering import next_number
+from plantdesk.incidents import transitions
+from plantdesk.incidents.choices import HoldReason, Source, State
+from plantdesk.incidents.fields import (
+    AUDITED_FIELDS,
+    CALLER_EDITABLE_ON_CREATE,
+    EDITABLE_FIELDS,
+    resolve_assignment,
+    resolve_fields,
+)
+from plantdesk.incidents.models import NUMBER_PREFIX, RECORD_TYPE, Incident
+from plantdesk.incidents.priority import priority_for
+
+
+def do_create_incident(data: Mapping[str, Any], *, actor: User) -> Incident:
+    """Create an incident from API-level values (names, usernames, numbers) and audit its fields."""
+    if not actor.is_fulfiller:
+        refused = sorted(set(data) - CALLER_EDITABLE_ON_CREATE)
+        if refused:
+            raise Forbidden.for_field(refused[0], "A requester cannot set this field.")
+        data = {**data, "caller": actor.username, "source": Source.PORTAL}
+    if not str(data.get("short_description") or "").strip():
+        raise InvalidInput.for_field("short_description", "This field is required.")
+    values = resolve_fields(data, actor=actor, creating=True)
+    values.setdefault("caller", actor)
+    with audit.action_transaction():
+        now = timezone.now()
+        incident = Incident(opened_by=actor, opened_at=now, updated_at=now, state=State.NEW, **values)
+        if incident.site is None:
+            incident.site = incident.caller.sites.order_by("code").first()
+        resolve_assignment(incident)
+        incident.priority = priority_for(incident.impact, incident.urgency)
+        incident.number = next_number(NUMBER_PREFIX)
+        incident.save(force_insert=True)
+        _audit(actor, incident, "created", new=incident.number)
+        audit.record_changes(
+            actor=actor,
+            obj=incident,
+            record_type=RECORD_TYPE,
+            before={},
+            after={k: v for k, v in audit.snapshot(incident, AUDITED_FIELDS).items() if v},
+            action="created",
+        )
+    return incident
+
+
+def do_update_incident(
+    incident: Incident,
+    data: Mapping[str, Any],
+    *,
+    actor: User,
+    expected_updated_at: datetime | None = None,
+) -> Incident:
+    """Change fields (never the state). `expected_updated_at` refuses a stale edit with 409."""
+    unknown = sorted(set(data) - EDITABLE_FIELDS)
+    if unknown:
+        raise InvalidInput.for_field(unknown[0], "This field cannot be changed here.")
+    if not actor.is_fulfiller:
+        raise Forbidden("Only agents can change incident fields; add a comment instead.")
+    values = resolve_fields(data, actor=actor, creating=False)
+    with audit.action_transaction():
+        locked = _lock(incident, actor)
+        if expected_updated_at is not None and locked.updated_at != expected_updated_at:
+            raise Conflict("The incident was changed by someone else; reload it and try again.")
+        if locked.state in (State.CLOSED, State.CANCELED):
+            raise Conflict(f"A {locked.get_state_display().lower()} incident cannot be changed.")
+        before = audit.snapshot(locked, AUDITED_FIELDS)
+        for name, value in values.items():
+            setattr(locked, name, value)
+        if "assignment_group" in values and "assignee" not in values and locked.assignee_id:
+            # Moving to another group unassigns a person who is not in that group.
+            if not locked.assignment_group or not locked.assignee.assignment_groups.filter(  # type: ignore[union-attr]
+                pk=locked.assignment_group.pk
+            ).exists():
+                locked.assignee = None
+        resolve_assignment(locked, validate_only=True)
+        locked.priority = priority_for(locked.impact, locked.urgency)
+        after = audit.snapshot(locked, AUDITED_FIELDS)
+        changed = audit.record_changes(
+            actor=actor, obj=locked, record_type=RECORD_TYPE, before=before, after=after
+        )
+        if not changed:
+            return locked
+        locked.updated_at = timezone.now()
+        locked.save(update_fields=[*_model_fields(changed), "updated_at"])
+    return locked
+
+
+def do_transition_incident(
+    incident: Incident,
+    to: str,
+    *,
+    actor: User,
+    hold_reason: str = "",
+    resolution_code: str = "",
+    resolution_notes: str = "",
+    reason: str = "",
+) -> Incident:
+    with audit.action_transaction():
+        locked = _lock(incident, actor)
+        allowed = transitions.allowed_next_states(locked, actor)
+        if to == locked.state:
+            return locked
+        if to not in allowed:
+            shown = ", ".join(allowed) or "none"
+            raise Conflict(
+                f"{locked.number} cannot go from {locked.state} to {to}; allowed next states: {shown}.",
+                allowed=allowed,
+            )
+        return _apply_transition(
+            locked,
+            to,
+            actor=actor,
+            hold_reason=hold_reason,
+            resolution_code=resolution_code,
+            resolution_notes=resolution_notes,
+            reason=reason,
+        )
+
+
+def do_add_comment(incident: Incident, body: str, visibility: str, *, actor: User) -> JournalEntry:
+    """A public comment or internal work note. The caller's reply resumes an incident awaiting them."""
+    if visibility not in Visibility.values:
+        raise InvalidInput.for_field("visibility", "Must be 'public' or 'internal'.")
+    if visibility == Visibility.INTERNAL and not actor.is_fulfiller:
+        raise Forbidden.for_field("visibility", "Only agents can write internal work notes.")
+    with audit.action_transaction():
+        locked = _lock(incident, actor, action="view")
+        if locked.state in (State.CLOSED, State.CANCELED):
+            raise Conflict(f"{locked.number} is {locked.state}; comments are closed.")
+        entry = add_journal_entry(
+            record_type=RECORD_TYPE,
+            record=locked,
+            body=body,
+            visibility=visibility,
+            actor=actor,
+        )
+        if (
+            locked.state == State.ON_HOLD
+            and locked.hold_reason == HoldReason.AWAITING_CALLER
+            and visibility == Visibility.PUBLIC
+            and actor.pk == locked.caller_id
+        ):
+            _apply_transition(locked, State.IN_PROGRESS, actor=actor, reason="Caller replied.")
+        else:
+            locked.updated_at = timezone.now()
+            locked.save(update_fields=["updated_at"])
+    return entry
+
+
+def do_auto_close_resolved(*, actor: User, now: datetime | None = None, batch: int = 500) -> int:
+    """Close incidents resolved more than INCIDENT_AUTO_CLOSE_DAYS ago (the background job's body)."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.INCIDENT_AUTO_CLOSE_DAYS)
+    closed = 0
+    while True:
+        numbers = list(
+            Incident.objects.filter(state=State.RESOLVED, resolved_at__lte=cutoff)
+            .order_by("resolved_at")
+            .values_list("pk", flat=True)[:batch]
+        )
+        if not numbers:
+            return closed
+        for pk in numbers:
+            with audit.action_transaction():
+                locked = Incident.objects.select_for_update().get(pk=pk)
+                if locked.state != State.RESOLVED or locked.resolved_at is None or locked.resolved_at > cutoff:
+                    continue
+                _apply_transition(
+                    locked,
+                    State.CLOSED,
+                    actor=actor,
+                    reason=f"Automatically closed {settings.INCIDENT_AUTO_CLOSE_DAYS} days after resolution.",
+                )
+                closed += 1
+
+
+def _lock(incident: Incident, actor: User, action: str = "change") -> Incident:
+    """Re-read the row under lock, through the permission scope (a record the actor cannot see is 404)."""
+    from plantdesk.core.errors import NotFound
+
+    locked = (
+        restrict(actor, "view" if action == "view" else "change", Incident)
+        .select_for_update()
+        .filter(pk=incident.pk)
+        .first()
+    )
+    if locked is None:
+        raise NotFound(f"Incident {incident.number} not found.")
+    return locked
+
+
+def _apply_transition(
+    locked: Incident,
+    to: str,
+    *,
+    actor: User,
+    hold_reason: str = "",
+    resolution_code: str = "",
+    resolution_notes: str = "",
+    reason: str = "",
+) -> Incident:
+    """Move a locked incident to `to`: check required fields, set timestamps, audit, propagate."""
+    from plantdesk.incidents.fields import check_transition_fields
+
+    check_transition_fields(to, hold_reason=hold_reason, resolution_code=resolution_code,
+                            resolution_notes=resolution_notes, reason=reason)  # fmt: skip
+    now = timezone.now()
+    old_state = locked.state
+    before = audit.snapshot(locked, [*AUDITED_FIELDS, "state"])
+    locked.state = to
+    if to == State.ON_HOLD:
+        locked.hold_reason = hold_reason
+    elif old_state == State.ON_HOLD:
+        locked.hold_reason = ""
+    if to == State.RESOLVED:
+        locked.resolution_code = resolution_code
+        locked.resolution_notes = resolution_notes.strip()
+        locked.resolved_at = now
+        locked.resolved_by = actor
+    if to == State.CLOSED:
+        locked.closed_at = now
+    if to == State.CANCELED:
+        locked.cancel_reason = reason.strip()
+    if transitions.is_reopen(old_state, to):
+        locked.reopen_count += 1
+        locked.reopened_at = now
+        locked.reopened_by = actor
+        locked.resolved_at = None
+        locked.resolved_by = None
+    locked.updated_at = now
+    audit_reason = reason.strip() if to != State.CANCELED else locked.cancel_reason
+    after = audit.snapshot(locked, [*AUDITED_FIELDS, "state"])
+    changed = audit.record_changes(
+        actor=actor, obj=locked, record_type=RECORD_TYPE, before=before, after=after,
+        action="transition", reason=audit_reason,
+    )  # fmt: skip
+    locked.save(update_fields=[*_model_fields(changed), *_TRANSITION_TIMESTAMPS, "updated_at"])
+    if to == State.RESOLVED:
+        _resolve_children(locked, actor=actor)
+    return locked
+
+
+_TRANSITION_TIMESTAMPS = ["resolved_at", "resolved_by", "closed_at", "reopened_at", "reopened_by", "reopen_count"]
+
+
+def _resolve_children(parent: Incident, *, actor: User) -> None:
+    """Resolving a parent resolves its open children with the parent's resolution (DOMAIN.md 1)."""
+    children = Incident.objects.select_for_update().filter(
+        parent=parent, state__in=[State.NEW, State.IN_PROGRESS, State.ON_HOLD]
+    )
+    for child in children:
+        _apply_transition(
+            child,
+            State.RESOLVED,
+            actor=actor,
+            resolution_code=parent.resolution_code,
+            resolution_notes=parent.resolution_notes,
+            reason=f"Resolved with parent {parent.number}.",
+        )
+
+
+def _model_fields(names: list[str]) -> list[str]:
+    return [n for n in names if n not in _TRANSITION_TIMESTAMPS]
+
+
+def _audit(actor: User, incident: Incident, action: str, **kwargs: Any) -> None:
+    audit.record(
+        actor=actor,
+        record_type=RECORD_TYPE,
+        record_id=incident.pk,
+        record_label=incident.number,
+        action=action,
+        **kwargs,
+    )

@@ -1,0 +1,146 @@
+"""/api/v1/incidents: thin handlers that parse, authorise through restrict(), and call one action."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from pydantic import ConfigDict, Field
+
+from plantdesk.api.auth import actor_of
+from plantdesk.core.errors import InvalidInput, NotFound
+from plantdesk.core.history import history_for
+from plantdesk.core.journal import journal_for
+from plantdesk.core.pagination import bounded_count
+from plantdesk.incidents import actions, queries
+from plantdesk.incidents.choices import State
+from plantdesk.incidents.models import RECORD_TYPE, Incident
+from plantdesk.incidents.schemas import (
+    CommentIn,
+    CommentListOut,
+    CommentOut,
+    HistoryOut,
+    IncidentCreateIn,
+    IncidentListOut,
+    IncidentOut,
+    IncidentPatchIn,
+    TransitionIn,
+)
+from plantdesk.incidents.serializers import comment_to_dict, incident_to_dict
+
+router = Router(tags=["incidents"])
+
+
+class ListParams(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(50, ge=1, le=500)
+    offset: int = Field(0, ge=0)
+    state: str | None = Field(None, description="comma-separated states")
+    priority: str | None = Field(None, description="comma-separated priorities 1..5")
+    assignment_group: str | None = None
+    assignee: str | None = Field(None, description="a username, or 'none' for unassigned")
+    caller: str | None = None
+    ci: str | None = None
+    q: str | None = Field(None, max_length=200)
+
+
+def _csv(value: str | None) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()] if value else []
+
+
+def _filters(params: ListParams) -> queries.IncidentFilters:
+    states = _csv(params.state)
+    bad = [s for s in states if s not in State.values]
+    if bad:
+        raise InvalidInput.for_field("state", f"Unknown state {bad[0]!r}; use {', '.join(State.values)}.")
+    priorities = _csv(params.priority)
+    if any(p not in {"1", "2", "3", "4", "5"} for p in priorities):
+        raise InvalidInput.for_field("priority", "Priorities are 1 (critical) .. 5 (planning).")
+    return queries.IncidentFilters(
+        state=states or None,
+        priority=[int(p) for p in priorities] or None,
+        assignment_group=params.assignment_group,
+        assignee=params.assignee,
+        caller=params.caller,
+        ci=params.ci,
+        q=params.q,
+    )
+
+
+def _visible(request: HttpRequest, number: str) -> Incident:
+    incident = queries.get_visible(actor_of(request), number)
+    if incident is None:
+        raise NotFound(f"Incident {number} not found.")
+    return incident
+
+
+def _fresh(request: HttpRequest, number: str) -> dict[str, Any]:
+    return incident_to_dict(_visible(request, number))
+
+
+@router.get("", response=IncidentListOut, summary="List incidents")
+def list_incidents(request: HttpRequest, params: Query[ListParams]) -> dict[str, Any]:
+    qs = queries.filter_incidents(queries.visible_incidents(actor_of(request)), _filters(params))
+    qs = qs.order_by("priority", "opened_at", "id")
+    count, exact = bounded_count(qs)
+    page = qs[params.offset : params.offset + params.limit]
+    return {"items": [incident_to_dict(i) for i in page], "count": count, "count_exact": exact}
+
+
+@router.post("", response={201: IncidentOut}, summary="Create an incident")
+def create_incident(request: HttpRequest, payload: IncidentCreateIn) -> tuple[int, dict[str, Any]]:
+    data = payload.model_dump(exclude_unset=True)
+    incident = actions.do_create_incident(data, actor=actor_of(request))
+    return 201, _fresh(request, incident.number)
+
+
+@router.get("/{number}", response=IncidentOut, summary="Get an incident")
+def get_incident(request: HttpRequest, number: str) -> dict[str, Any]:
+    return _fresh(request, number)
+
+
+@router.patch("/{number}", response=IncidentOut, summary="Change incident fields (not the state)")
+def patch_incident(request: HttpRequest, number: str, payload: IncidentPatchIn) -> dict[str, Any]:
+    incident = _visible(request, number)
+    actions.do_update_incident(incident, payload.model_dump(exclude_unset=True), actor=actor_of(request))
+    return _fresh(request, number)
+
+
+@router.post("/{number}/transitions", response=IncidentOut, summary="Move an incident to another state")
+def transition_incident(request: HttpRequest, number: str, payload: TransitionIn) -> dict[str, Any]:
+    incident = _visible(request, number)
+    actions.do_transition_incident(
+        incident,
+        payload.to,
+        actor=actor_of(request),
+        hold_reason=payload.hold_reason or "",
+        resolution_code=payload.resolution_code,
+        resolution_notes=payload.resolution_notes,
+        reason=payload.reason,
+    )
+    return _fresh(request, number)
+
+
+@router.get("/{number}/comments", response=CommentListOut, summary="The journal of an incident")
+def list_comments(request: HttpRequest, number: str) -> dict[str, Any]:
+    incident = _visible(request, number)
+    entries = journal_for(RECORD_TYPE, incident.pk, include_internal=actor_of(request).is_fulfiller)
+    return {"items": [comment_to_dict(e) for e in entries]}
+
+
+@router.post("/{number}/comments", response={201: CommentOut}, summary="Add a comment or work note")
+def add_comment(request: HttpRequest, number: str, payload: CommentIn) -> tuple[int, dict[str, Any]]:
+    incident = _visible(request, number)
+    entry = actions.do_add_comment(incident, payload.body, payload.visibility, actor=actor_of(request))
+    return 201, comment_to_dict(entry)
+
+
+@router.get("/{number}/history", response=HistoryOut, summary="Every recorded change of an incident")
+def incident_history(request: HttpRequest, number: str) -> dict[str, Any]:
+    incident = _visible(request, number)
+    items = history_for(RECORD_TYPE, incident.pk, include_internal=actor_of(request).is_fulfiller)
+    return {"items": items}
+
+

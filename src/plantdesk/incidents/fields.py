@@ -1,0 +1,221 @@
+"""Turning API-level values (usernames, group names, numbers) into model values, with field errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from django.conf import settings
+
+from plantdesk.accounts.models import AssignmentGroup, Site, User
+from plantdesk.core.choices import is_active_option
+from plantdesk.core.errors import FieldError, InvalidInput
+from plantdesk.incidents.choices import CATEGORY_SET, RESOLUTION_CODE_SET, HoldReason, Level, Source, State
+from plantdesk.incidents.models import Incident
+
+# Fields whose every change is written to the audit trail.
+AUDITED_FIELDS = [
+    "short_description", "description", "impact", "urgency", "priority", "category", "ci", "site",
+    "source", "caller", "assignment_group", "assignee", "hold_reason", "resolution_code",
+    "resolution_notes", "cancel_reason", "parent", "major_incident", "major_incident_owner",
+    "time_worked_minutes",
+]  # fmt: skip
+
+EDITABLE_FIELDS = frozenset({
+    "short_description", "description", "impact", "urgency", "category", "ci", "site", "caller",
+    "assignment_group", "assignee", "parent", "major_incident", "major_incident_owner", "time_worked_minutes",
+})  # fmt: skip
+CREATE_FIELDS = EDITABLE_FIELDS | {"source"}
+CALLER_EDITABLE_ON_CREATE = frozenset({"short_description", "description", "impact", "urgency", "category", "ci"})
+
+MAX_LENGTHS = {"short_description": 160, "description": 20_000, "ci": 255, "resolution_notes": 20_000}
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.errors: list[FieldError] = []
+
+    def add(self, field: str, message: str) -> None:
+        self.errors.append(FieldError(field, message))
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise InvalidInput.for_fields(self.errors)
+
+
+def _text(field: str) -> Callable[[Any, _Collector], Any]:
+    def convert(value: Any, errors: _Collector) -> Any:
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            errors.add(field, "Must be a string.")
+            return None
+        value = value.strip()
+        if field == "short_description" and not value:
+            errors.add(field, "This field is required.")
+        limit = MAX_LENGTHS.get(field)
+        if limit and len(value) > limit:
+            errors.add(field, f"At most {limit} characters (got {len(value)}).")
+        return value
+
+    return convert
+
+
+def _level(field: str) -> Callable[[Any, _Collector], Any]:
+    def convert(value: Any, errors: _Collector) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int) or value not in Level.values:
+            errors.add(field, "Must be 1 (high), 2 (medium) or 3 (low).")
+            return None
+        return value
+
+    return convert
+
+
+def _user(field: str, *, fulfiller: bool = False, nullable: bool = True) -> Callable[[Any, _Collector], Any]:
+    def convert(value: Any, errors: _Collector) -> Any:
+        if value in (None, ""):
+            if not nullable:
+                errors.add(field, "This field is required.")
+            return None
+        if not isinstance(value, str):
+            errors.add(field, "Must be a username.")
+            return None
+        user = User.objects.filter(username=value, is_active=True).first()
+        if user is None:
+            errors.add(field, f"Unknown user {value!r}.")
+        elif fulfiller and not user.is_fulfiller:
+            errors.add(field, f"{value!r} is a requester and cannot work incidents.")
+        return user
+
+    return convert
+
+
+def _group(value: Any, errors: _Collector) -> Any:
+    if value in (None, ""):
+        return None
+    group = AssignmentGroup.objects.filter(name=value).first() if isinstance(value, str) else None
+    if group is None:
+        errors.add("assignment_group", f"Unknown assignment group {value!r}.")
+    return group
+
+
+def _site(value: Any, errors: _Collector) -> Any:
+    if value in (None, ""):
+        return None
+    site = Site.objects.filter(code=value).first() if isinstance(value, str) else None
+    if site is None:
+        errors.add("site", f"Unknown site {value!r}.")
+    return site
+
+
+def _category(value: Any, errors: _Collector) -> Any:
+    if value in (None, ""):
+        return ""
+    if not isinstance(value, str) or not is_active_option(CATEGORY_SET, value):
+        errors.add("category", f"Unknown category {value!r}.")
+    return value
+
+
+def _source(value: Any, errors: _Collector) -> Any:
+    if value not in Source.values:
+        errors.add("source", f"Must be one of {', '.join(Source.values)}.")
+    return value
+
+
+def _parent(value: Any, errors: _Collector) -> Any:
+    if value in (None, ""):
+        return None
+    parent = Incident.objects.filter(number=value).first() if isinstance(value, str) else None
+    if parent is None:
+        errors.add("parent", f"Unknown incident {value!r}.")
+    return parent
+
+
+def _boolean(field: str) -> Callable[[Any, _Collector], Any]:
+    def convert(value: Any, errors: _Collector) -> Any:
+        if not isinstance(value, bool):
+            errors.add(field, "Must be true or false.")
+        return value
+
+    return convert
+
+
+def _minutes(value: Any, errors: _Collector) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 1_000_000:
+        errors.add("time_worked_minutes", "Must be a whole number of minutes, 0 or more.")
+    return value
+
+
+CONVERTERS: dict[str, Callable[[Any, _Collector], Any]] = {
+    "short_description": _text("short_description"),
+    "description": _text("description"),
+    "ci": _text("ci"),
+    "impact": _level("impact"),
+    "urgency": _level("urgency"),
+    "category": _category,
+    "site": _site,
+    "source": _source,
+    "caller": _user("caller", nullable=False),
+    "assignment_group": _group,
+    "assignee": _user("assignee", fulfiller=True),
+    "parent": _parent,
+    "major_incident": _boolean("major_incident"),
+    "major_incident_owner": _user("major_incident_owner", fulfiller=True),
+    "time_worked_minutes": _minutes,
+}
+
+
+def resolve_fields(data: Mapping[str, Any], *, actor: User, creating: bool) -> dict[str, Any]:
+    allowed = CREATE_FIELDS if creating else EDITABLE_FIELDS
+    errors = _Collector()
+    values: dict[str, Any] = {}
+    for name, raw in data.items():
+        if name not in allowed:
+            errors.add(name, "Unknown field." if name not in CONVERTERS else "This field cannot be changed.")
+            continue
+        values[name] = CONVERTERS[name](raw, errors)
+    errors.raise_if_any()
+    return values
+
+
+def resolve_assignment(incident: Incident, *, validate_only: bool = False) -> None:
+    """Default the group, then check that the assignee belongs to it."""
+    if not validate_only and incident.assignment_group is None:
+        if incident.assignee is not None:
+            incident.assignment_group = incident.assignee.assignment_groups.order_by("name").first()
+        if incident.assignment_group is None:
+            incident.assignment_group = AssignmentGroup.objects.filter(
+                name=settings.INCIDENT_DEFAULT_GROUP
+            ).first()
+    if incident.assignee is not None:
+        group = incident.assignment_group
+        if group is None or not incident.assignee.assignment_groups.filter(pk=group.pk).exists():
+            raise InvalidInput.for_field(
+                "assignee", f"{incident.assignee.username} is not a member of {group or 'any assignment group'}."
+            )
+    if incident.parent is not None and incident.pk is not None:
+        ancestor: Incident | None = incident.parent
+        while ancestor is not None:
+            if ancestor.pk == incident.pk:
+                raise InvalidInput.for_field("parent", "An incident cannot be its own parent or ancestor.")
+            ancestor = ancestor.parent
+
+
+def check_transition_fields(
+    to: str, *, hold_reason: str, resolution_code: str, resolution_notes: str, reason: str
+) -> None:
+    errors = _Collector()
+    if to == State.ON_HOLD and hold_reason not in HoldReason.values:
+        errors.add("hold_reason", f"Required: one of {', '.join(HoldReason.values)}.")
+    if to == State.RESOLVED:
+        if not resolution_code:
+            errors.add("resolution_code", "A resolution code is required.")
+        elif not is_active_option(RESOLUTION_CODE_SET, resolution_code):
+            errors.add("resolution_code", f"Unknown resolution code {resolution_code!r}.")
+        if not resolution_notes.strip():
+            errors.add("resolution_notes", "Resolution notes are required.")
+        elif len(resolution_notes) > MAX_LENGTHS["resolution_notes"]:
+            errors.add("resolution_notes", "At most 20000 characters.")
+    if to == State.CANCELED and not reason.strip():
+        errors.add("reason", "A reason is required to cancel an incident.")
+    errors.raise_if_any()

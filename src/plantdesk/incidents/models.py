@@ -1,0 +1,125 @@
+"""The incident record (the reference shape every record app copies)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from plantdesk.accounts.models import AssignmentGroup, Site
+from plantdesk.incidents.choices import HoldReason, Level, Priority, Source, State
+
+RECORD_TYPE = "incident"
+NUMBER_PREFIX = "INC"
+
+
+class PriorityMatrix(models.Model):
+    """impact x urgency -> priority; seeded with the ITIL default of CONTRACT.md section 3."""
+
+    impact = models.PositiveSmallIntegerField(choices=Level.choices)
+    urgency = models.PositiveSmallIntegerField(choices=Level.choices)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["impact", "urgency"], name="priority_matrix_cell")]
+        verbose_name_plural = "priority matrix"
+
+    def __str__(self) -> str:
+        return f"I{self.impact} x U{self.urgency} = P{self.priority}"
+
+
+class Incident(models.Model):
+    number = models.CharField(max_length=16, unique=True)
+    short_description = models.CharField(max_length=160)
+    description = models.TextField(blank=True, max_length=20000)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.NEW)
+    impact = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.MEDIUM)
+    urgency = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.MEDIUM)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices)
+    category = models.CharField(max_length=40, blank=True)
+    # The configuration item's name. The CMDB issue turns this into a reference to a CI row.
+    ci = models.CharField(max_length=255, blank=True)
+    site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.PORTAL)
+
+    caller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    assignment_group = models.ForeignKey(
+        AssignmentGroup, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    hold_reason = models.CharField(max_length=30, choices=HoldReason.choices, blank=True)
+    resolution_code = models.CharField(max_length=40, blank=True)
+    resolution_notes = models.TextField(blank=True)
+    cancel_reason = models.TextField(blank=True)
+
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    major_incident = models.BooleanField(default=False)
+    major_incident_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    time_worked_minutes = models.PositiveIntegerField(default=0)
+
+    opened_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    reopen_count = models.PositiveIntegerField(default=0)
+    reopened_at = models.DateTimeField(null=True, blank=True)
+    reopened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        indexes = [
+            # The agent queue: open incidents of some groups, by priority then age.
+            models.Index(
+                fields=["assignment_group", "priority", "opened_at"],
+                name="inc_queue_idx",
+                condition=models.Q(state__in=["new", "in_progress", "on_hold"]),
+            ),
+            models.Index(
+                fields=["assignee", "priority", "opened_at"],
+                name="inc_assignee_queue_idx",
+                condition=models.Q(state__in=["new", "in_progress", "on_hold"]),
+            ),
+            models.Index(fields=["state", "priority", "opened_at"], name="inc_state_idx"),
+            models.Index(fields=["caller", "opened_at"], name="inc_caller_idx"),
+            models.Index(fields=["state", "resolved_at"], name="inc_autoclose_idx"),
+            models.Index(fields=["ci"], name="inc_ci_idx"),
+        ]
+        ordering = ["priority", "opened_at"]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.short_description}"
+
+    @property
+    def audit_label(self) -> str:
+        return self.number
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in (State.NEW, State.IN_PROGRESS, State.ON_HOLD)
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.state == State.ON_HOLD and not self.hold_reason:
+            errors["hold_reason"] = "An incident on hold needs a hold reason."
+        if self.state in (State.RESOLVED, State.CLOSED) and not (
+            self.resolution_code and self.resolution_notes.strip()
+        ):
+            errors["resolution_code"] = "A resolved incident needs a resolution code and notes."
+        if self.state == State.CANCELED and not self.cancel_reason.strip():
+            errors["reason"] = "A canceled incident needs a reason."
+        if self.parent_id is not None and self.parent_id == self.pk:
+            errors["parent"] = "An incident cannot be its own parent."
+        if errors:
+            raise ValidationError(errors)

@@ -1,0 +1,59 @@
+"""One incident as the API shows it (the list query selects every related row it needs)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from plantdesk.core.models import JournalEntry
+from plantdesk.incidents.models import Incident
+
+
+def _username(user: Any) -> str | None:
+    return user.username if user is not None else None
+
+
+def incident_to_dict(incident: Incident) -> dict[str, Any]:
+    return {
+        "number": incident.number,
+        "state": incident.state,
+        "priority": incident.priority,
+        "impact": incident.impact,
+        "urgency": incident.urgency,
+        "short_description": incident.short_description,
+        "description": incident.description,
+        "category": incident.category,
+        "ci": incident.ci or None,
+        "site": incident.site.code if incident.site_id else None,
+        "source": incident.source,
+        "caller": incident.caller.username,
+        "opened_by": incident.opened_by.username,
+        "assignment_group": incident.assignment_group.name if incident.assignment_group_id else None,
+        "assignee": _username(incident.assignee),
+        "hold_reason": incident.hold_reason or None,
+        "resolution_code": incident.resolution_code or None,
+        "resolution_notes": incident.resolution_notes or None,
+        "cancel_reason": incident.cancel_reason or None,
+        "parent": incident.parent.number if incident.parent_id else None,  # type: ignore[union-attr]
+        "major_incident": incident.major_incident,
+        "major_incident_owner": _username(incident.major_incident_owner),
+        "time_worked_minutes": incident.time_worked_minutes,
+        "reopen_count": incident.reopen_count,
+        "reopened_at": incident.reopened_at,
+        "reopened_by": _username(incident.reopened_by),
+        "opened_at": incident.opened_at,
+        "updated_at": incident.updated_at,
+        "resolved_at": incident.resolved_at,
+        "resolved_by": _username(incident.resolved_by),
+        "closed_at": incident.closed_at,
+    }
+
+
+def comment_to_dict(entry: JournalEntry) -> dict[str, Any]:
+    return {
+        "id": entry.pk,
+        "at": entry.created_at,
+        "author": entry.author.username,
+        "author_name": entry.author.printed_name,
+        "visibility": entry.visibility,
+        "body": entry.body,
+    }
