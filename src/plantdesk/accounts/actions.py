@@ -99,9 +99,7 @@ def do_create_site(code: str, name: str, time_zone: str, *, actor: User) -> Site
     try:
         site.full_clean()
     except ValidationError as exc:
-        raise InvalidInput.for_fields(
-            [FieldError(f, " ".join(m)) for f, m in exc.message_dict.items()]
-        ) from exc
+        raise InvalidInput.for_fields([FieldError(f, " ".join(m)) for f, m in exc.message_dict.items()]) from exc
     with audit.action_transaction():
         site.save()
         audit.record(actor=actor, record_type="site", record_id=site.pk, record_label=code, action="created",

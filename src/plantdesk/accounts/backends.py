@@ -29,7 +29,11 @@ def clear_failures(username: str) -> None:
 
 class ThrottledModelBackend(ModelBackend):
     def authenticate(
-        self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
     ) -> User | None:
         if not username:
             return None
@@ -41,4 +45,4 @@ class ThrottledModelBackend(ModelBackend):
             record_failure(username, request)
             return None
         clear_failures(username)
-        return user  # type: ignore[return-value]
+        return user

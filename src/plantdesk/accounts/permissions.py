@@ -41,4 +41,4 @@ def restrict(user: User | object, action: Action, model: type[M]) -> QuerySet[M]
 
 def user_site_ids(user: User) -> QuerySet[Model, int]:
     """A subquery of the user's site ids, so scoping stays a single SQL statement."""
-    return user.sites.values_list("pk", flat=True)  # type: ignore[return-value]
+    return user.sites.values_list("pk", flat=True)

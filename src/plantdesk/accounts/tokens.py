@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from plantdesk.accounts.models import ApiToken, User
 
-TOKEN_PREFIX = "pd_"
+TOKEN_PREFIX = "pd_"  # noqa: S105 - a public marker, not a secret
 # Writing last_used_at on every request would turn each read into a write; once a minute is enough.
 LAST_USED_GRANULARITY = timedelta(minutes=1)
 

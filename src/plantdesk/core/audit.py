@@ -195,9 +195,7 @@ def verify_chain(chunk_size: int = 5000) -> VerifyResult:
     head = AuditChainHead.objects.filter(id=1).first()
     last_seq = head.last_seq if head else 0
     if last_seq != checked or (head and head.last_hash != prev):
-        return VerifyResult(
-            False, checked, checked + 1, f"entries #{checked + 1}..#{last_seq} are missing (deleted)"
-        )
+        return VerifyResult(False, checked, checked + 1, f"entries #{checked + 1}..#{last_seq} are missing (deleted)")
     return VerifyResult(True, checked)
 
 

@@ -23,7 +23,6 @@ class DomainError(Exception):
         self.detail = detail
         self.errors = list(errors)
 
-
     @classmethod
     def for_field(cls, field: str, message: str) -> Self:
         return cls(f"{field}: {message}", [FieldError(field, message)])
@@ -51,8 +50,6 @@ class Conflict(DomainError):
 
     status = 409
 
-    def __init__(
-        self, detail: str, errors: Sequence[FieldError] = (), *, allowed: Sequence[str] | None = None
-    ) -> None:
+    def __init__(self, detail: str, errors: Sequence[FieldError] = (), *, allowed: Sequence[str] | None = None) -> None:
         super().__init__(detail, errors)
         self.allowed = list(allowed) if allowed is not None else None

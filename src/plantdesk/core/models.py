@@ -114,3 +114,14 @@ class ChoiceOption(models.Model):
 
     def __str__(self) -> str:
         return f"{self.choice_set}:{self.value}"
+
+
+class PeriodicJobState(models.Model):
+    """When each periodic job is next due; the row lock makes one worker enqueue it, however many run."""
+
+    name = models.CharField(max_length=100, primary_key=True)
+    next_run_at = models.DateTimeField()
+    last_enqueued_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} due {self.next_run_at}"

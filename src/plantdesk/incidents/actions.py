@@ -29,8 +29,11 @@ from plantdesk.incidents.models import NUMBER_PREFIX, RECORD_TYPE, Incident
 from plantdesk.incidents.priority import priority_for
 
 
-def do_create_incident(data: Mapping[str, Any], *, actor: User) -> Incident:
-    """Create an incident from API-level values (names, usernames, numbers) and audit its fields."""
+def do_create_incident(data: Mapping[str, Any], *, actor: User, opened_at: datetime | None = None) -> Incident:
+    """Create an incident from API-level values (names, usernames, numbers) and audit its fields.
+
+    `opened_at` is for sources that carry their own time (events, imports); it defaults to now.
+    """
     if not actor.is_fulfiller:
         refused = sorted(set(data) - CALLER_EDITABLE_ON_CREATE)
         if refused:
@@ -42,7 +45,7 @@ def do_create_incident(data: Mapping[str, Any], *, actor: User) -> Incident:
     values.setdefault("caller", actor)
     with audit.action_transaction():
         now = timezone.now()
-        incident = Incident(opened_by=actor, opened_at=now, updated_at=now, state=State.NEW, **values)
+        incident = Incident(opened_by=actor, opened_at=opened_at or now, updated_at=now, state=State.NEW, **values)
         if incident.site is None:
             incident.site = incident.caller.sites.order_by("code").first()
         resolve_assignment(incident)
@@ -84,18 +87,15 @@ def do_update_incident(
         before = audit.snapshot(locked, AUDITED_FIELDS)
         for name, value in values.items():
             setattr(locked, name, value)
-        if "assignment_group" in values and "assignee" not in values and locked.assignee_id:
+        if "assignment_group" in values and "assignee" not in values and locked.assignee is not None:
             # Moving to another group unassigns a person who is not in that group.
-            if not locked.assignment_group or not locked.assignee.assignment_groups.filter(  # type: ignore[union-attr]
-                pk=locked.assignment_group.pk
-            ).exists():
+            group = locked.assignment_group
+            if group is None or not locked.assignee.assignment_groups.filter(pk=group.pk).exists():
                 locked.assignee = None
         resolve_assignment(locked, validate_only=True)
         locked.priority = priority_for(locked.impact, locked.urgency)
         after = audit.snapshot(locked, AUDITED_FIELDS)
-        changed = audit.record_changes(
-            actor=actor, obj=locked, record_type=RECORD_TYPE, before=before, after=after
-        )
+        changed = audit.record_changes(actor=actor, obj=locked, record_type=RECORD_TYPE, before=before, after=after)
         if not changed:
             return locked
         locked.updated_at = timezone.now()
@@ -257,7 +257,14 @@ def _apply_transition(
     return locked
 
 
-_TRANSITION_TIMESTAMPS = ["resolved_at", "resolved_by", "closed_at", "reopened_at", "reopened_by", "reopen_count"]
+_TRANSITION_TIMESTAMPS = [
+    "resolved_at",
+    "resolved_by",
+    "closed_at",
+    "reopened_at",
+    "reopened_by",
+    "reopen_count",
+]
 
 
 def _resolve_children(parent: Incident, *, actor: User) -> None:

@@ -142,5 +142,3 @@ def incident_history(request: HttpRequest, number: str) -> dict[str, Any]:
     incident = _visible(request, number)
     items = history_for(RECORD_TYPE, incident.pk, include_internal=actor_of(request).is_fulfiller)
     return {"items": items}
-
-

@@ -7,6 +7,7 @@ class IncidentsConfig(AppConfig):
     verbose_name = "Incidents"
 
     def ready(self) -> None:
-        from plantdesk.incidents import queries  # registers the permission scope
+        # Registering: the permission scope and the periodic jobs.
+        from plantdesk.incidents import jobs, queries
 
-        del queries
+        del jobs, queries

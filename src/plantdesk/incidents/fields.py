@@ -184,14 +184,13 @@ def resolve_assignment(incident: Incident, *, validate_only: bool = False) -> No
         if incident.assignee is not None:
             incident.assignment_group = incident.assignee.assignment_groups.order_by("name").first()
         if incident.assignment_group is None:
-            incident.assignment_group = AssignmentGroup.objects.filter(
-                name=settings.INCIDENT_DEFAULT_GROUP
-            ).first()
+            incident.assignment_group = AssignmentGroup.objects.filter(name=settings.INCIDENT_DEFAULT_GROUP).first()
     if incident.assignee is not None:
         group = incident.assignment_group
         if group is None or not incident.assignee.assignment_groups.filter(pk=group.pk).exists():
             raise InvalidInput.for_field(
-                "assignee", f"{incident.assignee.username} is not a member of {group or 'any assignment group'}."
+                "assignee",
+                f"{incident.assignee.username} is not a member of {group or 'any assignment group'}.",
             )
     if incident.parent is not None and incident.pk is not None:
         ancestor: Incident | None = incident.parent

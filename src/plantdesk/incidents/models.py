@@ -56,9 +56,7 @@ class Incident(models.Model):
     resolution_notes = models.TextField(blank=True)
     cancel_reason = models.TextField(blank=True)
 
-    parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
-    )
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     major_incident = models.BooleanField(default=False)
     major_incident_owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

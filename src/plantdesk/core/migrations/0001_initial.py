@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,74 +14,108 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='AuditChainHead',
+            name="AuditChainHead",
             fields=[
-                ('id', models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
-                ('last_seq', models.BigIntegerField(default=0)),
-                ('last_hash', models.CharField(default='0000000000000000000000000000000000000000000000000000000000000000', max_length=64)),
+                ("id", models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
+                ("last_seq", models.BigIntegerField(default=0)),
+                (
+                    "last_hash",
+                    models.CharField(
+                        default="0000000000000000000000000000000000000000000000000000000000000000",
+                        max_length=64,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='NumberCounter',
+            name="NumberCounter",
             fields=[
-                ('prefix', models.CharField(max_length=8, primary_key=True, serialize=False)),
-                ('last_value', models.BigIntegerField()),
+                ("prefix", models.CharField(max_length=8, primary_key=True, serialize=False)),
+                ("last_value", models.BigIntegerField()),
             ],
         ),
         migrations.CreateModel(
-            name='ChoiceOption',
+            name="ChoiceOption",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('choice_set', models.CharField(max_length=40)),
-                ('value', models.SlugField(max_length=40)),
-                ('label', models.CharField(max_length=100)),
-                ('order', models.PositiveIntegerField(default=0)),
-                ('active', models.BooleanField(default=True)),
+                (
+                    "id",
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
+                ),
+                ("choice_set", models.CharField(max_length=40)),
+                ("value", models.SlugField(max_length=40)),
+                ("label", models.CharField(max_length=100)),
+                ("order", models.PositiveIntegerField(default=0)),
+                ("active", models.BooleanField(default=True)),
             ],
             options={
-                'ordering': ['choice_set', 'order', 'value'],
-                'constraints': [models.UniqueConstraint(fields=('choice_set', 'value'), name='choice_option_unique')],
+                "ordering": ["choice_set", "order", "value"],
+                "constraints": [models.UniqueConstraint(fields=("choice_set", "value"), name="choice_option_unique")],
             },
         ),
         migrations.CreateModel(
-            name='AuditEntry',
+            name="AuditEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.BigIntegerField(unique=True)),
-                ('at', models.DateTimeField()),
-                ('actor_username', models.CharField(max_length=150)),
-                ('actor_name', models.CharField(max_length=300)),
-                ('record_type', models.CharField(max_length=40)),
-                ('record_id', models.BigIntegerField()),
-                ('record_label', models.CharField(max_length=64)),
-                ('action', models.CharField(max_length=40)),
-                ('field', models.CharField(blank=True, max_length=64)),
-                ('old', models.TextField(blank=True)),
-                ('new', models.TextField(blank=True)),
-                ('reason', models.TextField(blank=True)),
-                ('prev_hash', models.CharField(max_length=64)),
-                ('hash', models.CharField(max_length=64)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
+                ),
+                ("seq", models.BigIntegerField(unique=True)),
+                ("at", models.DateTimeField()),
+                ("actor_username", models.CharField(max_length=150)),
+                ("actor_name", models.CharField(max_length=300)),
+                ("record_type", models.CharField(max_length=40)),
+                ("record_id", models.BigIntegerField()),
+                ("record_label", models.CharField(max_length=64)),
+                ("action", models.CharField(max_length=40)),
+                ("field", models.CharField(blank=True, max_length=64)),
+                ("old", models.TextField(blank=True)),
+                ("new", models.TextField(blank=True)),
+                ("reason", models.TextField(blank=True)),
+                ("prev_hash", models.CharField(max_length=64)),
+                ("hash", models.CharField(max_length=64)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['seq'],
-                'indexes': [models.Index(fields=['record_type', 'record_id', 'seq'], name='audit_record_idx')],
+                "ordering": ["seq"],
+                "indexes": [models.Index(fields=["record_type", "record_id", "seq"], name="audit_record_idx")],
             },
         ),
         migrations.CreateModel(
-            name='JournalEntry',
+            name="JournalEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('record_type', models.CharField(max_length=40)),
-                ('record_id', models.BigIntegerField()),
-                ('visibility', models.CharField(choices=[('public', 'Public'), ('internal', 'Internal')], max_length=10)),
-                ('body', models.TextField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
+                ),
+                ("record_type", models.CharField(max_length=40)),
+                ("record_id", models.BigIntegerField()),
+                (
+                    "visibility",
+                    models.CharField(choices=[("public", "Public"), ("internal", "Internal")], max_length=10),
+                ),
+                ("body", models.TextField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
-                'indexes': [models.Index(fields=['record_type', 'record_id', 'created_at'], name='journal_record_idx')],
+                "ordering": ["created_at", "id"],
+                "indexes": [models.Index(fields=["record_type", "record_id", "created_at"], name="journal_record_idx")],
             },
         ),
     ]

@@ -6,67 +6,242 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PriorityMatrix',
+            name="PriorityMatrix",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('impact', models.PositiveSmallIntegerField(choices=[(1, '1 - High'), (2, '2 - Medium'), (3, '3 - Low')])),
-                ('urgency', models.PositiveSmallIntegerField(choices=[(1, '1 - High'), (2, '2 - Medium'), (3, '3 - Low')])),
-                ('priority', models.PositiveSmallIntegerField(choices=[(1, '1 - Critical'), (2, '2 - High'), (3, '3 - Moderate'), (4, '4 - Low'), (5, '5 - Planning')])),
+                (
+                    "id",
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
+                ),
+                (
+                    "impact",
+                    models.PositiveSmallIntegerField(choices=[(1, "1 - High"), (2, "2 - Medium"), (3, "3 - Low")]),
+                ),
+                (
+                    "urgency",
+                    models.PositiveSmallIntegerField(choices=[(1, "1 - High"), (2, "2 - Medium"), (3, "3 - Low")]),
+                ),
+                (
+                    "priority",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (1, "1 - Critical"),
+                            (2, "2 - High"),
+                            (3, "3 - Moderate"),
+                            (4, "4 - Low"),
+                            (5, "5 - Planning"),
+                        ]
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'priority matrix',
-                'constraints': [models.UniqueConstraint(fields=('impact', 'urgency'), name='priority_matrix_cell')],
+                "verbose_name_plural": "priority matrix",
+                "constraints": [models.UniqueConstraint(fields=("impact", "urgency"), name="priority_matrix_cell")],
             },
         ),
         migrations.CreateModel(
-            name='Incident',
+            name="Incident",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=16, unique=True)),
-                ('short_description', models.CharField(max_length=160)),
-                ('description', models.TextField(blank=True, max_length=20000)),
-                ('state', models.CharField(choices=[('new', 'New'), ('in_progress', 'In progress'), ('on_hold', 'On hold'), ('resolved', 'Resolved'), ('closed', 'Closed'), ('canceled', 'Canceled')], default='new', max_length=20)),
-                ('impact', models.PositiveSmallIntegerField(choices=[(1, '1 - High'), (2, '2 - Medium'), (3, '3 - Low')], default=2)),
-                ('urgency', models.PositiveSmallIntegerField(choices=[(1, '1 - High'), (2, '2 - Medium'), (3, '3 - Low')], default=2)),
-                ('priority', models.PositiveSmallIntegerField(choices=[(1, '1 - Critical'), (2, '2 - High'), (3, '3 - Moderate'), (4, '4 - Low'), (5, '5 - Planning')])),
-                ('category', models.CharField(blank=True, max_length=40)),
-                ('ci', models.CharField(blank=True, max_length=255)),
-                ('source', models.CharField(choices=[('portal', 'Portal'), ('phone', 'Phone'), ('email', 'Email'), ('walk_in', 'Walk-in'), ('event', 'Event (monitoring / MES)'), ('api', 'API')], default='portal', max_length=20)),
-                ('hold_reason', models.CharField(blank=True, choices=[('awaiting_caller', 'Awaiting caller'), ('awaiting_vendor', 'Awaiting vendor'), ('awaiting_change', 'Awaiting change'), ('awaiting_problem', 'Awaiting problem')], max_length=30)),
-                ('resolution_code', models.CharField(blank=True, max_length=40)),
-                ('resolution_notes', models.TextField(blank=True)),
-                ('cancel_reason', models.TextField(blank=True)),
-                ('major_incident', models.BooleanField(default=False)),
-                ('time_worked_minutes', models.PositiveIntegerField(default=0)),
-                ('opened_at', models.DateTimeField()),
-                ('updated_at', models.DateTimeField()),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('reopen_count', models.PositiveIntegerField(default=0)),
-                ('reopened_at', models.DateTimeField(blank=True, null=True)),
-                ('assignee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('assignment_group', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.assignmentgroup')),
-                ('caller', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('major_incident_owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('opened_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='incidents.incident')),
-                ('reopened_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('resolved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('site', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.site')),
+                (
+                    "id",
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
+                ),
+                ("number", models.CharField(max_length=16, unique=True)),
+                ("short_description", models.CharField(max_length=160)),
+                ("description", models.TextField(blank=True, max_length=20000)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("new", "New"),
+                            ("in_progress", "In progress"),
+                            ("on_hold", "On hold"),
+                            ("resolved", "Resolved"),
+                            ("closed", "Closed"),
+                            ("canceled", "Canceled"),
+                        ],
+                        default="new",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "impact",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "1 - High"), (2, "2 - Medium"), (3, "3 - Low")], default=2
+                    ),
+                ),
+                (
+                    "urgency",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "1 - High"), (2, "2 - Medium"), (3, "3 - Low")], default=2
+                    ),
+                ),
+                (
+                    "priority",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (1, "1 - Critical"),
+                            (2, "2 - High"),
+                            (3, "3 - Moderate"),
+                            (4, "4 - Low"),
+                            (5, "5 - Planning"),
+                        ]
+                    ),
+                ),
+                ("category", models.CharField(blank=True, max_length=40)),
+                ("ci", models.CharField(blank=True, max_length=255)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("portal", "Portal"),
+                            ("phone", "Phone"),
+                            ("email", "Email"),
+                            ("walk_in", "Walk-in"),
+                            ("event", "Event (monitoring / MES)"),
+                            ("api", "API"),
+                        ],
+                        default="portal",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "hold_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("awaiting_caller", "Awaiting caller"),
+                            ("awaiting_vendor", "Awaiting vendor"),
+                            ("awaiting_change", "Awaiting change"),
+                            ("awaiting_problem", "Awaiting problem"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("resolution_code", models.CharField(blank=True, max_length=40)),
+                ("resolution_notes", models.TextField(blank=True)),
+                ("cancel_reason", models.TextField(blank=True)),
+                ("major_incident", models.BooleanField(default=False)),
+                ("time_worked_minutes", models.PositiveIntegerField(default=0)),
+                ("opened_at", models.DateTimeField()),
+                ("updated_at", models.DateTimeField()),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                ("reopen_count", models.PositiveIntegerField(default=0)),
+                ("reopened_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "assignment_group",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.assignmentgroup",
+                    ),
+                ),
+                (
+                    "caller",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "major_incident_owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "opened_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="incidents.incident",
+                    ),
+                ),
+                (
+                    "reopened_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "resolved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.site",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['priority', 'opened_at'],
-                'indexes': [models.Index(condition=models.Q(('state__in', ['new', 'in_progress', 'on_hold'])), fields=['assignment_group', 'priority', 'opened_at'], name='inc_queue_idx'), models.Index(condition=models.Q(('state__in', ['new', 'in_progress', 'on_hold'])), fields=['assignee', 'priority', 'opened_at'], name='inc_assignee_queue_idx'), models.Index(fields=['state', 'priority', 'opened_at'], name='inc_state_idx'), models.Index(fields=['caller', 'opened_at'], name='inc_caller_idx'), models.Index(fields=['state', 'resolved_at'], name='inc_autoclose_idx'), models.Index(fields=['ci'], name='inc_ci_idx')],
+                "ordering": ["priority", "opened_at"],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("state__in", ["new", "in_progress", "on_hold"])),
+                        fields=["assignment_group", "priority", "opened_at"],
+                        name="inc_queue_idx",
+                    ),
+                    models.Index(
+                        condition=models.Q(("state__in", ["new", "in_progress", "on_hold"])),
+                        fields=["assignee", "priority", "opened_at"],
+                        name="inc_assignee_queue_idx",
+                    ),
+                    models.Index(fields=["state", "priority", "opened_at"], name="inc_state_idx"),
+                    models.Index(fields=["caller", "opened_at"], name="inc_caller_idx"),
+                    models.Index(fields=["state", "resolved_at"], name="inc_autoclose_idx"),
+                    models.Index(fields=["ci"], name="inc_ci_idx"),
+                ],
             },
         ),
     ]

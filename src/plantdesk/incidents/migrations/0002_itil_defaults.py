@@ -3,9 +3,15 @@
 from django.db import migrations
 
 MATRIX = {
-    (1, 1): 1, (1, 2): 2, (1, 3): 3,
-    (2, 1): 2, (2, 2): 3, (2, 3): 4,
-    (3, 1): 3, (3, 2): 4, (3, 3): 5,
+    (1, 1): 1,
+    (1, 2): 2,
+    (1, 3): 3,
+    (2, 1): 2,
+    (2, 2): 3,
+    (2, 3): 4,
+    (3, 1): 3,
+    (3, 2): 4,
+    (3, 3): 5,
 }
 CATEGORIES = [
     ("software", "Software / application"),
@@ -35,11 +41,12 @@ def seed(apps, schema_editor):
     for (impact, urgency), priority in MATRIX.items():
         matrix.objects.get_or_create(impact=impact, urgency=urgency, defaults={"priority": priority})
     option = apps.get_model("core", "ChoiceOption")
-    for choice_set, options in (("incident_category", CATEGORIES), ("incident_resolution_code", RESOLUTION_CODES)):
+    for choice_set, options in (
+        ("incident_category", CATEGORIES),
+        ("incident_resolution_code", RESOLUTION_CODES),
+    ):
         for order, (value, label) in enumerate(options):
-            option.objects.get_or_create(
-                choice_set=choice_set, value=value, defaults={"label": label, "order": order}
-            )
+            option.objects.get_or_create(choice_set=choice_set, value=value, defaults={"label": label, "order": order})
     apps.get_model("core", "NumberCounter").objects.get_or_create(prefix="INC", defaults={"last_value": 1000})
 
 

@@ -1,0 +1,40 @@
+"""`plantdesk worker`: enqueue due periodic jobs and run queued background tasks, until stopped."""
+
+from __future__ import annotations
+
+import signal
+import time
+from argparse import ArgumentParser
+from types import FrameType
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from plantdesk.core.scheduler import enqueue_due_jobs
+
+
+class Command(BaseCommand):
+    help = "Run background jobs: SLA clocks, escalations, auto-close, event processing, notifications."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--interval", type=float, default=2.0, help="seconds between polls when idle")
+        parser.add_argument("--once", action="store_true", help="one round of due jobs and queued tasks, then exit")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        self._stopping = False
+
+        def stop(signum: int, frame: FrameType | None) -> None:
+            self._stopping = True
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        self.stdout.write("plantdesk worker running")
+        while not self._stopping:
+            due = enqueue_due_jobs()
+            if due:
+                self.stdout.write(f"enqueued: {', '.join(due)}")
+            call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+            if options["once"]:
+                return
+            time.sleep(options["interval"])

@@ -1,0 +1,103 @@
+"""pytest fixtures shared by every app's tests: a small plant built through the real actions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from plantdesk.accounts.actions import (
+    do_create_group,
+    do_create_site,
+    do_create_token,
+    do_create_user,
+    get_system_user,
+)
+from plantdesk.accounts.models import User
+from plantdesk.incidents.actions import do_create_incident
+from plantdesk.incidents.models import Incident
+
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class Plant:
+    """Two sites, the demo groups, and one person per role (agents are site-scoped)."""
+
+    system: User
+    admin: User
+    agent: User  # Berlin, Service Desk + MES Support
+    ot_agent: User  # Berlin, OT Engineering
+    agent_sin: User  # Singapore, Service Desk + Network
+    manager: User  # both sites
+    qa: User
+    requester: User  # Berlin
+    requester2: User  # Berlin, another caller
+    requester_sin: User  # Singapore
+
+
+def build_plant() -> Plant:
+    system = get_system_user()
+    do_create_site("ber", "Berlin plant", "Europe/Berlin", actor=system)
+    do_create_site("sin", "Singapore plant", "Asia/Singapore", actor=system)
+    for name in ("Service Desk", "MES Support", "Network", "OT Engineering", "QA"):
+        do_create_group(name, actor=system)
+
+    def user(username: str, role: str, sites: list[str], groups: list[str], first: str = "", last: str = "") -> User:
+        return do_create_user(
+            username, role=role, actor=system, password=PASSWORD, sites=sites, groups=groups,
+            first_name=first or username.capitalize(), last_name=last or "Tester",
+        )  # fmt: skip
+
+    return Plant(
+        system=system,
+        admin=user("admin", "admin", ["ber", "sin"], []),
+        agent=user("alice", "agent", ["ber"], ["Service Desk", "MES Support"], "Alice", "Agent"),
+        ot_agent=user("otto", "agent", ["ber"], ["OT Engineering"]),
+        agent_sin=user("siti", "agent", ["sin"], ["Service Desk", "Network"]),
+        manager=user("maria", "manager", ["ber", "sin"], ["Service Desk", "MES Support"]),
+        qa=user("quinn", "qa", ["ber", "sin"], ["QA"]),
+        requester=user("rita", "requester", ["ber"], [], "Rita", "Requester"),
+        requester2=user("rob", "requester", ["ber"], []),
+        requester_sin=user("sam", "requester", ["sin"], []),
+    )
+
+
+@pytest.fixture
+def plant(db: Any) -> Plant:
+    return build_plant()
+
+
+class ApiClient:
+    """Django's test client speaking JSON with a real bearer token of `user`."""
+
+    def __init__(self, user: User | None) -> None:
+        self.client = Client()
+        self.headers: dict[str, str] = {}
+        if user is not None:
+            token = do_create_token(user, actor=get_system_user())
+            self.headers["Authorization"] = f"Bearer {token}"
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.client.get(f"/api/v1{path}", params, headers=self.headers)
+
+    def post(self, path: str, body: Any = None, *, raw: str | None = None) -> Any:
+        data = raw if raw is not None else _json(body)
+        return self.client.post(f"/api/v1{path}", data, content_type="application/json", headers=self.headers)
+
+    def patch(self, path: str, body: Any = None) -> Any:
+        return self.client.patch(f"/api/v1{path}", _json(body), content_type="application/json", headers=self.headers)
+
+
+def _json(body: Any) -> str:
+    import json
+
+    return json.dumps(body if body is not None else {})
+
+
+def make_incident(actor: User, **fields: Any) -> Incident:
+    data: dict[str, Any] = {"short_description": "Line 3 MES batch screen frozen", "impact": 2, "urgency": 2}
+    data.update(fields)
+    return do_create_incident(data, actor=actor)
