@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from plantdesk.api.auth import actor_of
@@ -90,10 +90,10 @@ def list_incidents(request: HttpRequest, params: Query[ListParams]) -> dict[str,
 
 
 @router.post("", response={201: IncidentOut}, summary="Create an incident")
-def create_incident(request: HttpRequest, payload: IncidentCreateIn) -> tuple[int, dict[str, Any]]:
+def create_incident(request: HttpRequest, payload: IncidentCreateIn) -> Status[dict[str, Any]]:
     data = payload.model_dump(exclude_unset=True)
     incident = actions.do_create_incident(data, actor=actor_of(request))
-    return 201, _fresh(request, incident.number)
+    return Status(201, _fresh(request, incident.number))
 
 
 @router.get("/{number}", response=IncidentOut, summary="Get an incident")
@@ -131,10 +131,10 @@ def list_comments(request: HttpRequest, number: str) -> dict[str, Any]:
 
 
 @router.post("/{number}/comments", response={201: CommentOut}, summary="Add a comment or work note")
-def add_comment(request: HttpRequest, number: str, payload: CommentIn) -> tuple[int, dict[str, Any]]:
+def add_comment(request: HttpRequest, number: str, payload: CommentIn) -> Status[dict[str, Any]]:
     incident = _visible(request, number)
     entry = actions.do_add_comment(incident, payload.body, payload.visibility, actor=actor_of(request))
-    return 201, comment_to_dict(entry)
+    return Status(201, comment_to_dict(entry))
 
 
 @router.get("/{number}/history", response=HistoryOut, summary="Every recorded change of an incident")

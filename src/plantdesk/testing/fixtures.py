@@ -101,3 +101,9 @@ def make_incident(actor: User, **fields: Any) -> Incident:
     data: dict[str, Any] = {"short_description": "Line 3 MES batch screen frozen", "impact": 2, "urgency": 2}
     data.update(fields)
     return do_create_incident(data, actor=actor)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """In-process tests hash many passwords; the real hasher stays in force for the live-server tests."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

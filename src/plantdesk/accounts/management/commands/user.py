@@ -54,5 +54,8 @@ class Command(BaseCommand):
 def _password_from_stdin() -> str | None:
     if sys.stdin is None or sys.stdin.closed or sys.stdin.isatty():
         return None
-    line = sys.stdin.readline().rstrip("\r\n")
+    try:
+        line = sys.stdin.readline().rstrip("\r\n")
+    except OSError:  # no readable standard input (a daemon, a captured test run)
+        return None
     return line or None

@@ -1,0 +1,246 @@
+"""/api/v1/incidents as CONTRACT.md sections 2 and 3 describe it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from plantdesk.core.models import AuditEntry
+from plantdesk.incidents.models import Incident
+from plantdesk.testing.fixtures import ApiClient, Plant, make_incident
+
+CREATE = {
+    "short_description": "Line 3 MES batch screen frozen",
+    "description": "Operators cannot record the batch.",
+    "impact": 2,
+    "urgency": 1,
+    "category": "software",
+    "ci": "BER-MES-APP01",
+    "caller": "rita",
+    "assignment_group": "MES Support",
+    "assignee": None,
+    "source": "phone",
+}
+
+
+@pytest.fixture
+def agent_api(plant: Plant) -> ApiClient:
+    return ApiClient(plant.agent)
+
+
+def assert_error(response: Any, status: int, field: str | None = None) -> dict[str, Any]:
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert isinstance(body["detail"], str) and body["detail"]
+    if field is not None:
+        assert field in [e["field"] for e in body["errors"]], body
+    return body
+
+
+def test_create_returns_the_contract_fields(agent_api: ApiClient) -> None:
+    response = agent_api.post("/incidents", CREATE)
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["number"] == "INC0001001"
+    assert body["state"] == "new"
+    assert body["priority"] == 2
+    assert (body["impact"], body["urgency"]) == (2, 1)
+    assert body["ci"] == "BER-MES-APP01"
+    assert body["caller"] == "rita"
+    assert body["assignment_group"] == "MES Support"
+    assert body["assignee"] is None
+    assert body["source"] == "phone"
+    assert body["opened_at"].endswith("+00:00") or body["opened_at"].endswith("Z")
+    for key in ("updated_at", "resolved_at", "closed_at"):
+        assert key in body
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"impact": "high"}, "impact"),
+        ({"impact": 4}, "impact"),
+        ({"urgency": True}, "urgency"),
+        ({"short_description": ""}, "short_description"),
+        ({"short_description": "x" * 161}, "short_description"),
+        ({"colour": "red"}, "colour"),
+        ({"source": "pigeon"}, "source"),
+        ({"description": 42}, "description"),
+    ],
+)
+def test_malformed_create_is_422_naming_the_field_and_writes_nothing(
+    agent_api: ApiClient, change: dict[str, Any], field: str
+) -> None:
+    audit_before = AuditEntry.objects.count()
+    assert_error(agent_api.post("/incidents", {**CREATE, **change}), 422, field)
+    assert not Incident.objects.exists()
+    assert AuditEntry.objects.count() == audit_before
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"assignment_group": "Catering"}, "assignment_group"),
+        ({"caller": "nobody"}, "caller"),
+        ({"assignee": "rita"}, "assignee"),
+        ({"assignee": "siti"}, "assignee"),  # agent of another group
+        ({"category": "weather"}, "category"),
+        ({"parent": "INC9999999"}, "parent"),
+    ],
+)
+def test_unknown_references_are_400_naming_the_field(agent_api: ApiClient, change: dict[str, Any], field: str) -> None:
+    assert_error(agent_api.post("/incidents", {**CREATE, **change}), 400, field)
+    assert not Incident.objects.exists()
+
+
+def test_malformed_json_and_oversized_bodies(agent_api: ApiClient) -> None:
+    assert agent_api.post("/incidents", raw="{not json").status_code in (400, 422)
+    huge = {**CREATE, "description": "x" * (2 * 1024 * 1024)}
+    assert_error(agent_api.post("/incidents", huge), 413)
+    assert not Incident.objects.exists()
+
+
+def test_authentication_is_required(plant: Plant) -> None:
+    anonymous = ApiClient(None)
+    assert_error(anonymous.get("/incidents"), 401)
+    forged = ApiClient(None)
+    forged.headers["Authorization"] = "Bearer pd_not-a-real-token"
+    assert_error(forged.get("/incidents"), 401)
+    assert_error(forged.post("/incidents", CREATE), 401)
+
+
+def test_tokens_are_stored_hashed(plant: Plant) -> None:
+    from plantdesk.accounts.models import ApiToken
+
+    client = ApiClient(plant.agent)
+    token = client.headers["Authorization"].split()[1]
+    stored = ApiToken.objects.get(user=plant.agent)
+    assert token not in (stored.key_hash, stored.prefix)
+    assert len(stored.key_hash) == 64
+
+
+def test_list_filters_and_pages(plant: Plant, agent_api: ApiClient) -> None:
+    for i in range(7):
+        make_incident(plant.agent, short_description=f"Printer {i}", impact=1 + i % 3, urgency=1)
+    make_incident(plant.agent, short_description="Historian gap", assignment_group="MES Support", ci="BER-HIST01")
+    page = agent_api.get("/incidents", limit=3, offset=0).json()
+    assert page["count"] == 8 and page["count_exact"] is True
+    assert len(page["items"]) == 3
+    priorities = [i["priority"] for i in agent_api.get("/incidents").json()["items"]]
+    assert priorities == sorted(priorities)
+    assert agent_api.get("/incidents", ci="BER-HIST01").json()["count"] == 1
+    assert agent_api.get("/incidents", assignment_group="MES Support").json()["count"] == 1
+    assert agent_api.get("/incidents", priority="1").json()["count"] == 3
+    assert agent_api.get("/incidents", q="printer").json()["count"] == 7
+    assert agent_api.get("/incidents", state="new,in_progress").json()["count"] == 8
+    assert agent_api.get("/incidents", assignee="none").json()["count"] == 8
+
+
+@pytest.mark.parametrize(
+    ("params", "field"), [({"limit": 501}, "limit"), ({"limit": 0}, "limit"), ({"state": "open"}, "state")]
+)
+def test_bad_list_parameters_name_the_parameter(agent_api: ApiClient, params: dict[str, Any], field: str) -> None:
+    response = agent_api.get("/incidents", **params)
+    assert response.status_code in (400, 422)
+    assert field in [e["field"] for e in response.json()["errors"]]
+
+
+def test_list_does_not_query_per_row(plant: Plant, agent_api: ApiClient) -> None:
+    for i in range(3):
+        make_incident(plant.agent, short_description=f"warm {i}", parent=None)
+    agent_api.get("/incidents")  # the first use of a token records its last use
+    with CaptureQueriesContext(connection) as few:
+        agent_api.get("/incidents")
+    for i in range(30):
+        make_incident(plant.agent, short_description=f"row {i}", assignee="alice", major_incident=bool(i % 2))
+    with CaptureQueriesContext(connection) as many:
+        body = agent_api.get("/incidents").json()
+    assert body["count"] == 33
+    assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_requesters_see_only_their_own(plant: Plant) -> None:
+    mine = make_incident(plant.agent, caller="rita")
+    theirs = make_incident(plant.agent, caller="rob")
+    rita = ApiClient(plant.requester)
+    listed = rita.get("/incidents").json()
+    assert [i["number"] for i in listed["items"]] == [mine.number]
+    assert_error(rita.get(f"/incidents/{theirs.number}"), 404)
+    assert_error(rita.post(f"/incidents/{theirs.number}/comments", {"body": "hi"}), 404)
+    assert_error(rita.post(f"/incidents/{theirs.number}/transitions", {"to": "canceled", "reason": "x"}), 404)
+    assert_error(rita.patch(f"/incidents/{mine.number}", {"impact": 1}), 403)
+
+
+def test_agents_see_their_sites_only(plant: Plant) -> None:
+    singapore = make_incident(plant.agent_sin, caller="sam")
+    berlin = make_incident(plant.agent, caller="rita")
+    numbers = [i["number"] for i in ApiClient(plant.agent).get("/incidents").json()["items"]]
+    assert numbers == [berlin.number]
+    assert ApiClient(plant.agent).get(f"/incidents/{singapore.number}").status_code == 404
+    assert ApiClient(plant.manager).get(f"/incidents/{singapore.number}").status_code == 200
+    assert ApiClient(plant.admin).get("/incidents").json()["count"] == 2
+
+
+def test_patch_changes_fields_but_not_state(plant: Plant, agent_api: ApiClient) -> None:
+    number = agent_api.post("/incidents", CREATE).json()["number"]
+    response = agent_api.patch(f"/incidents/{number}", {"impact": 1, "assignee": "alice"})
+    assert response.status_code == 200
+    assert response.json()["priority"] == 1
+    assert response.json()["assignee"] == "alice"
+    assert_error(agent_api.patch(f"/incidents/{number}", {"state": "closed"}), 422, "state")
+    assert_error(agent_api.patch("/incidents/INC0000404", {"impact": 1}), 404)
+
+
+def test_transitions_follow_the_workflow(plant: Plant, agent_api: ApiClient) -> None:
+    number = agent_api.post("/incidents", CREATE).json()["number"]
+    refused = assert_error(agent_api.post(f"/incidents/{number}/transitions", {"to": "closed"}), 409)
+    assert refused["allowed"] == ["in_progress", "on_hold", "resolved", "canceled"]
+    assert "in_progress" in refused["detail"]
+    assert_error(agent_api.post(f"/incidents/{number}/transitions", {"to": "on_hold"}), 400, "hold_reason")
+    hold = agent_api.post(f"/incidents/{number}/transitions", {"to": "on_hold", "hold_reason": "awaiting_vendor"})
+    assert hold.json()["state"] == "on_hold"
+    assert hold.json()["hold_reason"] == "awaiting_vendor"
+    assert_error(agent_api.post(f"/incidents/{number}/transitions", {"to": "resolved"}), 400, "resolution_code")
+    resolved = agent_api.post(
+        f"/incidents/{number}/transitions",
+        {"to": "resolved", "resolution_code": "vendor_fix", "resolution_notes": "Hotfix 2.1 installed."},
+    ).json()
+    assert resolved["state"] == "resolved" and resolved["resolved_at"] is not None
+    reopened = agent_api.post(f"/incidents/{number}/transitions", {"to": "in_progress"}).json()
+    assert reopened["reopen_count"] == 1
+    assert_error(agent_api.post(f"/incidents/{number}/transitions", {"to": "paused"}), 422, "to")
+
+
+def test_comments_and_history(plant: Plant, agent_api: ApiClient) -> None:
+    number = agent_api.post("/incidents", CREATE).json()["number"]
+    public = agent_api.post(f"/incidents/{number}/comments", {"body": "Restarting the app server now."})
+    assert public.status_code == 201
+    assert public.json()["visibility"] == "public"
+    internal = agent_api.post(f"/incidents/{number}/comments", {"body": "DB locks again", "visibility": "internal"})
+    assert internal.status_code == 201
+    assert_error(agent_api.post(f"/incidents/{number}/comments", {"body": ""}), 422, "body")
+    agent_api.patch(f"/incidents/{number}", {"urgency": 3})
+
+    history = agent_api.get(f"/incidents/{number}/history").json()["items"]
+    assert {"at", "actor", "action", "field", "old", "new", "reason"} <= set(history[0])
+    assert ("urgency", "1", "3") in [(h["field"], h["old"], h["new"]) for h in history]
+    assert any(h["action"] == "work_note" for h in history)
+
+    rita = ApiClient(plant.requester)
+    assert [c["body"] for c in rita.get(f"/incidents/{number}/comments").json()["items"]] == [
+        "Restarting the app server now."
+    ]
+    assert not any(h["action"] == "work_note" for h in rita.get(f"/incidents/{number}/history").json()["items"])
+    assert_error(rita.post(f"/incidents/{number}/comments", {"body": "x", "visibility": "internal"}), 403)
+
+
+def test_openapi_document_and_docs_page(plant: Plant, client: Any) -> None:
+    spec = client.get("/api/v1/openapi.json").json()
+    assert "/api/v1/incidents" in spec["paths"]
+    assert "/api/v1/incidents/{number}/transitions" in spec["paths"]
+    docs = client.get("/api/v1/docs")
+    assert docs.status_code == 200
+    assert b"cdn" not in docs.content.lower()
