@@ -17,8 +17,12 @@ def test_incident_numbers_start_at_1001_and_increase(plant: Plant) -> None:
 def test_a_rolled_back_number_is_handed_out_again(db: None) -> None:
     with transaction.atomic():
         taken = next_number("TST")
-    with pytest.raises(RuntimeError), transaction.atomic():
-        next_number("TST")
-        raise RuntimeError("abort")
+    def take_and_abort() -> None:
+        with transaction.atomic():
+            next_number("TST")
+            raise RuntimeError("abort")
+
+    with pytest.raises(RuntimeError):
+        take_and_abort()
     with transaction.atomic():
         assert next_number("TST") == f"TST{int(taken[3:]) + 1:07d}"
