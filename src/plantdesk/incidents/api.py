@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from plantdesk.api.auth import actor_of
-from plantdesk.core.errors import InvalidInput, NotFound
+from plantdesk.core.errors import Conflict, InvalidInput, NotFound
 from plantdesk.core.history import history_for
 from plantdesk.core.journal import journal_for
 from plantdesk.core.pagination import bounded_count
@@ -96,16 +96,34 @@ def create_incident(request: HttpRequest, payload: IncidentCreateIn) -> Status[d
     return Status(201, _fresh(request, incident.number))
 
 
-@router.get("/{number}", response=IncidentOut, summary="Get an incident")
-def get_incident(request: HttpRequest, number: str) -> dict[str, Any]:
-    return _fresh(request, number)
+def _etag(incident: Incident) -> str:
+    return f'"{int(incident.updated_at.timestamp() * 1_000_000)}"'
 
 
-@router.patch("/{number}", response=IncidentOut, summary="Change incident fields (not the state)")
-def patch_incident(request: HttpRequest, number: str, payload: IncidentPatchIn) -> dict[str, Any]:
+@router.get("/{number}", response=IncidentOut, summary="Get an incident (with an ETag for If-Match)")
+def get_incident(request: HttpRequest, number: str, response: HttpResponse) -> dict[str, Any]:
     incident = _visible(request, number)
-    actions.do_update_incident(incident, payload.model_dump(exclude_unset=True), actor=actor_of(request))
-    return _fresh(request, number)
+    response["ETag"] = _etag(incident)
+    return incident_to_dict(incident)
+
+
+@router.patch(
+    "/{number}",
+    response=IncidentOut,
+    summary="Change incident fields (not the state); send If-Match with the ETag to refuse stale edits (409)",
+)
+def patch_incident(
+    request: HttpRequest, number: str, payload: IncidentPatchIn, response: HttpResponse
+) -> dict[str, Any]:
+    incident = _visible(request, number)
+    if_match = request.headers.get("If-Match")
+    if if_match and if_match not in ("*", _etag(incident)):
+        raise Conflict("The incident was changed by someone else since you read it; reload it and try again.")
+    changes = payload.model_dump(exclude_unset=True)
+    actions.do_update_incident(incident, changes, actor=actor_of(request), expected_updated_at=incident.updated_at)
+    updated = _visible(request, number)
+    response["ETag"] = _etag(updated)
+    return incident_to_dict(updated)
 
 
 @router.post("/{number}/transitions", response=IncidentOut, summary="Move an incident to another state")

@@ -244,3 +244,22 @@ def test_openapi_document_and_docs_page(plant: Plant, client: Any) -> None:
     docs = client.get("/api/v1/docs")
     assert docs.status_code == 200
     assert b"cdn" not in docs.content.lower()
+
+
+def test_if_match_refuses_a_stale_patch(plant: Plant, agent_api: ApiClient) -> None:
+    number = agent_api.post("/incidents", CREATE).json()["number"]
+    etag = agent_api.get(f"/incidents/{number}")["ETag"]
+    assert agent_api.patch(f"/incidents/{number}", {"urgency": 3}).status_code == 200
+    stale = agent_api.client.patch(
+        f"/api/v1/incidents/{number}", '{"impact": 1}', content_type="application/json",
+        headers={**agent_api.headers, "If-Match": etag},
+    )  # fmt: skip
+    assert_error(stale, 409)
+    assert agent_api.get(f"/incidents/{number}").json()["impact"] == 2
+    fresh = agent_api.get(f"/incidents/{number}")["ETag"]
+    ok = agent_api.client.patch(
+        f"/api/v1/incidents/{number}", '{"impact": 1}', content_type="application/json",
+        headers={**agent_api.headers, "If-Match": fresh},
+    )  # fmt: skip
+    assert ok.status_code == 200
+    assert ok["ETag"] != fresh
