@@ -1,16 +1,18 @@
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, HttpResponse
-from django.urls import path
+from django.urls import include, path
+
+from plantdesk.ui import portal, views
 
 app_name = "ui"
 
-
-def home(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("PlantDesk")
-
-
 urlpatterns = [
-    path("", home, name="home"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("", views.home, name="home"),
+    path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("portal/", portal.my_incidents, name="portal"),
+    path("portal/new/", portal.raise_incident, name="portal-new"),
+    path("portal/<str:number>/", portal.detail, name="portal-detail"),
+    path("portal/<str:number>/comment/", portal.comment, name="portal-comment"),
+    path("portal/<str:number>/transition/", portal.transition, name="portal-transition"),
+    path("incidents/", include("plantdesk.incidents.urls")),
 ]

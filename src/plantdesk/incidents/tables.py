@@ -1,0 +1,102 @@
+"""The agent queue: named views, sortable columns and paging over the incident read side."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Case, IntegerField, QuerySet, Value, When
+
+from plantdesk.accounts.models import User
+from plantdesk.core.pagination import bounded_count
+from plantdesk.incidents import queries
+from plantdesk.incidents.models import Incident
+from plantdesk.incidents.transitions import ORDER
+
+PAGE_SIZE = 50
+
+# Workflow order, so sorting by state reads new -> in progress -> ... rather than alphabetically.
+_STATE_RANK = Case(
+    When(state="new", then=Value(0)),
+    *(When(state=s.value, then=Value(i + 1)) for i, s in enumerate(ORDER)),
+    default=Value(99),
+    output_field=IntegerField(),
+)
+
+SORT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "priority": ("priority", "opened_at"),
+    "number": ("number",),
+    "opened": ("opened_at",),
+    "updated": ("updated_at",),
+    "state": ("state_rank", "priority"),
+}
+DEFAULT_SORT = "priority"
+
+
+def view_queryset(user: User, view: str) -> QuerySet[Incident]:
+    if view == "my_work":
+        return queries.my_work(user)
+    if view == "unassigned":
+        return queries.unassigned_in_my_groups(user)
+    if view == "my_groups":
+        return queries.open_in_my_groups(user)
+    visible = queries.visible_incidents(user)
+    if view == "all":
+        return visible
+    return queries.filter_incidents(visible, queries.IncidentFilters(open_only=True))
+
+
+def sorted_queryset(qs: QuerySet[Incident], sort: str) -> QuerySet[Incident]:
+    descending = sort.startswith("-")
+    columns = SORT_COLUMNS.get(sort.lstrip("-"), SORT_COLUMNS[DEFAULT_SORT])
+    if "state_rank" in columns:
+        qs = qs.annotate(state_rank=_STATE_RANK)
+    ordering = [f"-{c}" if descending else c for c in columns]
+    return qs.order_by(*ordering, "-id" if descending else "id")
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Incident]
+    number: int
+    count: int
+    count_exact: bool
+    size: int = PAGE_SIZE
+
+    @property
+    def last(self) -> int:
+        return max(1, -(-self.count // self.size))
+
+    @property
+    def first_row(self) -> int:
+        return (self.number - 1) * self.size + 1 if self.rows else 0
+
+    @property
+    def last_row(self) -> int:
+        return self.first_row + len(self.rows) - 1 if self.rows else 0
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.last
+
+
+def paginate(qs: QuerySet[Incident], page: int) -> Page:
+    count, exact = bounded_count(qs)
+    last = max(1, -(-count // PAGE_SIZE))
+    number = min(max(page, 1), last)  # past the end shows the last page rather than an empty one
+    offset = (number - 1) * PAGE_SIZE
+    return Page(rows=list(qs[offset : offset + PAGE_SIZE]), number=number, count=count, count_exact=exact)
+
+
+def filters_from(cleaned: dict[str, Any]) -> queries.IncidentFilters:
+    return queries.IncidentFilters(
+        state=[cleaned["state"]] if cleaned.get("state") else None,
+        priority=[int(cleaned["priority"])] if cleaned.get("priority") else None,
+        assignment_group=cleaned.get("assignment_group") or None,
+        assignee=cleaned.get("assignee") or None,
+        q=cleaned.get("q") or None,
+    )

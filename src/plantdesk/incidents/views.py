@@ -1,0 +1,294 @@
+"""The agent UI for incidents: queue, detail, create, edit, transitions and the journal.
+
+Thin like the API: parse with a form, read through queries, write through one action, and put the
+action's DomainError messages next to the form fields (400/409 with the form re-rendered).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from plantdesk.accounts.models import User
+from plantdesk.core.choices import active_options
+from plantdesk.core.errors import DomainError
+from plantdesk.core.history import history_for
+from plantdesk.core.journal import journal_for
+from plantdesk.incidents import actions, queries, tables, transitions
+from plantdesk.incidents.choices import CATEGORY_SET, RESOLUTION_CODE_SET, State
+from plantdesk.incidents.forms import (
+    AgentCreateForm,
+    CommentForm,
+    IncidentEditForm,
+    QueueFilterForm,
+)
+from plantdesk.incidents.forms import TransitionForm as TransitionFormClass
+from plantdesk.incidents.models import RECORD_TYPE, Incident
+from plantdesk.ui.htmx import add_domain_error, fulfiller_required, is_htmx, redirect_after_post, vary_on_htmx
+
+
+def _to_portal(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    number = kwargs.get("number")
+    url = reverse("ui:portal-detail", args=[number]) if number else reverse("ui:portal")
+    return HttpResponseRedirect(url)
+
+
+def actor_of(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)  # login_required ran first
+    return user
+
+
+def visible_or_404(user: User, number: str) -> Incident:
+    incident = queries.get_visible(user, number)
+    if incident is None:
+        raise Http404(f"Incident {number} not found.")
+    return incident
+
+
+def detail_url(incident: Incident) -> str:
+    return reverse("ui:incidents:detail", args=[incident.number])
+
+
+# -- queue ---------------------------------------------------------------------------------------
+
+
+@require_GET
+@fulfiller_required(_to_portal)
+def queue(request: HttpRequest) -> HttpResponse:
+    user = actor_of(request)
+    form = QueueFilterForm(request.GET)
+    status = 200
+    page: tables.Page | None = None
+    if form.is_valid():
+        data = form.cleaned_data
+        qs = tables.view_queryset(user, data["view"] or "all_open")
+        qs = queries.filter_incidents(qs, tables.filters_from(data))
+        page = tables.paginate(tables.sorted_queryset(qs, data["sort"] or tables.DEFAULT_SORT), data["page"] or 1)
+    else:
+        status = 400
+    context = {
+        "form": form,
+        "page": page,
+        "views": QueueFilterForm.VIEWS,
+        "current_view": form.cleaned_data.get("view") or "all_open" if form.is_bound else "all_open",
+        "sort": (form.cleaned_data.get("sort") if page else None) or tables.DEFAULT_SORT,
+    }
+    # Filters and paging swap only the results; view tabs and sorting swap the whole queue (hx-select).
+    partial = is_htmx(request) and request.headers.get("HX-Target") == "queue-results"
+    template = "incidents/_queue_results.html" if partial else "incidents/queue.html"
+    return vary_on_htmx(render(request, template, context, status=status))
+
+
+# -- create --------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@fulfiller_required(lambda request: HttpResponseRedirect(reverse("ui:portal-new")))
+def create(request: HttpRequest) -> HttpResponse:
+    form = AgentCreateForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                incident = actions.do_create_incident(form.action_data(), actor=actor_of(request))
+            except DomainError as error:
+                add_domain_error(form, error)
+                status = error.status
+            else:
+                messages.success(request, f"{incident.number} created.")
+                return redirect_after_post(request, detail_url(incident))
+    return render(request, "incidents/create.html", {"form": form}, status=status)
+
+
+# -- detail --------------------------------------------------------------------------------------
+
+
+def transition_label(current: str, to: str, *, fulfiller: bool) -> str:
+    if to == State.IN_PROGRESS:
+        if current == State.RESOLVED:
+            return "Reopen"
+        return "Resume work" if current == State.ON_HOLD else "Start work"
+    if to == State.CLOSED:
+        return "Close" if fulfiller else "Accept resolution"
+    if to == State.CANCELED:
+        return "Cancel incident" if fulfiller else "Withdraw"
+    names: dict[str, str] = {State.ON_HOLD: "Put on hold", State.RESOLVED: "Resolve"}
+    return names.get(to, to)
+
+
+def transition_actions(
+    incident: Incident, user: User, failed: TransitionFormClass | None = None
+) -> list[dict[str, Any]]:
+    """One entry per allowed next state; those with required fields carry the form their dialog shows."""
+    result = []
+    for to in transitions.allowed_next_states(incident, user):
+        required = transitions.REQUIRED_FIELDS.get(to, ())
+        form: TransitionFormClass | None = None
+        if failed is not None and failed.data.get("to") == to:
+            form = failed
+        elif required:
+            form = TransitionFormClass(initial={"to": to}, required=required, auto_id=f"t_{to}_%s")
+        result.append(
+            {
+                "to": to,
+                "label": transition_label(incident.state, to, fulfiller=user.is_fulfiller),
+                "form": form,
+                "open": form is failed and failed is not None,
+                "primary": to in (State.IN_PROGRESS, State.RESOLVED) and incident.state != State.RESOLVED,
+            }
+        )
+    return result
+
+
+def labels(incident: Incident) -> dict[str, str]:
+    category = dict(active_options(CATEGORY_SET)).get(incident.category, incident.category)
+    code = dict(active_options(RESOLUTION_CODE_SET)).get(incident.resolution_code, incident.resolution_code)
+    return {"category": category, "resolution_code": code}
+
+
+def detail_context(
+    request: HttpRequest,
+    incident: Incident,
+    *,
+    edit_form: IncidentEditForm | None = None,
+    comment_form: CommentForm | None = None,
+    failed_transition: TransitionFormClass | None = None,
+) -> dict[str, Any]:
+    user = actor_of(request)
+    tab = "history" if request.GET.get("tab") == "history" else "activity"
+    context: dict[str, Any] = {
+        "incident": incident,
+        "labels": labels(incident),
+        "tab": tab,
+        "actions": transition_actions(incident, user, failed_transition),
+        "comment_form": comment_form or CommentForm(),
+        "can_comment": incident.state not in (State.CLOSED, State.CANCELED),
+        "editable": incident.state not in (State.CLOSED, State.CANCELED),
+        "edit_form": edit_form or IncidentEditForm(initial=IncidentEditForm.initial_for(incident)),
+        "children": list(queries.children_of(incident)),
+    }
+    if tab == "history":
+        context["history"] = history_for(RECORD_TYPE, incident.pk, include_internal=True)
+    else:
+        context["journal"] = list(journal_for(RECORD_TYPE, incident.pk, include_internal=True))
+    return context
+
+
+@require_GET
+@fulfiller_required(_to_portal)
+def detail(request: HttpRequest, number: str) -> HttpResponse:
+    incident = visible_or_404(actor_of(request), number)
+    return render(request, "incidents/detail.html", detail_context(request, incident))
+
+
+def _form_failed(request: HttpRequest, incident: Incident, partial: str, status: int, **forms_: Any) -> HttpResponse:
+    """HTMX swaps just the form; a plain post gets the whole page with the form and its errors."""
+    if is_htmx(request):
+        form = next(iter(forms_.values()))
+        context = {"incident": incident, "form": form, **_partial_extra(form, incident, actor_of(request))}
+        return render(request, partial, context, status=status)
+    return render(request, "incidents/detail.html", detail_context(request, incident, **forms_), status=status)
+
+
+def _partial_extra(form: forms.Form, incident: Incident, user: User) -> dict[str, Any]:
+    if isinstance(form, TransitionFormClass):
+        to = form.data.get("to", "")
+        return {"action": {"to": to, "label": transition_label(incident.state, to, fulfiller=user.is_fulfiller)}}
+    return {}
+
+
+@require_POST
+@fulfiller_required(_to_portal)
+def update(request: HttpRequest, number: str) -> HttpResponse:
+    user = actor_of(request)
+    incident = visible_or_404(user, number)
+    form = IncidentEditForm(request.POST, initial=IncidentEditForm.initial_for(incident))
+    status = 400
+    if form.is_valid():
+        try:
+            actions.do_update_incident(
+                incident, form.action_data(), actor=user, expected_updated_at=form.expected_updated_at()
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+            status = error.status
+        else:
+            messages.success(request, f"{incident.number} saved.")
+            return redirect_after_post(request, detail_url(incident))
+    return _form_failed(request, incident, "incidents/_edit_form.html", status, edit_form=form)
+
+
+def run_transition(request: HttpRequest, incident: Incident) -> tuple[TransitionFormClass, int | None]:
+    """Shared by the agent UI and the portal: returns the form and the failure status (None on success)."""
+    to = request.POST.get("to", "")
+    form = TransitionFormClass(request.POST, required=transitions.REQUIRED_FIELDS.get(to, ()), auto_id=f"t_{to}_%s")
+    if not form.is_valid():
+        return form, 400
+    try:
+        actions.do_transition_incident(incident, to, actor=actor_of(request), **form.action_kwargs())
+    except DomainError as error:
+        add_domain_error(form, error)
+        return form, error.status
+    return form, None
+
+
+@require_POST
+@fulfiller_required(_to_portal)
+def transition(request: HttpRequest, number: str) -> HttpResponse:
+    incident = visible_or_404(actor_of(request), number)
+    form, status = run_transition(request, incident)
+    if status is None:
+        messages.success(request, f"{incident.number}: {_state_label(form.cleaned_data['to'])}.")
+        return redirect_after_post(request, detail_url(incident))
+    if status == 409 or not transitions.REQUIRED_FIELDS.get(form.data.get("to", "")):
+        # No dialog to put the message in (an illegal move, e.g. a stale page): show it at the top.
+        for error in error_messages(form):
+            messages.error(request, error)
+        return redirect_after_post(request, detail_url(incident))
+    return _form_failed(request, incident, "incidents/_transition_form.html", status, failed_transition=form)
+
+
+def error_messages(form: forms.Form) -> list[str]:
+    """Every message of a form as text, for a flash message where no field is shown."""
+    return [str(message) for errors in form.errors.values() for message in errors]
+
+
+def _state_label(state: str) -> str:
+    return str(dict(State.choices).get(state, state))
+
+
+def run_comment(request: HttpRequest, incident: Incident) -> tuple[CommentForm, int | None]:
+    user = actor_of(request)
+    form = CommentForm(request.POST)
+    if not user.is_fulfiller:
+        visibility = form.fields["visibility"]
+        assert isinstance(visibility, forms.ChoiceField)
+        visibility.choices = [("public", "Public")]
+    if not form.is_valid():
+        return form, 400
+    try:
+        actions.do_add_comment(incident, form.cleaned_data["body"], form.cleaned_data["visibility"], actor=user)
+    except DomainError as error:
+        add_domain_error(form, error)
+        return form, error.status
+    return form, None
+
+
+@require_POST
+@fulfiller_required(_to_portal)
+def comment(request: HttpRequest, number: str) -> HttpResponse:
+    incident = visible_or_404(actor_of(request), number)
+    form, status = run_comment(request, incident)
+    if status is None:
+        kind = "Work note" if form.cleaned_data["visibility"] == "internal" else "Comment"
+        messages.success(request, f"{kind} added to {incident.number}.")
+        return redirect_after_post(request, detail_url(incident))
+    return _form_failed(request, incident, "incidents/_comment_form.html", status, comment_form=form)

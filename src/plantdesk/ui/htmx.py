@@ -1,0 +1,61 @@
+"""Small helpers shared by the server-rendered views: HTMX detection, redirects, domain errors on forms."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+
+from plantdesk.core.errors import DomainError
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    """A partial swap; a history-restore request wants the whole page, as a plain load would."""
+    return request.headers.get("HX-Request") == "true" and "HX-History-Restore-Request" not in request.headers
+
+
+def redirect_after_post(request: HttpRequest, url: str) -> HttpResponse:
+    """HTMX follows HX-Redirect with a full page load; a plain form post gets the usual 303."""
+    if is_htmx(request):
+        response = HttpResponse("")
+        response["HX-Redirect"] = url
+        return response
+    return HttpResponseRedirect(url, status=303)
+
+
+def add_domain_error(form: forms.Form, error: DomainError) -> None:
+    """Put each FieldError next to its form field; the rest (and a bare detail) above the form."""
+    if not error.errors:
+        form.add_error(None, error.detail)
+        return
+    for item in error.errors:
+        form.add_error(item.field if item.field in form.fields else None, item.message)
+
+
+def fulfiller_required(
+    fallback: Callable[..., HttpResponse],
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Agent pages; a requester who follows an agent link is sent to `fallback` (their portal page)."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @login_required
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not getattr(request.user, "is_fulfiller", False):
+                return fallback(request, *args, **kwargs)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def vary_on_htmx(response: HttpResponse) -> HttpResponse:
+    """The same URL answers a fragment or a page; caches and the back button must keep them apart."""
+    existing = response.get("Vary")
+    response["Vary"] = f"{existing}, HX-Request" if existing else "HX-Request"
+    return response

@@ -1,0 +1,135 @@
+"""The requester portal: my incidents, raise an incident, public journal, comment, reopen or accept."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from plantdesk.core.errors import DomainError
+from plantdesk.core.journal import journal_for
+from plantdesk.incidents import actions, queries, tables
+from plantdesk.incidents.choices import OPEN_STATES, State
+from plantdesk.incidents.forms import CommentForm, IncidentCreateForm, TransitionForm
+from plantdesk.incidents.models import RECORD_TYPE, Incident
+from plantdesk.incidents.views import (
+    actor_of,
+    error_messages,
+    labels,
+    run_comment,
+    run_transition,
+    transition_actions,
+    visible_or_404,
+)
+from plantdesk.ui.htmx import add_domain_error, is_htmx, redirect_after_post
+
+
+def portal_url(incident: Incident) -> str:
+    return reverse("ui:portal-detail", args=[incident.number])
+
+
+@require_GET
+@login_required
+def my_incidents(request: HttpRequest) -> HttpResponse:
+    user = actor_of(request)
+    mine = queries.filter_incidents(queries.visible_incidents(user), queries.IncidentFilters(caller=user.username))
+    show = "closed" if request.GET.get("show") == "closed" else "open"
+    if show == "open":
+        mine = mine.filter(state__in=[*OPEN_STATES, State.RESOLVED])
+    else:
+        mine = mine.filter(state__in=[State.CLOSED, State.CANCELED])
+    try:
+        page_number = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        page_number = 1
+    page = tables.paginate(mine.order_by("-opened_at", "-id"), page_number)
+    return render(request, "portal/list.html", {"page": page, "show": show})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def raise_incident(request: HttpRequest) -> HttpResponse:
+    form = IncidentCreateForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                incident = actions.do_create_incident(form.action_data(), actor=actor_of(request))
+            except DomainError as error:
+                add_domain_error(form, error)
+                status = error.status
+            else:
+                messages.success(request, f"Thank you. Your incident {incident.number} has been raised.")
+                return redirect_after_post(request, portal_url(incident))
+    return render(request, "portal/new.html", {"form": form}, status=status)
+
+
+def _context(
+    request: HttpRequest,
+    incident: Incident,
+    *,
+    comment_form: CommentForm | None = None,
+    failed_transition: TransitionForm | None = None,
+) -> dict[str, Any]:
+    user = actor_of(request)
+    return {
+        "incident": incident,
+        "labels": labels(incident),
+        # Public entries only, even for an agent looking at the portal: it is the caller's view.
+        "journal": list(journal_for(RECORD_TYPE, incident.pk, include_internal=False)),
+        "comment_form": comment_form or CommentForm(),
+        "can_comment": incident.state not in (State.CLOSED, State.CANCELED),
+        "actions": transition_actions(incident, user, failed_transition) if incident.caller_id == user.pk else [],
+    }
+
+
+@require_GET
+@login_required
+def detail(request: HttpRequest, number: str) -> HttpResponse:
+    incident = visible_or_404(actor_of(request), number)
+    return render(request, "portal/detail.html", _context(request, incident))
+
+
+def _failed(request: HttpRequest, incident: Incident, partial: str, status: int, **forms_: Any) -> HttpResponse:
+    if is_htmx(request):
+        form = next(iter(forms_.values()))
+        extra: dict[str, Any] = {"form": form, "incident": incident, "portal": True}
+        if isinstance(form, TransitionForm):
+            extra["action"] = next(
+                (a for a in transition_actions(incident, actor_of(request)) if a["to"] == form.data.get("to")), {}
+            )
+        return render(request, partial, extra, status=status)
+    return render(request, "portal/detail.html", _context(request, incident, **forms_), status=status)
+
+
+@require_POST
+@login_required
+def comment(request: HttpRequest, number: str) -> HttpResponse:
+    incident = visible_or_404(actor_of(request), number)
+    form, status = run_comment(request, incident)
+    if status is None:
+        messages.success(request, "Your comment was added.")
+        return redirect_after_post(request, portal_url(incident))
+    return _failed(request, incident, "incidents/_comment_form.html", status, comment_form=form)
+
+
+@require_POST
+@login_required
+def transition(request: HttpRequest, number: str) -> HttpResponse:
+    incident = visible_or_404(actor_of(request), number)
+    form, status = run_transition(request, incident)
+    if status is None:
+        done = {State.IN_PROGRESS: "reopened", State.CLOSED: "closed", State.CANCELED: "withdrawn"}
+        messages.success(request, f"{incident.number} {done.get(form.cleaned_data['to'], 'updated')}.")
+        return redirect_after_post(request, portal_url(incident))
+    if status == 409 or form.data.get("to") != State.CANCELED:
+        for error in error_messages(form):
+            messages.error(request, error)
+        return redirect_after_post(request, portal_url(incident))
+    return _failed(request, incident, "incidents/_transition_form.html", status, failed_transition=form)

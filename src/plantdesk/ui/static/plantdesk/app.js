@@ -1,0 +1,16 @@
+// Dialogs for transitions that ask for fields. Event delegation, so forms swapped in by HTMX keep working.
+document.addEventListener("click", (event) => {
+  const opener = event.target.closest("[data-open-dialog]");
+  if (opener) {
+    const dialog = document.getElementById(opener.dataset.openDialog);
+    if (dialog) dialog.showModal();
+    return;
+  }
+  const closer = event.target.closest("[data-close-dialog]");
+  if (closer) closer.closest("dialog")?.close();
+});
+
+// A transition refused with field errors comes back as a whole page (no JavaScript path): reopen its dialog.
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("dialog[data-open-on-load]").forEach((dialog) => dialog.showModal());
+});

@@ -1,0 +1,84 @@
+"""Template helpers: badges, times with their zone named, and readable audit values."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from plantdesk.incidents.choices import HoldReason, Priority, Source, State
+
+register = template.Library()
+
+_PRIORITY_NAMES = {p.value: p.label.split(" - ", 1)[1] for p in Priority}
+_STATE_LABELS = dict(State.choices)
+
+# Field names of the audit trail as people read them on the history tab.
+FIELD_LABELS = {
+    "short_description": "Short description",
+    "description": "Description",
+    "impact": "Impact",
+    "urgency": "Urgency",
+    "priority": "Priority",
+    "category": "Category",
+    "ci": "Configuration item",
+    "site": "Site",
+    "source": "Source",
+    "caller": "Caller",
+    "assignment_group": "Assignment group",
+    "assignee": "Assignee",
+    "hold_reason": "Hold reason",
+    "resolution_code": "Resolution code",
+    "resolution_notes": "Resolution notes",
+    "cancel_reason": "Cancel reason",
+    "parent": "Parent incident",
+    "major_incident": "Major incident",
+    "major_incident_owner": "Major incident owner",
+    "time_worked_minutes": "Time worked (minutes)",
+    "state": "State",
+    "journal": "Journal",
+}
+_VALUE_LABELS: dict[str, dict[str, str]] = {
+    "state": _STATE_LABELS,
+    "hold_reason": dict(HoldReason.choices),
+    "source": dict(Source.choices),
+    "major_incident": {"true": "Yes", "false": "No"},
+}
+
+
+@register.filter
+def localdt(value: datetime | None) -> str:
+    """'2026-11-25 14:03 CET': the active (user's) zone, always named; an IANA name where no abbreviation exists."""
+    if value is None:
+        return ""
+    local = timezone.localtime(value)
+    abbreviation = local.strftime("%Z")
+    if not abbreviation.isalpha():
+        abbreviation = str(timezone.get_current_timezone_name())
+    return f"{local:%Y-%m-%d %H:%M} {abbreviation}"
+
+
+@register.simple_tag
+def priority_badge(priority: int) -> SafeString:
+    name = _PRIORITY_NAMES.get(priority, "")
+    return format_html('<span class="badge prio prio-{0}" title="Priority {0}: {1}">P{0} {1}</span>', priority, name)
+
+
+@register.simple_tag
+def state_badge(state: str) -> SafeString:
+    return format_html('<span class="badge state state-{}">{}</span>', state, _STATE_LABELS.get(state, state))
+
+
+@register.filter
+def field_label(name: str) -> str:
+    return FIELD_LABELS.get(name, name.replace("_", " ").capitalize())
+
+
+@register.simple_tag
+def audit_value(field: str, value: str) -> str:
+    if field == "priority" and value.isdigit():
+        return f"P{value} {_PRIORITY_NAMES.get(int(value), '')}".strip()
+    return _VALUE_LABELS.get(field, {}).get(value, value)
