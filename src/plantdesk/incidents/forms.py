@@ -44,7 +44,7 @@ def level(value: str) -> int | str:
 
 
 class IncidentCreateForm(forms.Form):
-    short_description = forms.CharField(required=False, max_length=1000, label="Short description")
+    short_description = forms.CharField(required=False, label="Short description")
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 5}), label="Description")
     impact = forms.CharField(required=False, initial="2", widget=forms.Select(choices=IMPACT_CHOICES))
     urgency = forms.CharField(required=False, initial="2", widget=forms.Select(choices=URGENCY_CHOICES))
@@ -82,7 +82,7 @@ class AgentCreateForm(IncidentCreateForm):
 
 
 class IncidentEditForm(forms.Form):
-    short_description = forms.CharField(required=False, max_length=1000, label="Short description")
+    short_description = forms.CharField(required=False, label="Short description")
     impact = forms.CharField(required=False, widget=forms.Select(choices=IMPACT_CHOICES))
     urgency = forms.CharField(required=False, widget=forms.Select(choices=URGENCY_CHOICES))
     category = forms.CharField(required=False, widget=forms.Select())
@@ -98,6 +98,13 @@ class IncidentEditForm(forms.Form):
         self.fields["category"].widget.choices = category_choices()
         self.fields["assignment_group"].widget.choices = group_choices()
         self.fields["assignee"].widget.choices = assignee_choices()
+        for name in ("category", "assignment_group", "assignee"):
+            # A retired category or a deactivated assignee still shows (and is kept) rather than blanking.
+            current = str(self.initial.get(name) or "")
+            widget = self.fields[name].widget
+            assert isinstance(widget, forms.Select)
+            if current and current not in {str(value) for value, _ in widget.choices}:
+                widget.choices = [*widget.choices, (current, current)]
 
     @staticmethod
     def initial_for(incident: Any) -> dict[str, Any]:

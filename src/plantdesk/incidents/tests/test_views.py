@@ -343,3 +343,20 @@ def test_views_write_audited_changes(plant: Plant) -> None:
     incident = make_incident(plant.agent)
     client_for(plant.agent).post(f"/incidents/{incident.number}/transition/", {"to": "in_progress"})
     assert AuditEntry.objects.filter(record_label=incident.number, field="state", new="in_progress").exists()
+
+
+def test_edit_form_keeps_a_retired_category(plant: Plant) -> None:
+    from plantdesk.core.models import ChoiceOption
+
+    incident = make_incident(plant.agent, category="network")
+    ChoiceOption.objects.filter(choice_set="incident_category", value="network").update(active=False)
+    page = text(client_for(plant.agent).get(f"/incidents/{incident.number}/"))
+    assert '<option value="network" selected>network</option>' in page
+
+
+def test_too_long_short_description_gives_the_api_message(plant: Plant) -> None:
+    response = client_for(plant.requester).post(
+        "/portal/new/", {"short_description": "x" * 200, "impact": "2", "urgency": "2"}
+    )
+    assert response.status_code == 400
+    assert "At most 160 characters (got 200)." in text(response)
