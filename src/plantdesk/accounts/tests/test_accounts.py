@@ -28,8 +28,8 @@ def test_login_with_the_right_password_redirects(plant: Plant) -> None:
 def test_repeated_failures_lock_the_account_even_for_the_right_password(plant: Plant, settings: object) -> None:
     client = Client()
     for _ in range(5):
-        assert _login(client, "alice", "wrong password") == 200
-    assert _login(client, "alice", PASSWORD) == 200  # locked: refused without checking
+        assert _login(client, "alice", "wrong password") == 400
+    assert _login(client, "alice", PASSWORD) == 400  # locked: refused without checking
     assert _login(Client(), "rita", PASSWORD) == 302  # other accounts are unaffected
 
 

@@ -17,6 +17,7 @@ def test_incident_numbers_start_at_1001_and_increase(plant: Plant) -> None:
 def test_a_rolled_back_number_is_handed_out_again(db: None) -> None:
     with transaction.atomic():
         taken = next_number("TST")
+
     def take_and_abort() -> None:
         with transaction.atomic():
             next_number("TST")
