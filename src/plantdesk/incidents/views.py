@@ -17,7 +17,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from plantdesk.accounts.models import User
 from plantdesk.core.choices import active_options
-from plantdesk.core.errors import DomainError
 from plantdesk.core.history import history_for
 from plantdesk.core.journal import journal_for
 from plantdesk.incidents import actions, queries, tables, transitions
@@ -25,12 +24,13 @@ from plantdesk.incidents.choices import CATEGORY_SET, RESOLUTION_CODE_SET, State
 from plantdesk.incidents.forms import (
     AgentCreateForm,
     CommentForm,
+    IncidentCreateForm,
     IncidentEditForm,
     QueueFilterForm,
 )
 from plantdesk.incidents.forms import TransitionForm as TransitionFormClass
 from plantdesk.incidents.models import RECORD_TYPE, Incident
-from plantdesk.ui.htmx import add_domain_error, fulfiller_required, is_htmx, redirect_after_post, vary_on_htmx
+from plantdesk.ui.htmx import fulfiller_required, is_htmx, redirect_after_post, run_form_action, vary_on_htmx
 
 
 def _to_portal(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -93,19 +93,18 @@ def queue(request: HttpRequest) -> HttpResponse:
 @fulfiller_required(lambda request: HttpResponseRedirect(reverse("ui:portal-new")))
 def create(request: HttpRequest) -> HttpResponse:
     form = AgentCreateForm(request.POST or None)
-    status = 200
+    status: int | None = 200
     if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            try:
-                incident = actions.do_create_incident(form.action_data(), actor=actor_of(request))
-            except DomainError as error:
-                add_domain_error(form, error)
-                status = error.status
-            else:
-                messages.success(request, f"{incident.number} created.")
-                return redirect_after_post(request, detail_url(incident))
-    return render(request, "incidents/create.html", {"form": form}, status=status)
+        incident, status = run_create(request, form)
+        if incident is not None:
+            messages.success(request, f"{incident.number} created.")
+            return redirect_after_post(request, detail_url(incident))
+    return render(request, "incidents/create.html", {"form": form}, status=status or 400)
+
+
+def run_create(request: HttpRequest, form: AgentCreateForm | IncidentCreateForm) -> tuple[Incident | None, int | None]:
+    """Shared by the agent create form and the portal's "raise an incident"."""
+    return run_form_action(form, lambda: actions.do_create_incident(form.action_data(), actor=actor_of(request)))
 
 
 # -- detail --------------------------------------------------------------------------------------
@@ -211,33 +210,26 @@ def update(request: HttpRequest, number: str) -> HttpResponse:
     user = actor_of(request)
     incident = visible_or_404(user, number)
     form = IncidentEditForm(request.POST, initial=IncidentEditForm.initial_for(incident))
-    status = 400
-    if form.is_valid():
-        try:
-            actions.do_update_incident(
-                incident, form.action_data(), actor=user, expected_updated_at=form.expected_updated_at()
-            )
-        except DomainError as error:
-            add_domain_error(form, error)
-            status = error.status
-        else:
-            messages.success(request, f"{incident.number} saved.")
-            return redirect_after_post(request, detail_url(incident))
-    return _form_failed(request, incident, "incidents/_edit_form.html", status, edit_form=form)
+    updated, status = run_form_action(
+        form,
+        lambda: actions.do_update_incident(
+            incident, form.action_data(), actor=user, expected_updated_at=form.expected_updated_at()
+        ),
+    )
+    if updated is not None:
+        messages.success(request, f"{incident.number} saved.")
+        return redirect_after_post(request, detail_url(incident))
+    return _form_failed(request, incident, "incidents/_edit_form.html", status or 400, edit_form=form)
 
 
 def run_transition(request: HttpRequest, incident: Incident) -> tuple[TransitionFormClass, int | None]:
     """Shared by the agent UI and the portal: returns the form and the failure status (None on success)."""
     to = request.POST.get("to", "")
     form = TransitionFormClass(request.POST, required=transitions.REQUIRED_FIELDS.get(to, ()), auto_id=f"t_{to}_%s")
-    if not form.is_valid():
-        return form, 400
-    try:
-        actions.do_transition_incident(incident, to, actor=actor_of(request), **form.action_kwargs())
-    except DomainError as error:
-        add_domain_error(form, error)
-        return form, error.status
-    return form, None
+    _, status = run_form_action(
+        form, lambda: actions.do_transition_incident(incident, to, actor=actor_of(request), **form.action_kwargs())
+    )
+    return form, status
 
 
 @require_POST
@@ -272,14 +264,13 @@ def run_comment(request: HttpRequest, incident: Incident) -> tuple[CommentForm, 
         visibility = form.fields["visibility"]
         assert isinstance(visibility, forms.ChoiceField)
         visibility.choices = [("public", "Public")]
-    if not form.is_valid():
-        return form, 400
-    try:
-        actions.do_add_comment(incident, form.cleaned_data["body"], form.cleaned_data["visibility"], actor=user)
-    except DomainError as error:
-        add_domain_error(form, error)
-        return form, error.status
-    return form, None
+    _, status = run_form_action(
+        form,
+        lambda: actions.do_add_comment(
+            incident, form.cleaned_data["body"], form.cleaned_data["visibility"], actor=user
+        ),
+    )
+    return form, status
 
 
 @require_POST

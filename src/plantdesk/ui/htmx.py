@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar
 
 from django import forms
 from django.contrib.auth.decorators import login_required
@@ -34,6 +34,24 @@ def add_domain_error(form: forms.Form, error: DomainError) -> None:
         return
     for item in error.errors:
         form.add_error(item.field if item.field in form.fields else None, item.message)
+
+
+T = TypeVar("T")
+
+
+def run_form_action(form: forms.Form, action: Callable[[], T]) -> tuple[T | None, int | None]:
+    """Validate the form, then call the action (which reads form.cleaned_data).
+
+    (result, None) on success; otherwise (None, status): 400 for an invalid form, or the action's
+    DomainError status with its messages put next to the form's fields.
+    """
+    if not form.is_valid():
+        return None, 400
+    try:
+        return action(), None
+    except DomainError as error:
+        add_domain_error(form, error)
+        return None, error.status
 
 
 def fulfiller_required(

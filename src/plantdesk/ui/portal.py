@@ -11,9 +11,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from plantdesk.core.errors import DomainError
 from plantdesk.core.journal import journal_for
-from plantdesk.incidents import actions, queries, tables
+from plantdesk.incidents import queries, tables
 from plantdesk.incidents.choices import OPEN_STATES, State
 from plantdesk.incidents.forms import CommentForm, IncidentCreateForm, TransitionForm
 from plantdesk.incidents.models import RECORD_TYPE, Incident
@@ -22,11 +21,12 @@ from plantdesk.incidents.views import (
     error_messages,
     labels,
     run_comment,
+    run_create,
     run_transition,
     transition_actions,
     visible_or_404,
 )
-from plantdesk.ui.htmx import add_domain_error, is_htmx, redirect_after_post
+from plantdesk.ui.htmx import is_htmx, redirect_after_post
 
 
 def portal_url(incident: Incident) -> str:
@@ -55,19 +55,13 @@ def my_incidents(request: HttpRequest) -> HttpResponse:
 @login_required
 def raise_incident(request: HttpRequest) -> HttpResponse:
     form = IncidentCreateForm(request.POST or None)
-    status = 200
+    status: int | None = 200
     if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            try:
-                incident = actions.do_create_incident(form.action_data(), actor=actor_of(request))
-            except DomainError as error:
-                add_domain_error(form, error)
-                status = error.status
-            else:
-                messages.success(request, f"Thank you. Your incident {incident.number} has been raised.")
-                return redirect_after_post(request, portal_url(incident))
-    return render(request, "portal/new.html", {"form": form}, status=status)
+        incident, status = run_create(request, form)
+        if incident is not None:
+            messages.success(request, f"Thank you. Your incident {incident.number} has been raised.")
+            return redirect_after_post(request, portal_url(incident))
+    return render(request, "portal/new.html", {"form": form}, status=status or 400)
 
 
 def _context(
