@@ -39,6 +39,19 @@ def restrict(user: User | object, action: Action, model: type[M]) -> QuerySet[M]
     return manager.all() if condition is None else manager.filter(condition)
 
 
-def user_site_ids(user: User) -> QuerySet[Model, int]:
-    """A subquery of the user's site ids, so scoping stays a single SQL statement."""
-    return user.sites.values_list("pk", flat=True)
+def user_site_ids(user: User) -> list[int]:
+    """The user's site ids, read once per user object (one request) and passed to SQL as literals:
+    the planner can then use indexes, which it cannot through a correlated subquery."""
+    cached: list[int] | None = getattr(user, "_site_ids", None)
+    if cached is None:
+        cached = list(user.sites.values_list("pk", flat=True))
+        user._site_ids = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def user_group_ids(user: User) -> list[int]:
+    cached: list[int] | None = getattr(user, "_group_ids", None)
+    if cached is None:
+        cached = list(user.assignment_groups.values_list("pk", flat=True))
+        user._group_ids = cached  # type: ignore[attr-defined]
+    return cached

@@ -85,7 +85,7 @@ def list_incidents(request: HttpRequest, params: Query[ListParams]) -> dict[str,
     qs = queries.filter_incidents(queries.visible_incidents(actor_of(request)), _filters(params))
     qs = qs.order_by("priority", "opened_at", "id")
     count, exact = bounded_count(qs)
-    page = qs[params.offset : params.offset + params.limit]
+    page = queries.page_of(qs, params.offset, params.limit)
     return {"items": [incident_to_dict(i) for i in page], "count": count, "count_exact": exact}
 
 
@@ -93,7 +93,7 @@ def list_incidents(request: HttpRequest, params: Query[ListParams]) -> dict[str,
 def create_incident(request: HttpRequest, payload: IncidentCreateIn) -> Status[dict[str, Any]]:
     data = payload.model_dump(exclude_unset=True)
     incident = actions.do_create_incident(data, actor=actor_of(request))
-    return Status(201, _fresh(request, incident.number))
+    return Status(201, incident_to_dict(incident))  # the action's instance has every related row loaded
 
 
 def _etag(incident: Incident) -> str:

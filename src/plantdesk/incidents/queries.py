@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import ForeignKey, Model, Q, QuerySet
 
-from plantdesk.accounts.models import User
-from plantdesk.accounts.permissions import Action, register_scope, restrict, user_site_ids
+from plantdesk.accounts.models import AssignmentGroup, Site, User
+from plantdesk.accounts.permissions import Action, register_scope, restrict, user_group_ids, user_site_ids
 from plantdesk.incidents.choices import OPEN_STATES
-from plantdesk.incidents.models import Incident
+from plantdesk.incidents.models import USER_FOREIGN_KEYS, Incident
 
 
 def incident_scope(user: User, action: Action) -> Q | None:
@@ -21,14 +22,9 @@ def incident_scope(user: User, action: Action) -> Q | None:
 
 register_scope(Incident, incident_scope)
 
-LIST_RELATED = (
-    "caller", "opened_by", "assignment_group", "assignee", "site", "parent",
-    "major_incident_owner", "reopened_by", "resolved_by",
-)  # fmt: skip
-
 
 def visible_incidents(user: User) -> QuerySet[Incident]:
-    return restrict(user, "view", Incident).select_related(*LIST_RELATED)
+    return restrict(user, "view", Incident)
 
 
 @dataclass(frozen=True)
@@ -72,20 +68,60 @@ def unassigned_in_my_groups(user: User) -> QuerySet[Incident]:
     return visible_incidents(user).filter(
         assignee__isnull=True,
         state__in=list(OPEN_STATES),
-        assignment_group__in=user.assignment_groups.values_list("pk", flat=True),
+        assignment_group__in=user_group_ids(user),
     )
 
 
 def open_in_my_groups(user: User) -> QuerySet[Incident]:
     return visible_incidents(user).filter(
         state__in=list(OPEN_STATES),
-        assignment_group__in=user.assignment_groups.values_list("pk", flat=True),
+        assignment_group__in=user_group_ids(user),
     )
 
 
 def get_visible(user: User, number: str) -> Incident | None:
-    return visible_incidents(user).filter(number=number).first()
+    incident = visible_incidents(user).filter(number=number).first()
+    if incident is not None:
+        attach_related([incident])
+    return incident
 
 
-def children_of(incident: Incident) -> QuerySet[Incident]:
-    return Incident.objects.filter(parent=incident).select_related("assignee").order_by("number")
+def page_of(qs: QuerySet[Incident], offset: int, limit: int) -> list[Incident]:
+    """One page of rows with their related rows loaded: a constant number of queries per page."""
+    rows = list(qs[offset : offset + limit])
+    attach_related(rows)
+    return rows
+
+
+def attach_related(incidents: list[Incident]) -> None:
+    """Load users, groups, sites and parents of `incidents` in at most four small queries.
+
+    A ten-way select_related costs PostgreSQL more to plan than to run (4 ms of planning for a 0.5 ms
+    lookup by number); `IN (...)` queries keep both cheap and never query per row.
+    """
+    if not incidents:
+        return
+
+    def cache(name: str, rows: Mapping[int, Model]) -> None:
+        field = Incident._meta.get_field(name)
+        assert isinstance(field, ForeignKey)
+        for incident in incidents:
+            key = getattr(incident, f"{name}_id")
+            if key is not None and key in rows:
+                field.set_cached_value(incident, rows[key])
+
+    user_ids = {getattr(i, f"{f}_id") for i in incidents for f in USER_FOREIGN_KEYS} - {None}
+    users = User.objects.in_bulk(user_ids)
+    for name in USER_FOREIGN_KEYS:
+        cache(name, users)
+    cache("assignment_group", AssignmentGroup.objects.in_bulk({i.assignment_group_id for i in incidents} - {None}))
+    cache("site", Site.objects.in_bulk({i.site_id for i in incidents} - {None}))
+    parent_ids = {i.parent_id for i in incidents} - {None}
+    if parent_ids:
+        cache("parent", Incident.objects.only("id", "number").in_bulk(parent_ids))
+
+
+def children_of(incident: Incident) -> list[Incident]:
+    children = list(Incident.objects.filter(parent=incident).order_by("number"))
+    attach_related(children)
+    return children

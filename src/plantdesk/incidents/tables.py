@@ -89,7 +89,7 @@ def paginate(qs: QuerySet[Incident], page: int) -> Page:
     last = max(1, -(-count // PAGE_SIZE))
     number = min(max(page, 1), last)  # past the end shows the last page rather than an empty one
     offset = (number - 1) * PAGE_SIZE
-    return Page(rows=list(qs[offset : offset + PAGE_SIZE]), number=number, count=count, count_exact=exact)
+    return Page(rows=queries.page_of(qs, offset, PAGE_SIZE), number=number, count=count, count_exact=exact)
 
 
 def filters_from(cleaned: dict[str, Any]) -> queries.IncidentFilters:
