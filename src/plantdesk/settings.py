@@ -165,6 +165,9 @@ TASKS = {
 EMAIL_URL = os.environ.get("PLANTDESK_EMAIL_URL", "")
 MQTT_URL = os.environ.get("PLANTDESK_MQTT_URL", "mqtt://127.0.0.1:1883")
 
+# Other processes see a change to a small configuration table (priority matrix, options) within this time.
+CONFIG_CACHE_SECONDS = float(os.environ.get("PLANTDESK_CONFIG_CACHE_SECONDS", "30"))
+
 # Incident policy defaults (DOMAIN.md section 1).
 INCIDENT_AUTO_CLOSE_DAYS = int(os.environ.get("PLANTDESK_INCIDENT_AUTO_CLOSE_DAYS", "5"))
 INCIDENT_DEFAULT_GROUP = os.environ.get("PLANTDESK_INCIDENT_DEFAULT_GROUP", "Service Desk")

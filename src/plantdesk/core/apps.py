@@ -5,3 +5,9 @@ class CoreConfig(AppConfig):
     name = "plantdesk.core"
     label = "core"
     verbose_name = "PlantDesk core"
+
+    def ready(self) -> None:
+        from plantdesk.core.config_cache import clear_on_change
+        from plantdesk.core.models import ChoiceOption
+
+        clear_on_change(ChoiceOption)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from plantdesk.core.models import AuditChainHead, AuditEntry
@@ -134,34 +134,69 @@ def entry_hash(prev_hash: str, values: dict[str, Any]) -> str:
     return hashlib.sha256(encoded).hexdigest()
 
 
+_ENTRY_COLUMNS = (
+    "seq", "at", "actor_id", "actor_username", "actor_name", "record_type", "record_id", "record_label",
+    "action", "field", "old", "new", "reason", "prev_hash", "hash",
+)  # fmt: skip
+_ROWS_PER_INSERT = 200  # stays far below SQLite's limit on bound parameters
+
+
 def _flush(entries: list[PendingEntry]) -> None:
+    """Chain and write the buffered entries: plain SQL, since this runs inside every write."""
     if not entries:
         return
-    head, _ = AuditChainHead.objects.select_for_update().get_or_create(id=1)
+    entry_table = AuditEntry._meta.db_table
+    head_table = AuditChainHead._meta.db_table
     at = timezone.now()
-    seq, prev = head.last_seq, head.last_hash
-    rows = []
-    for pending in entries:
-        seq += 1
-        values: dict[str, Any] = {
-            "seq": seq,
-            "at": at,
-            "actor_username": pending.actor.username,
-            "actor_name": pending.actor.printed_name,
-            "record_type": pending.record_type,
-            "record_id": pending.record_id,
-            "record_label": pending.record_label,
-            "action": pending.action,
-            "field": pending.field,
-            "old": pending.old,
-            "new": pending.new,
-            "reason": pending.reason,
-        }
-        digest = entry_hash(prev, values)
-        rows.append(AuditEntry(actor_id=pending.actor.pk, prev_hash=prev, hash=digest, **values))
-        prev = digest
-    AuditEntry.objects.bulk_create(rows)
-    AuditChainHead.objects.filter(id=1).update(last_seq=seq, last_hash=prev)
+    at_db = connection.ops.adapt_datetimefield_value(at)
+    with connection.cursor() as cursor:
+        # One statement takes the head's row lock and reserves the sequence numbers.
+        cursor.execute(
+            f"UPDATE {head_table} SET last_seq = last_seq + %s WHERE id = 1 RETURNING last_seq, last_hash",  # noqa: S608
+            [len(entries)],
+        )
+        head = cursor.fetchone()
+        if head is None:
+            raise RuntimeError("The audit chain head row is missing (migration core 0002 creates it).")
+        seq, prev = int(head[0]) - len(entries), str(head[1])
+        rows: list[tuple[Any, ...]] = []
+        for pending in entries:
+            seq += 1
+            values: dict[str, Any] = {
+                "seq": seq,
+                "at": at,
+                "actor_username": pending.actor.username,
+                "actor_name": pending.actor.printed_name,
+                "record_type": pending.record_type,
+                "record_id": pending.record_id,
+                "record_label": pending.record_label,
+                "action": pending.action,
+                "field": pending.field,
+                "old": pending.old,
+                "new": pending.new,
+                "reason": pending.reason,
+            }
+            digest = entry_hash(prev, values)
+            values.update(at=at_db, actor_id=pending.actor.pk, prev_hash=prev, hash=digest)
+            rows.append(tuple(values[c] for c in _ENTRY_COLUMNS))
+            prev = digest
+        columns = ", ".join(_ENTRY_COLUMNS)
+        one_row = "(" + ", ".join(["%s"] * len(_ENTRY_COLUMNS)) + ")"
+        for start in range(0, len(rows), _ROWS_PER_INSERT):
+            chunk = rows[start : start + _ROWS_PER_INSERT]
+            insert = f"INSERT INTO {entry_table} ({columns}) VALUES {', '.join([one_row] * len(chunk))}"  # noqa: S608
+            params = [value for row in chunk for value in row]
+            last = start + _ROWS_PER_INSERT >= len(rows)
+            if last and connection.vendor == "postgresql":
+                # The last rows and the new head hash in one round trip.
+                cursor.execute(
+                    f"WITH inserted AS ({insert}) UPDATE {head_table} SET last_hash = %s WHERE id = 1",  # noqa: S608
+                    [*params, prev],
+                )
+            else:
+                cursor.execute(insert, params)
+        if connection.vendor != "postgresql":
+            cursor.execute(f"UPDATE {head_table} SET last_hash = %s WHERE id = 1", [prev])  # noqa: S608
 
 
 @dataclass(frozen=True)

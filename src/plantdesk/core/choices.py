@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from plantdesk.core.config_cache import config_cache
 from plantdesk.core.models import ChoiceOption
 
 
+def _load_active() -> dict[str, list[tuple[str, str]]]:
+    options: dict[str, list[tuple[str, str]]] = {}
+    for choice_set, value, label in (
+        ChoiceOption.objects.filter(active=True).order_by("order", "value").values_list("choice_set", "value", "label")
+    ):
+        options.setdefault(choice_set, []).append((value, label))
+    return options
+
+
+_active = config_cache(_load_active)
+
+
 def active_options(choice_set: str) -> list[tuple[str, str]]:
-    return list(
-        ChoiceOption.objects.filter(choice_set=choice_set, active=True)
-        .order_by("order", "value")
-        .values_list("value", "label")
-    )
+    return list(_active.get().get(choice_set, []))
 
 
 def is_active_option(choice_set: str, value: str) -> bool:
+    if any(v == value for v, _ in _active.get().get(choice_set, [])):
+        return True
     return ChoiceOption.objects.filter(choice_set=choice_set, value=value, active=True).exists()

@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from plantdesk.accounts.lookups import home_site
 from plantdesk.accounts.models import User
 from plantdesk.accounts.permissions import restrict
 from plantdesk.core import audit
@@ -47,7 +48,7 @@ def do_create_incident(data: Mapping[str, Any], *, actor: User, opened_at: datet
         now = timezone.now()
         incident = Incident(opened_by=actor, opened_at=opened_at or now, updated_at=now, state=State.NEW, **values)
         if incident.site is None:
-            incident.site = incident.caller.sites.order_by("code").first()
+            incident.site = home_site(incident.caller)
         resolve_assignment(incident)
         incident.priority = priority_for(incident.impact, incident.urgency)
         incident.number = next_number(NUMBER_PREFIX)

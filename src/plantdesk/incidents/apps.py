@@ -11,3 +11,7 @@ class IncidentsConfig(AppConfig):
         from plantdesk.incidents import jobs, queries
 
         del jobs, queries
+        from plantdesk.core.config_cache import clear_on_change
+        from plantdesk.incidents.models import PriorityMatrix
+
+        clear_on_change(PriorityMatrix)

@@ -7,7 +7,8 @@ from typing import Any
 
 from django.conf import settings
 
-from plantdesk.accounts.models import AssignmentGroup, Site, User
+from plantdesk.accounts.lookups import active_user, group_named, site_coded
+from plantdesk.accounts.models import User
 from plantdesk.core.choices import is_active_option
 from plantdesk.core.errors import FieldError, InvalidInput
 from plantdesk.incidents.choices import CATEGORY_SET, RESOLUTION_CODE_SET, HoldReason, Level, Source, State
@@ -80,7 +81,7 @@ def _user(field: str, *, fulfiller: bool = False, nullable: bool = True) -> Call
         if not isinstance(value, str):
             errors.add(field, "Must be a username.")
             return None
-        user = User.objects.filter(username=value, is_active=True).first()
+        user = active_user(value)
         if user is None:
             errors.add(field, f"Unknown user {value!r}.")
         elif fulfiller and not user.is_fulfiller:
@@ -93,7 +94,7 @@ def _user(field: str, *, fulfiller: bool = False, nullable: bool = True) -> Call
 def _group(value: Any, errors: _Collector) -> Any:
     if value in (None, ""):
         return None
-    group = AssignmentGroup.objects.filter(name=value).first() if isinstance(value, str) else None
+    group = group_named(value) if isinstance(value, str) else None
     if group is None:
         errors.add("assignment_group", f"Unknown assignment group {value!r}.")
     return group
@@ -102,7 +103,7 @@ def _group(value: Any, errors: _Collector) -> Any:
 def _site(value: Any, errors: _Collector) -> Any:
     if value in (None, ""):
         return None
-    site = Site.objects.filter(code=value).first() if isinstance(value, str) else None
+    site = site_coded(value) if isinstance(value, str) else None
     if site is None:
         errors.add("site", f"Unknown site {value!r}.")
     return site
@@ -184,7 +185,7 @@ def resolve_assignment(incident: Incident, *, validate_only: bool = False) -> No
         if incident.assignee is not None:
             incident.assignment_group = incident.assignee.assignment_groups.order_by("name").first()
         if incident.assignment_group is None:
-            incident.assignment_group = AssignmentGroup.objects.filter(name=settings.INCIDENT_DEFAULT_GROUP).first()
+            incident.assignment_group = group_named(settings.INCIDENT_DEFAULT_GROUP)
     if incident.assignee is not None:
         group = incident.assignment_group
         if group is None or not incident.assignee.assignment_groups.filter(pk=group.pk).exists():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from plantdesk.core.config_cache import config_cache
 from plantdesk.incidents.models import PriorityMatrix
 
 ITIL_DEFAULT: dict[tuple[int, int], int] = {
@@ -11,8 +12,12 @@ ITIL_DEFAULT: dict[tuple[int, int], int] = {
 }  # fmt: skip
 
 
+def _load_matrix() -> dict[tuple[int, int], int]:
+    return {(i, u): p for i, u, p in PriorityMatrix.objects.values_list("impact", "urgency", "priority")}
+
+
+_matrix = config_cache(_load_matrix)
+
+
 def priority_for(impact: int, urgency: int) -> int:
-    configured = (
-        PriorityMatrix.objects.filter(impact=impact, urgency=urgency).values_list("priority", flat=True).first()
-    )
-    return configured if configured is not None else ITIL_DEFAULT[(impact, urgency)]
+    return _matrix.get().get((impact, urgency), ITIL_DEFAULT[(impact, urgency)])

@@ -107,3 +107,11 @@ def make_incident(actor: User, **fields: Any) -> Incident:
 def _fast_password_hashing(settings: Any) -> None:
     """In-process tests hash many passwords; the real hasher stays in force for the live-server tests."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_config_cache() -> None:
+    """Each test starts from the database's configuration, not one cached by an earlier test."""
+    from plantdesk.core.config_cache import clear_all
+
+    clear_all()
