@@ -243,6 +243,16 @@ def snapshot(obj: Any, fields: list[str]) -> dict[str, str]:
     return values
 
 
+def default_snapshot(model: Any, fields: list[str]) -> dict[str, str]:
+    """The "before" of a new record: its empty defaults (blank, none, false, 0).
+
+    A new record's audit entries then name every meaningful initial value (impact 2 included) but not
+    the flags and counters that merely start empty.
+    """
+    defaults = {name: model._meta.get_field(name).get_default() for name in fields}
+    return {name: as_text(value) for name, value in defaults.items() if not value}
+
+
 def record_changes(
     *,
     actor: User,

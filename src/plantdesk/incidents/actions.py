@@ -58,8 +58,8 @@ def do_create_incident(data: Mapping[str, Any], *, actor: User, opened_at: datet
             actor=actor,
             obj=incident,
             record_type=RECORD_TYPE,
-            before={},
-            after={k: v for k, v in audit.snapshot(incident, AUDITED_FIELDS).items() if v},
+            before=audit.default_snapshot(Incident, AUDITED_FIELDS),
+            after=audit.snapshot(incident, AUDITED_FIELDS),
             action="created",
         )
     return incident
