@@ -132,7 +132,7 @@ def parse_args() -> Options:
     p.add_argument("--clients", type=int, default=8)
     p.add_argument("--create-seconds", type=float, default=20.0)
     p.add_argument("--create-max", type=int, default=20_000, help="upper bound of creates per server setting")
-    p.add_argument("--servers", default="2x4,4x2,4x4", help="WORKERSxTHREADS settings tried for creates")
+    p.add_argument("--servers", default="2x1,2x2", help="WORKERSxTHREADS of `plantdesk serve` tried for creates")
     a = p.parse_args()
     if not a.db.replace("_", "").isalnum():
         p.error("--db must be a plain identifier")
