@@ -13,11 +13,12 @@ from plantdesk.accounts.actions import do_create_group, do_create_site, do_creat
 from plantdesk.accounts.models import AssignmentGroup, Site, User
 from plantdesk.incidents.actions import (
     do_add_comment,
+    do_create_assignment_rule,
     do_create_incident,
     do_transition_incident,
     do_update_incident,
 )
-from plantdesk.incidents.models import Incident
+from plantdesk.incidents.models import AssignmentRule, Incident
 
 # Shown by `make run`; a demo database is not a place for real credentials.
 DEMO_PASSWORD = "plantdesk-demo"  # noqa: S105
@@ -108,6 +109,14 @@ RESOLUTIONS = [
     ("vendor_fix", "Vendor hotfix applied in the maintenance window."),
 ]
 
+# (name, order, group, conditions): how the desk routes what arrives without a group.
+ASSIGNMENT_RULES = [
+    ("MES applications, Berlin", 10, "MES Support", {"ci_prefix": "BER-MES-"}),
+    ("MES applications, Singapore", 11, "MES Support", {"ci_prefix": "SIN-MES-"}),
+    ("OT equipment", 20, "OT Engineering", {"category": "ot_equipment"}),
+    ("Network", 30, "Network", {"category": "network"}),
+]
+
 INCIDENT_COUNT = 50
 
 
@@ -128,6 +137,10 @@ def load_demo(seed: int = 42) -> int:
                     first_name=u.first, last_name=u.last, email=f"{u.username}@plant.example",
                     sites=u.sites, groups=u.groups,
                 )  # fmt: skip
+        admin = User.objects.get(username="admin")
+        for name, order, group, conditions in ASSIGNMENT_RULES:
+            if not AssignmentRule.objects.filter(name=name).exists():
+                do_create_assignment_rule(name, group=group, order=order, actor=admin, **conditions)
         if Incident.objects.exists():
             return 0
         return _load_incidents(random.Random(seed))

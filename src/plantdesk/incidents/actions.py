@@ -9,16 +9,17 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from plantdesk.accounts.lookups import home_site
+from plantdesk.accounts.lookups import group_named, home_site, site_coded
 from plantdesk.accounts.models import User
 from plantdesk.accounts.permissions import restrict
 from plantdesk.core import audit
-from plantdesk.core.errors import Conflict, Forbidden, InvalidInput
+from plantdesk.core.choices import is_active_option
+from plantdesk.core.errors import Conflict, FieldError, Forbidden, InvalidInput
 from plantdesk.core.journal import add_journal_entry
 from plantdesk.core.models import JournalEntry, Visibility
 from plantdesk.core.numbering import next_number
 from plantdesk.incidents import transitions
-from plantdesk.incidents.choices import HoldReason, Source, State
+from plantdesk.incidents.choices import CATEGORY_SET, HoldReason, Source, State
 from plantdesk.incidents.fields import (
     AUDITED_FIELDS,
     CALLER_EDITABLE_ON_CREATE,
@@ -26,7 +27,7 @@ from plantdesk.incidents.fields import (
     resolve_assignment,
     resolve_fields,
 )
-from plantdesk.incidents.models import NUMBER_PREFIX, RECORD_TYPE, Incident
+from plantdesk.incidents.models import NUMBER_PREFIX, RECORD_TYPE, AssignmentRule, Incident
 from plantdesk.incidents.priority import priority_for
 
 
@@ -297,3 +298,40 @@ def _audit(actor: User, incident: Incident, action: str, **kwargs: Any) -> None:
         action=action,
         **kwargs,
     )
+
+
+def do_create_assignment_rule(
+    name: str,
+    *,
+    group: str,
+    actor: User,
+    order: int = 100,
+    category: str = "",
+    site: str = "",
+    ci_prefix: str = "",
+) -> AssignmentRule:
+    """An admin's routing rule for incidents raised without a group (see AssignmentRule)."""
+    if not actor.is_plantdesk_admin:
+        raise Forbidden("Only administrators configure assignment rules.")
+    errors: list[FieldError] = []
+    if not name.strip() or AssignmentRule.objects.filter(name=name).exists():
+        errors.append(FieldError("name", "A rule needs a name of its own."))
+    group_row = group_named(group)
+    if group_row is None:
+        errors.append(FieldError("group", f"Unknown assignment group {group!r}."))
+    site_row = site_coded(site) if site else None
+    if site and site_row is None:
+        errors.append(FieldError("site", f"Unknown site {site!r}."))
+    if category and not is_active_option(CATEGORY_SET, category):
+        errors.append(FieldError("category", f"Unknown category {category!r}."))
+    if errors or group_row is None:
+        raise InvalidInput.for_fields(errors)
+    with audit.action_transaction():
+        rule = AssignmentRule.objects.create(
+            name=name, order=order, category=category, site=site_row, ci_prefix=ci_prefix, group=group_row
+        )
+        audit.record(
+            actor=actor, record_type="assignment_rule", record_id=rule.pk, record_label=name, action="created",
+            new=f"order={order} category={category} site={site} ci_prefix={ci_prefix} -> {group}",
+        )  # fmt: skip
+    return rule

@@ -12,6 +12,6 @@ class IncidentsConfig(AppConfig):
 
         del jobs, queries
         from plantdesk.core.config_cache import clear_on_change
-        from plantdesk.incidents.models import PriorityMatrix
+        from plantdesk.incidents.models import AssignmentRule, PriorityMatrix
 
-        clear_on_change(PriorityMatrix)
+        clear_on_change(PriorityMatrix, AssignmentRule)

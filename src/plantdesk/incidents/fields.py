@@ -10,9 +10,10 @@ from django.conf import settings
 from plantdesk.accounts.lookups import active_user, group_named, site_coded
 from plantdesk.accounts.models import User
 from plantdesk.core.choices import is_active_option
+from plantdesk.core.config_cache import config_cache
 from plantdesk.core.errors import FieldError, InvalidInput
 from plantdesk.incidents.choices import CATEGORY_SET, RESOLUTION_CODE_SET, HoldReason, Level, Source, State
-from plantdesk.incidents.models import Incident
+from plantdesk.incidents.models import AssignmentRule, Incident
 
 # Fields whose every change is written to the audit trail.
 AUDITED_FIELDS = [
@@ -179,13 +180,18 @@ def resolve_fields(data: Mapping[str, Any], *, actor: User, creating: bool) -> d
     return values
 
 
+_rules = config_cache(lambda: list(AssignmentRule.objects.filter(active=True).select_related("group")))
+
+
 def resolve_assignment(incident: Incident, *, validate_only: bool = False) -> None:
-    """Default the group, then check that the assignee belongs to it."""
+    """Default the group (the assignee's group, the first matching rule, the default group), then check
+    that the assignee belongs to it."""
     if not validate_only and incident.assignment_group is None:
         if incident.assignee is not None:
             incident.assignment_group = incident.assignee.assignment_groups.order_by("name").first()
         if incident.assignment_group is None:
-            incident.assignment_group = group_named(settings.INCIDENT_DEFAULT_GROUP)
+            rule = next((r for r in _rules.get() if r.matches(incident)), None)
+            incident.assignment_group = rule.group if rule else group_named(settings.INCIDENT_DEFAULT_GROUP)
     if incident.assignee is not None:
         group = incident.assignment_group
         if group is None or not incident.assignee.assignment_groups.filter(pk=group.pk).exists():

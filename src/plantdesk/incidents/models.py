@@ -136,3 +136,33 @@ class Incident(models.Model):
             errors["parent"] = "An incident cannot be its own parent."
         if errors:
             raise ValidationError(errors)
+
+
+class AssignmentRule(models.Model):
+    """Routes an incident raised without a group: the first active rule (by `order`) whose every given
+    condition matches wins; an empty condition matches anything. The CMDB will add "the CI's support group"."""
+
+    order = models.PositiveIntegerField(default=100)
+    name = models.CharField(max_length=100, unique=True)
+    category = models.CharField(max_length=40, blank=True)
+    site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    ci_prefix = models.CharField(max_length=100, blank=True, help_text="e.g. BER-L3- for everything on line 3")
+    group = models.ForeignKey(AssignmentGroup, on_delete=models.PROTECT, related_name="+")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def audit_label(self) -> str:
+        return self.name
+
+    def matches(self, incident: Incident) -> bool:
+        return (
+            (not self.category or self.category == incident.category)
+            and (self.site_id is None or self.site_id == incident.site_id)
+            and (not self.ci_prefix or incident.ci.startswith(self.ci_prefix))
+        )

@@ -241,3 +241,33 @@ def test_auto_close_closes_only_incidents_resolved_long_enough_ago(plant: Plant,
     entry = AuditEntry.objects.get(record_id=old.pk, field="state", new="closed")
     assert entry.actor_username == "system"
     assert "Automatically closed" in entry.reason
+
+
+def test_assignment_rules_route_incidents_raised_without_a_group(plant: Plant) -> None:
+    from plantdesk.incidents.actions import do_create_assignment_rule
+
+    do_create_assignment_rule("Line 3 OT", group="OT Engineering", ci_prefix="BER-L3-", order=10, actor=plant.admin)
+    do_create_assignment_rule("Network", group="Network", category="network", order=20, actor=plant.admin)
+    do_create_assignment_rule("Singapore", group="Network", site="sin", order=30, actor=plant.admin)
+    on_line_3 = do_create_incident({"short_description": "Filler stops", "ci": "BER-L3-PLC01"}, actor=plant.requester)
+    wifi = do_create_incident({"short_description": "Wi-Fi drops", "category": "network"}, actor=plant.requester)
+    printer = do_create_incident({"short_description": "Printer jam", "category": "hardware"}, actor=plant.requester)
+    in_singapore = do_create_incident({"short_description": "Scanner"}, actor=plant.requester_sin)
+    assert on_line_3.assignment_group is not None and on_line_3.assignment_group.name == "OT Engineering"
+    assert wifi.assignment_group is not None and wifi.assignment_group.name == "Network"
+    assert printer.assignment_group is not None and printer.assignment_group.name == "Service Desk"  # the default
+    assert in_singapore.assignment_group is not None and in_singapore.assignment_group.name == "Network"
+    explicit = make_incident(plant.agent, category="network", assignment_group="MES Support")
+    assert explicit.assignment_group is not None and explicit.assignment_group.name == "MES Support"
+
+
+def test_assignment_rules_are_for_admins_and_name_bad_fields(plant: Plant) -> None:
+    from plantdesk.incidents.actions import do_create_assignment_rule
+    from plantdesk.incidents.models import AssignmentRule
+
+    with pytest.raises(Forbidden):
+        do_create_assignment_rule("x", group="Network", actor=plant.manager)
+    with pytest.raises(InvalidInput) as refused:
+        do_create_assignment_rule("x", group="Catering", site="mars", category="weather", actor=plant.admin)
+    assert {e.field for e in refused.value.errors} == {"group", "site", "category"}
+    assert not AssignmentRule.objects.exists()
