@@ -24,11 +24,6 @@ class NumberCounter(models.Model):
         return f"{self.prefix}{self.last_value}"
 
 
-class JournalKind(models.TextChoices):
-    COMMENT = "comment", "Comment"
-    WORK_NOTE = "work_note", "Work note"
-
-
 class Visibility(models.TextChoices):
     PUBLIC = "public", "Public"
     INTERNAL = "internal", "Internal"
