@@ -64,7 +64,8 @@ class AuditChainHead(models.Model):
 class AuditEntry(models.Model):
     """Append-only, hash-chained record of one change (database triggers refuse UPDATE and DELETE)."""
 
-    seq = models.BigIntegerField(unique=True)
+    # The chain position is the key: one index fewer to maintain on every audited write.
+    seq = models.BigIntegerField(primary_key=True)
     at = models.DateTimeField()
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

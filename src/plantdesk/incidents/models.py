@@ -43,7 +43,8 @@ class Incident(models.Model):
     category = models.CharField(max_length=40, blank=True)
     # The configuration item's name. The CMDB issue turns this into a reference to a CI row.
     ci = models.CharField(max_length=255, blank=True)
-    site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Sites are filtered through the permission scope, never on their own: no index to maintain.
+    site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False)
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.PORTAL)
 
     # Users are never deleted, so the user references below need no index of their own for PROTECT;
