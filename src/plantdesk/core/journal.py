@@ -19,6 +19,8 @@ def add_journal_entry(*, record_type: str, record: Any, body: str, visibility: s
     text = (body or "").strip()
     if not text:
         raise InvalidInput.for_field("body", "A comment cannot be empty.")
+    if "\x00" in text:
+        raise InvalidInput.for_field("body", "Must not contain NUL characters.")
     if len(text) > MAX_BODY:
         raise InvalidInput.for_field("body", f"At most {MAX_BODY} characters.")
     entry = JournalEntry.objects.create(

@@ -51,6 +51,9 @@ def _csv(value: str | None) -> list[str]:
 
 
 def _filters(params: ListParams) -> queries.IncidentFilters:
+    for name, value in params.model_dump().items():
+        if isinstance(value, str) and "\x00" in value:
+            raise InvalidInput.for_field(name, "Must not contain NUL characters.")
     states = _csv(params.state)
     bad = [s for s in states if s not in State.values]
     if bad:

@@ -53,6 +53,9 @@ def _text(field: str) -> Callable[[Any, _Collector], Any]:
             errors.add(field, "Must be a string.")
             return None
         value = value.strip()
+        if "\x00" in value:
+            errors.add(field, "Must not contain NUL characters.")
+            return None
         if field == "short_description" and not value:
             errors.add(field, "This field is required.")
         limit = MAX_LENGTHS.get(field)

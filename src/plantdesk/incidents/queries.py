@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -79,7 +80,12 @@ def open_in_my_groups(user: User) -> QuerySet[Incident]:
     )
 
 
+NUMBER_PATTERN = re.compile(r"[A-Z]{2,8}\d{7,}")
+
+
 def get_visible(user: User, number: str) -> Incident | None:
+    if not NUMBER_PATTERN.fullmatch(number):
+        return None  # not a number at all (and never a NUL byte PostgreSQL would refuse)
     incident = visible_incidents(user).filter(number=number).first()
     if incident is not None:
         attach_related([incident])

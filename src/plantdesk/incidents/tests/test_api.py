@@ -266,3 +266,21 @@ def test_if_match_refuses_a_stale_patch(plant: Plant, agent_api: ApiClient) -> N
     )  # fmt: skip
     assert ok.status_code == 200
     assert ok["ETag"] != fresh
+
+
+def test_unknown_paths_and_methods_answer_json(agent_api: ApiClient) -> None:
+    wrong_method = agent_api.patch("/incidents", {"impact": 1})
+    body = assert_error(wrong_method, 405)
+    assert "PATCH is not allowed" in body["detail"]
+    assert "POST" in wrong_method["Allow"]
+    assert_error(agent_api.get("/no-such-thing"), 404)
+
+
+def test_nul_characters_are_refused_naming_the_field(agent_api: ApiClient) -> None:
+    assert_error(
+        agent_api.post("/incidents", {**CREATE, "short_description": "frozen\u0000"}), 400, "short_description"
+    )
+    number = agent_api.post("/incidents", CREATE).json()["number"]
+    assert_error(agent_api.post(f"/incidents/{number}/comments", {"body": "a\u0000b"}), 400, "body")
+    assert_error(agent_api.get("/incidents/INC%00"), 404)
+    assert agent_api.get("/incidents", q="a\u0000b").status_code == 400
