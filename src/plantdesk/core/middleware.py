@@ -1,4 +1,5 @@
-"""Show times in the zone of the user's first site (or PLANTDESK_TIME_ZONE), always naming the zone."""
+"""Show times in the user's zone (set from their first site when the account is made; else
+PLANTDESK_TIME_ZONE), always naming the zone."""
 
 from __future__ import annotations
 

@@ -271,8 +271,11 @@ _TRANSITION_TIMESTAMPS = [
 
 def _resolve_children(parent: Incident, *, actor: User) -> None:
     """Resolving a parent resolves its open children with the parent's resolution (DOMAIN.md 1)."""
-    children = Incident.objects.select_for_update().filter(
-        parent=parent, state__in=[State.NEW, State.IN_PROGRESS, State.ON_HOLD]
+    # Only children the actor may change: one at another site stays open for its own desk.
+    children = (
+        restrict(actor, "change", Incident)
+        .select_for_update()
+        .filter(parent=parent, state__in=[State.NEW, State.IN_PROGRESS, State.ON_HOLD])
     )
     for child in children:
         _apply_transition(

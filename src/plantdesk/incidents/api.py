@@ -36,7 +36,7 @@ class ListParams(Schema):
     model_config = ConfigDict(extra="forbid")
 
     limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=100_000_000)
     state: str | None = Field(None, description="comma-separated states")
     priority: str | None = Field(None, description="comma-separated priorities 1..5")
     assignment_group: str | None = None
@@ -123,8 +123,11 @@ def patch_incident(
     if if_match and if_match not in ("*", _etag(incident)):
         raise Conflict("The incident was changed by someone else since you read it; reload it and try again.")
     changes = payload.model_dump(exclude_unset=True)
-    actions.do_update_incident(incident, changes, actor=actor_of(request), expected_updated_at=incident.updated_at)
-    updated = _visible(request, number)
+    updated = actions.do_update_incident(
+        incident, changes, actor=actor_of(request), expected_updated_at=incident.updated_at
+    )
+    # The action's own result: the change may have moved the incident out of the actor's scope.
+    queries.attach_related([updated])
     response["ETag"] = _etag(updated)
     return incident_to_dict(updated)
 

@@ -14,6 +14,7 @@ from plantdesk.core.config_cache import config_cache
 from plantdesk.core.errors import FieldError, InvalidInput
 from plantdesk.incidents.choices import CATEGORY_SET, RESOLUTION_CODE_SET, HoldReason, Level, Source, State
 from plantdesk.incidents.models import AssignmentRule, Incident
+from plantdesk.incidents.queries import get_visible
 
 # Fields whose every change is written to the audit trail.
 AUDITED_FIELDS = [
@@ -30,7 +31,7 @@ EDITABLE_FIELDS = frozenset({
 CREATE_FIELDS = EDITABLE_FIELDS | {"source"}
 CALLER_EDITABLE_ON_CREATE = frozenset({"short_description", "description", "impact", "urgency", "category", "ci"})
 
-MAX_LENGTHS = {"short_description": 160, "description": 20_000, "ci": 255, "resolution_notes": 20_000}
+MAX_LENGTHS = {"short_description": 160, "description": 20_000, "ci": 255, "resolution_notes": 20_000, "reason": 2000}
 
 
 class _Collector:
@@ -127,10 +128,11 @@ def _source(value: Any, errors: _Collector) -> Any:
     return value
 
 
-def _parent(value: Any, errors: _Collector) -> Any:
+def _parent(value: Any, errors: _Collector, actor: User) -> Any:
+    """Only an incident the actor can see may become a parent (unknown and invisible read the same)."""
     if value in (None, ""):
         return None
-    parent = Incident.objects.filter(number=value).first() if isinstance(value, str) else None
+    parent = get_visible(actor, value) if isinstance(value, str) else None
     if parent is None:
         errors.add("parent", f"Unknown incident {value!r}.")
     return parent
@@ -163,7 +165,6 @@ CONVERTERS: dict[str, Callable[[Any, _Collector], Any]] = {
     "caller": _user("caller", nullable=False),
     "assignment_group": _group,
     "assignee": _user("assignee", fulfiller=True),
-    "parent": _parent,
     "major_incident": _boolean("major_incident"),
     "major_incident_owner": _user("major_incident_owner", fulfiller=True),
     "time_worked_minutes": _minutes,
@@ -176,9 +177,10 @@ def resolve_fields(data: Mapping[str, Any], *, actor: User, creating: bool) -> d
     values: dict[str, Any] = {}
     for name, raw in data.items():
         if name not in allowed:
-            errors.add(name, "Unknown field." if name not in CONVERTERS else "This field cannot be changed.")
+            known = name in CONVERTERS or name == "parent"
+            errors.add(name, "This field cannot be changed." if known else "Unknown field.")
             continue
-        values[name] = CONVERTERS[name](raw, errors)
+        values[name] = _parent(raw, errors, actor) if name == "parent" else CONVERTERS[name](raw, errors)
     errors.raise_if_any()
     return values
 
@@ -227,4 +229,6 @@ def check_transition_fields(
             errors.add("resolution_notes", "At most 20000 characters.")
     if to == State.CANCELED and not reason.strip():
         errors.add("reason", "A reason is required to cancel an incident.")
+    if len(reason) > MAX_LENGTHS["reason"]:
+        errors.add("reason", f"At most {MAX_LENGTHS['reason']} characters.")
     errors.raise_if_any()

@@ -135,11 +135,20 @@ class IncidentEditForm(forms.Form):
             data[name] = value
         return data
 
+    def clean_updated_at(self) -> str:
+        value = str(self.cleaned_data.get("updated_at") or "")
+        if value:
+            try:
+                parsed = datetime.fromisoformat(value)
+            except ValueError:
+                raise forms.ValidationError("Reload the page: the form's version stamp is damaged.") from None
+            if parsed.tzinfo is None:
+                raise forms.ValidationError("Reload the page: the form's version stamp has no time zone.")
+        return value
+
     def expected_updated_at(self) -> datetime | None:
-        try:
-            return datetime.fromisoformat(self.cleaned_data.get("updated_at") or "")
-        except ValueError:
-            return None
+        value = self.cleaned_data.get("updated_at")
+        return datetime.fromisoformat(value) if value else None
 
 
 class TransitionForm(forms.Form):

@@ -127,7 +127,7 @@ def attach_related(incidents: list[Incident]) -> None:
         cache("parent", Incident.objects.only("id", "number").in_bulk(parent_ids))
 
 
-def children_of(incident: Incident) -> list[Incident]:
-    children = list(Incident.objects.filter(parent=incident).order_by("number"))
+def children_of(incident: Incident, user: User) -> list[Incident]:
+    children = list(visible_incidents(user).filter(parent=incident).order_by("number"))
     attach_related(children)
     return children

@@ -172,7 +172,7 @@ def detail_context(
         "can_comment": incident.state not in (State.CLOSED, State.CANCELED),
         "editable": incident.state not in (State.CLOSED, State.CANCELED),
         "edit_form": edit_form or IncidentEditForm(initial=IncidentEditForm.initial_for(incident)),
-        "children": list(queries.children_of(incident)),
+        "children": queries.children_of(incident, user),
     }
     if tab == "history":
         context["history"] = history_for(RECORD_TYPE, incident.pk, include_internal=True)
@@ -225,7 +225,10 @@ def update(request: HttpRequest, number: str) -> HttpResponse:
 def run_transition(request: HttpRequest, incident: Incident) -> tuple[TransitionFormClass, int | None]:
     """Shared by the agent UI and the portal: returns the form and the failure status (None on success)."""
     to = request.POST.get("to", "")
-    form = TransitionFormClass(request.POST, required=transitions.REQUIRED_FIELDS.get(to, ()), auto_id=f"t_{to}_%s")
+    id_part = to if to in State.values else "unknown"  # never put raw input into a format string
+    form = TransitionFormClass(
+        request.POST, required=transitions.REQUIRED_FIELDS.get(to, ()), auto_id=f"t_{id_part}_%s"
+    )
     _, status = run_form_action(
         form, lambda: actions.do_transition_incident(incident, to, actor=actor_of(request), **form.action_kwargs())
     )

@@ -284,3 +284,41 @@ def test_nul_characters_are_refused_naming_the_field(agent_api: ApiClient) -> No
     assert_error(agent_api.post(f"/incidents/{number}/comments", {"body": "a\u0000b"}), 400, "body")
     assert_error(agent_api.get("/incidents/INC%00"), 404)
     assert agent_api.get("/incidents", q="a\u0000b").status_code == 400
+
+
+def test_a_parent_must_be_an_incident_the_actor_can_see(plant: Plant, agent_api: ApiClient) -> None:
+    singapore = make_incident(plant.agent_sin, caller="sam")
+    berlin = agent_api.post("/incidents", CREATE).json()["number"]
+    assert_error(agent_api.patch(f"/incidents/{berlin}", {"parent": singapore.number}), 400, "parent")
+    assert agent_api.get(f"/incidents/{berlin}").json()["parent"] is None
+
+
+def test_resolving_a_parent_leaves_children_outside_the_resolvers_scope_open(plant: Plant) -> None:
+    from plantdesk.incidents.actions import do_transition_incident
+
+    parent = make_incident(plant.manager, caller="rita")  # Berlin
+    singapore_child = make_incident(plant.manager, caller="sam", site="sin", parent=parent.number)
+    berlin_child = make_incident(plant.manager, caller="rita", parent=parent.number)
+    do_transition_incident(
+        parent, "resolved", actor=plant.agent, resolution_code="solved_fix", resolution_notes="Switch replaced."
+    )
+    singapore_child.refresh_from_db()
+    berlin_child.refresh_from_db()
+    assert berlin_child.state == "resolved"
+    assert singapore_child.state == "new"
+
+
+def test_patch_that_moves_an_incident_out_of_scope_still_answers_with_it(plant: Plant, agent_api: ApiClient) -> None:
+    number = make_incident(plant.manager, caller="rita").number  # alice neither raised nor works it
+    moved = agent_api.patch(f"/incidents/{number}", {"site": "sin"})
+    assert moved.status_code == 200
+    assert moved.json()["site"] == "sin"
+    assert_error(agent_api.get(f"/incidents/{number}"), 404)  # from now on it is Singapore's
+
+
+def test_out_of_range_offset_and_overlong_cancel_reason(agent_api: ApiClient) -> None:
+    assert_error(agent_api.get("/incidents", offset=10**20), 422, "offset")
+    number = agent_api.post("/incidents", CREATE).json()["number"]
+    too_long = agent_api.post(f"/incidents/{number}/transitions", {"to": "canceled", "reason": "x" * 2001})
+    assert too_long.status_code in (400, 422)
+    assert "reason" in [e["field"] for e in too_long.json()["errors"]]

@@ -362,3 +362,23 @@ def test_too_long_short_description_gives_the_api_message(plant: Plant) -> None:
     )
     assert response.status_code == 400
     assert "At most 160 characters (got 200)." in text(response)
+
+
+@pytest.mark.parametrize("target", ["%d", "%s%s", "%", "flying"])
+def test_a_mangled_transition_target_is_refused_not_a_crash(plant: Plant, target: str) -> None:
+    incident = make_incident(plant.agent, caller="rita")
+    agent = client_for(plant.agent).post(f"/incidents/{incident.number}/transition/", {"to": target})
+    assert agent.status_code < 500
+    portal = client_for(plant.requester).post(f"/portal/{incident.number}/transition/", {"to": target})
+    assert portal.status_code < 500
+    incident.refresh_from_db()
+    assert incident.state == "new"
+
+
+def test_child_list_shows_only_visible_children(plant: Plant) -> None:
+    parent = make_incident(plant.manager, caller="rita")
+    hidden = make_incident(plant.manager, caller="sam", site="sin", parent=parent.number)
+    visible = make_incident(plant.manager, caller="rita", parent=parent.number)
+    page = text(client_for(plant.agent).get(f"/incidents/{parent.number}/"))
+    assert visible.number in page
+    assert hidden.number not in page
