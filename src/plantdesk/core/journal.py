@@ -9,12 +9,14 @@ from django.db.models import QuerySet
 from plantdesk.accounts.models import User
 from plantdesk.core import audit
 from plantdesk.core.errors import InvalidInput
-from plantdesk.core.models import JournalEntry, Visibility
+from plantdesk.core.models import JournalEntry, JournalKind, Visibility
 
 MAX_BODY = 20_000
 
 
-def add_journal_entry(*, record_type: str, record: Any, body: str, visibility: str, actor: User) -> JournalEntry:
+def add_journal_entry(
+    *, record_type: str, record: Any, body: str, visibility: str, actor: User, kind: str = JournalKind.NOTE
+) -> JournalEntry:
     """Append a journal entry inside the caller's action (which holds the record's lock)."""
     text = (body or "").strip()
     if not text:
@@ -24,14 +26,14 @@ def add_journal_entry(*, record_type: str, record: Any, body: str, visibility: s
     if len(text) > MAX_BODY:
         raise InvalidInput.for_field("body", f"At most {MAX_BODY} characters.")
     entry = JournalEntry.objects.create(
-        record_type=record_type, record_id=record.pk, visibility=visibility, body=text, author=actor
+        record_type=record_type, record_id=record.pk, visibility=visibility, body=text, author=actor, kind=kind
     )
     audit.record(
         actor=actor,
         record_type=record_type,
         record_id=record.pk,
         record_label=record.audit_label,
-        action="comment" if visibility == Visibility.PUBLIC else "work_note",
+        action=kind if kind != JournalKind.NOTE else "comment" if visibility == Visibility.PUBLIC else "work_note",
         field="journal",
         new=text,
     )
@@ -43,3 +45,7 @@ def journal_for(record_type: str, record_id: int, *, include_internal: bool) -> 
     if not include_internal:
         qs = qs.filter(visibility=Visibility.PUBLIC)
     return qs.order_by("created_at", "id")
+
+
+def communications_for(record_type: str, record_id: int) -> QuerySet[JournalEntry]:
+    return journal_for(record_type, record_id, include_internal=False).filter(kind=JournalKind.COMMUNICATION)

@@ -29,12 +29,19 @@ class Visibility(models.TextChoices):
     INTERNAL = "internal", "Internal"
 
 
+class JournalKind(models.TextChoices):
+    NOTE = "note", "Comment or work note"
+    COMMUNICATION = "communication", "Major-incident communication"
+
+
 class JournalEntry(models.Model):
-    """A comment (seen by the caller) or a work note (agents only) on any record."""
+    """A comment (seen by the caller), a work note (agents only), or a major-incident communication
+    (a public status update for everyone affected) on any record."""
 
     record_type = models.CharField(max_length=40)
     record_id = models.BigIntegerField()
     visibility = models.CharField(max_length=10, choices=Visibility.choices)
+    kind = models.CharField(max_length=20, choices=JournalKind.choices, default=JournalKind.NOTE)
     body = models.TextField()
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

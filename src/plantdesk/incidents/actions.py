@@ -16,7 +16,7 @@ from plantdesk.core import audit
 from plantdesk.core.choices import is_active_option
 from plantdesk.core.errors import Conflict, FieldError, Forbidden, InvalidInput
 from plantdesk.core.journal import add_journal_entry
-from plantdesk.core.models import JournalEntry, Visibility
+from plantdesk.core.models import JournalEntry, JournalKind, Visibility
 from plantdesk.core.numbering import next_number
 from plantdesk.incidents import transitions
 from plantdesk.incidents.choices import CATEGORY_SET, HoldReason, Source, State
@@ -164,6 +164,25 @@ def do_add_comment(incident: Incident, body: str, visibility: str, *, actor: Use
         else:
             locked.updated_at = timezone.now()
             locked.save(update_fields=["updated_at"])
+    return entry
+
+
+def do_post_communication(incident: Incident, body: str, *, actor: User) -> JournalEntry:
+    """A status update in a major incident's communication log: public, for everyone affected."""
+    if not actor.is_fulfiller:
+        raise Forbidden("Only agents post major-incident communications.")
+    with audit.action_transaction():
+        locked = _lock(incident, actor)
+        if not locked.major_incident:
+            raise Conflict(f"{locked.number} is not a major incident; flag it first.")
+        if locked.state in (State.CLOSED, State.CANCELED):
+            raise Conflict(f"{locked.number} is {locked.state}; its communication log is closed.")
+        entry = add_journal_entry(
+            record_type=RECORD_TYPE, record=locked, body=body, visibility=Visibility.PUBLIC, actor=actor,
+            kind=JournalKind.COMMUNICATION,
+        )  # fmt: skip
+        locked.updated_at = timezone.now()
+        locked.save(update_fields=["updated_at"])
     return entry
 
 

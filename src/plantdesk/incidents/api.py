@@ -11,7 +11,7 @@ from pydantic import ConfigDict, Field
 from plantdesk.api.auth import actor_of
 from plantdesk.core.errors import Conflict, InvalidInput, NotFound
 from plantdesk.core.history import history_for
-from plantdesk.core.journal import journal_for
+from plantdesk.core.journal import communications_for, journal_for
 from plantdesk.core.pagination import bounded_count
 from plantdesk.incidents import actions, queries
 from plantdesk.incidents.choices import State
@@ -20,6 +20,7 @@ from plantdesk.incidents.schemas import (
     CommentIn,
     CommentListOut,
     CommentOut,
+    CommunicationIn,
     HistoryOut,
     IncidentCreateIn,
     IncidentListOut,
@@ -158,6 +159,19 @@ def list_comments(request: HttpRequest, number: str) -> dict[str, Any]:
 def add_comment(request: HttpRequest, number: str, payload: CommentIn) -> Status[dict[str, Any]]:
     incident = _visible(request, number)
     entry = actions.do_add_comment(incident, payload.body, payload.visibility, actor=actor_of(request))
+    return Status(201, comment_to_dict(entry))
+
+
+@router.get("/{number}/communications", response=CommentListOut, summary="A major incident's communication log")
+def list_communications(request: HttpRequest, number: str) -> dict[str, Any]:
+    incident = _visible(request, number)
+    return {"items": [comment_to_dict(e) for e in communications_for(RECORD_TYPE, incident.pk)]}
+
+
+@router.post("/{number}/communications", response={201: CommentOut}, summary="Post a status update on a major incident")
+def post_communication(request: HttpRequest, number: str, payload: CommunicationIn) -> Status[dict[str, Any]]:
+    incident = _visible(request, number)
+    entry = actions.do_post_communication(incident, payload.body, actor=actor_of(request))
     return Status(201, comment_to_dict(entry))
 
 

@@ -224,3 +224,11 @@ class QueueFilterForm(forms.Form):
             ("none", "Unassigned"),
             *assignee_choices()[1:],
         ]
+
+
+class CommunicationForm(forms.Form):
+    body = forms.CharField(
+        required=False,
+        label="Status update",
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "What is known, what is being done, next update at"}),
+    )

@@ -104,12 +104,17 @@ class IncidentListOut(Schema):
     count_exact: bool
 
 
+class CommunicationIn(Strict):
+    body: Annotated[str, Field(min_length=1, max_length=20000)]
+
+
 class CommentOut(Schema):
     id: int
     at: datetime
     author: str
     author_name: str
     visibility: str
+    kind: Literal["note", "communication"]
     body: str
 
 

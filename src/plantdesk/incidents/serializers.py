@@ -55,5 +55,6 @@ def comment_to_dict(entry: JournalEntry) -> dict[str, Any]:
         "author": entry.author.username,
         "author_name": entry.author.printed_name,
         "visibility": entry.visibility,
+        "kind": entry.kind,
         "body": entry.body,
     }

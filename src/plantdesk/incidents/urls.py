@@ -11,4 +11,5 @@ urlpatterns = [
     path("<str:number>/edit/", views.update, name="update"),
     path("<str:number>/transition/", views.transition, name="transition"),
     path("<str:number>/comment/", views.comment, name="comment"),
+    path("<str:number>/communicate/", views.communicate, name="communicate"),
 ]

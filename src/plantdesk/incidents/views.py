@@ -18,12 +18,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from plantdesk.accounts.models import User
 from plantdesk.core.choices import active_options
 from plantdesk.core.history import history_for
-from plantdesk.core.journal import journal_for
+from plantdesk.core.journal import communications_for, journal_for
 from plantdesk.incidents import actions, queries, tables, transitions
 from plantdesk.incidents.choices import CATEGORY_SET, RESOLUTION_CODE_SET, State
 from plantdesk.incidents.forms import (
     AgentCreateForm,
     CommentForm,
+    CommunicationForm,
     IncidentCreateForm,
     IncidentEditForm,
     QueueFilterForm,
@@ -159,6 +160,7 @@ def detail_context(
     *,
     edit_form: IncidentEditForm | None = None,
     comment_form: CommentForm | None = None,
+    communication_form: CommunicationForm | None = None,
     failed_transition: TransitionFormClass | None = None,
 ) -> dict[str, Any]:
     user = actor_of(request)
@@ -173,6 +175,8 @@ def detail_context(
         "editable": incident.state not in (State.CLOSED, State.CANCELED),
         "edit_form": edit_form or IncidentEditForm(initial=IncidentEditForm.initial_for(incident)),
         "children": queries.children_of(incident, user),
+        "communications": list(communications_for(RECORD_TYPE, incident.pk)) if incident.major_incident else [],
+        "communication_form": communication_form or CommunicationForm(),
     }
     if tab == "history":
         context["history"] = history_for(RECORD_TYPE, incident.pk, include_internal=True)
@@ -286,3 +290,21 @@ def comment(request: HttpRequest, number: str) -> HttpResponse:
         messages.success(request, f"{kind} added to {incident.number}.")
         return redirect_after_post(request, detail_url(incident))
     return _form_failed(request, incident, "incidents/_comment_form.html", status, comment_form=form)
+
+
+@require_POST
+@fulfiller_required(_to_portal)
+def communicate(request: HttpRequest, number: str) -> HttpResponse:
+    """Post a status update to a major incident's communication log."""
+    incident = visible_or_404(actor_of(request), number)
+    form = CommunicationForm(request.POST)
+    entry, status = run_form_action(
+        form, lambda: actions.do_post_communication(incident, form.cleaned_data["body"], actor=actor_of(request))
+    )
+    if entry is not None:
+        messages.success(request, f"Status update posted to {incident.number}.")
+        return redirect_after_post(request, detail_url(incident))
+    return render(
+        request, "incidents/detail.html", detail_context(request, incident, communication_form=form),
+        status=status or 400,
+    )  # fmt: skip

@@ -322,3 +322,20 @@ def test_out_of_range_offset_and_overlong_cancel_reason(agent_api: ApiClient) ->
     too_long = agent_api.post(f"/incidents/{number}/transitions", {"to": "canceled", "reason": "x" * 2001})
     assert too_long.status_code in (400, 422)
     assert "reason" in [e["field"] for e in too_long.json()["errors"]]
+
+
+def test_major_incident_communication_log(plant: Plant, agent_api: ApiClient) -> None:
+    number = agent_api.post("/incidents", CREATE).json()["number"]
+    refused = assert_error(agent_api.post(f"/incidents/{number}/communications", {"body": "Line 3 down"}), 409)
+    assert "not a major incident" in refused["detail"]
+    agent_api.patch(f"/incidents/{number}", {"major_incident": True, "major_incident_owner": "alice"})
+    posted = agent_api.post(f"/incidents/{number}/communications", {"body": "MES restarted, batches resume 14:30."})
+    assert posted.status_code == 201
+    assert posted.json()["kind"] == "communication"
+    log = agent_api.get(f"/incidents/{number}/communications").json()["items"]
+    assert [e["body"] for e in log] == ["MES restarted, batches resume 14:30."]
+    rita = ApiClient(plant.requester)  # the caller sees status updates with the comments
+    assert "communication" in [c["kind"] for c in rita.get(f"/incidents/{number}/comments").json()["items"]]
+    assert_error(rita.post(f"/incidents/{number}/communications", {"body": "me too"}), 403)
+    history = agent_api.get(f"/incidents/{number}/history").json()["items"]
+    assert any(h["action"] == "communication" for h in history)

@@ -382,3 +382,20 @@ def test_child_list_shows_only_visible_children(plant: Plant) -> None:
     page = text(client_for(plant.agent).get(f"/incidents/{parent.number}/"))
     assert visible.number in page
     assert hidden.number not in page
+
+
+def test_major_incident_page_has_a_communication_log(plant: Plant) -> None:
+    from plantdesk.incidents.actions import do_update_incident
+
+    incident = make_incident(plant.agent, caller="rita")
+    agent = client_for(plant.agent)
+    assert "communication log" not in text(agent.get(f"/incidents/{incident.number}/")).lower()
+    do_update_incident(incident, {"major_incident": True}, actor=plant.manager)
+    empty = agent.post(f"/incidents/{incident.number}/communicate/", {"body": ""})
+    assert empty.status_code == 400
+    assert "A comment cannot be empty." in text(empty)
+    posted = agent.post(f"/incidents/{incident.number}/communicate/", {"body": "Vendor on site at 15:00."})
+    assert posted.status_code == 303
+    page = text(agent.get(f"/incidents/{incident.number}/"))
+    assert "communication log" in page.lower()
+    assert "Vendor on site at 15:00." in page
