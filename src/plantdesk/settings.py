@@ -174,6 +174,9 @@ CONFIG_CACHE_SECONDS = float(os.environ.get("PLANTDESK_CONFIG_CACHE_SECONDS", "3
 # Incident policy defaults (DOMAIN.md section 1).
 INCIDENT_AUTO_CLOSE_DAYS = int(os.environ.get("PLANTDESK_INCIDENT_AUTO_CLOSE_DAYS", "5"))
 INCIDENT_DEFAULT_GROUP = os.environ.get("PLANTDESK_INCIDENT_DEFAULT_GROUP", "Service Desk")
+# N open incidents on one CI within M minutes are proposed as a major incident.
+MAJOR_CANDIDATE_MIN_INCIDENTS = int(os.environ.get("PLANTDESK_MAJOR_CANDIDATE_MIN_INCIDENTS", "3"))
+MAJOR_CANDIDATE_WINDOW_MINUTES = int(os.environ.get("PLANTDESK_MAJOR_CANDIDATE_WINDOW_MINUTES", "15"))
 
 LOGGING = {
     "version": 1,

@@ -26,6 +26,7 @@ from plantdesk.incidents.schemas import (
     IncidentListOut,
     IncidentOut,
     IncidentPatchIn,
+    MajorCandidatesOut,
     TransitionIn,
 )
 from plantdesk.incidents.serializers import comment_to_dict, incident_to_dict
@@ -98,6 +99,20 @@ def create_incident(request: HttpRequest, payload: IncidentCreateIn) -> Status[d
     data = payload.model_dump(exclude_unset=True)
     incident = actions.do_create_incident(data, actor=actor_of(request))
     return Status(201, incident_to_dict(incident))  # the action's instance has every related row loaded
+
+
+@router.get(
+    "/major-candidates", response=MajorCandidatesOut,
+    summary="CIs with several open incidents within minutes: proposed major incidents",
+)  # fmt: skip
+def major_candidates(request: HttpRequest) -> dict[str, Any]:
+    found = queries.major_incident_candidates(actor_of(request))
+    return {
+        "items": [
+            {"ci": c.ci, "count": len(c.numbers), "incidents": c.numbers, "first_opened_at": c.first_opened_at}
+            for c in found
+        ]
+    }
 
 
 def _etag(incident: Incident) -> str:

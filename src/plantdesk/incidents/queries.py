@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import ForeignKey, Model, Q, QuerySet
+from django.utils import timezone
 
 from plantdesk.accounts.models import AssignmentGroup, Site, User
 from plantdesk.accounts.permissions import Action, register_scope, restrict, user_group_ids, user_site_ids
@@ -131,3 +134,29 @@ def children_of(incident: Incident, user: User) -> list[Incident]:
     children = list(visible_incidents(user).filter(parent=incident).order_by("number"))
     attach_related(children)
     return children
+
+
+@dataclass(frozen=True)
+class MajorCandidate:
+    """Several open incidents on one CI within minutes: likely one outage, worth a major incident."""
+
+    ci: str
+    numbers: list[str]
+    first_opened_at: datetime
+
+
+def major_incident_candidates(user: User, *, now: datetime | None = None) -> list[MajorCandidate]:
+    """CIs with at least MAJOR_CANDIDATE_MIN_INCIDENTS open incidents opened within the last
+    MAJOR_CANDIDATE_WINDOW_MINUTES, none of them a major incident yet (DOMAIN.md 1)."""
+    since = (now or timezone.now()) - timedelta(minutes=settings.MAJOR_CANDIDATE_WINDOW_MINUTES)
+    recent = visible_incidents(user).filter(state__in=list(OPEN_STATES), opened_at__gte=since).exclude(ci="")
+    rows = list(recent.order_by("opened_at").values_list("ci", "number", "opened_at", "major_incident"))
+    by_ci: dict[str, list[tuple[str, datetime, bool]]] = {}
+    for ci, number, opened_at, major in rows:
+        by_ci.setdefault(ci, []).append((number, opened_at, major))
+    candidates = [
+        MajorCandidate(ci=ci, numbers=[n for n, _, _ in items], first_opened_at=items[0][1])
+        for ci, items in by_ci.items()
+        if len(items) >= settings.MAJOR_CANDIDATE_MIN_INCIDENTS and not any(major for _, _, major in items)
+    ]
+    return sorted(candidates, key=lambda c: (-len(c.numbers), c.first_opened_at))

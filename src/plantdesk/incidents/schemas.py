@@ -135,3 +135,14 @@ class HistoryItemOut(Schema):
 
 class HistoryOut(Schema):
     items: list[HistoryItemOut]
+
+
+class MajorCandidateOut(Schema):
+    ci: str
+    count: int
+    incidents: list[str]
+    first_opened_at: datetime
+
+
+class MajorCandidatesOut(Schema):
+    items: list[MajorCandidateOut]

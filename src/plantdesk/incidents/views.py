@@ -74,15 +74,16 @@ def queue(request: HttpRequest) -> HttpResponse:
         page = tables.paginate(tables.sorted_queryset(qs, data["sort"] or tables.DEFAULT_SORT), data["page"] or 1)
     else:
         status = 400
+    # Filters and paging swap only the results; view tabs and sorting swap the whole queue (hx-select).
+    partial = is_htmx(request) and request.headers.get("HX-Target") == "queue-results"
     context = {
         "form": form,
         "page": page,
+        "candidates": [] if partial else queries.major_incident_candidates(user),
         "views": QueueFilterForm.VIEWS,
         "current_view": form.cleaned_data.get("view") or "all_open" if form.is_bound else "all_open",
         "sort": (form.cleaned_data.get("sort") if page else None) or tables.DEFAULT_SORT,
     }
-    # Filters and paging swap only the results; view tabs and sorting swap the whole queue (hx-select).
-    partial = is_htmx(request) and request.headers.get("HX-Target") == "queue-results"
     template = "incidents/_queue_results.html" if partial else "incidents/queue.html"
     return vary_on_htmx(render(request, template, context, status=status))
 

@@ -339,3 +339,21 @@ def test_major_incident_communication_log(plant: Plant, agent_api: ApiClient) ->
     assert_error(rita.post(f"/incidents/{number}/communications", {"body": "me too"}), 403)
     history = agent_api.get(f"/incidents/{number}/history").json()["items"]
     assert any(h["action"] == "communication" for h in history)
+
+
+def test_several_incidents_on_one_ci_within_minutes_are_proposed_as_a_major_incident(
+    plant: Plant, agent_api: ApiClient
+) -> None:
+    for i in range(2):
+        make_incident(plant.agent, ci="BER-L3-PLC01", short_description=f"Filler stop {i}")
+    make_incident(plant.agent, ci="BER-HIST01")
+    assert agent_api.get("/incidents/major-candidates").json()["items"] == []
+    third = make_incident(plant.agent, ci="BER-L3-PLC01", short_description="Filler stop again")
+    items = agent_api.get("/incidents/major-candidates").json()["items"]
+    assert [(c["ci"], c["count"]) for c in items] == [("BER-L3-PLC01", 3)]
+    assert third.number in items[0]["incidents"]
+    from plantdesk.incidents.actions import do_update_incident
+
+    do_update_incident(third, {"major_incident": True}, actor=plant.manager)
+    assert agent_api.get("/incidents/major-candidates").json()["items"] == []  # already handled
+    assert ApiClient(plant.agent_sin).get("/incidents/major-candidates").json()["items"] == []  # not their site
