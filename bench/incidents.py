@@ -271,8 +271,8 @@ def incident_insert_sql(opts: Options, ids: dict[str, Any]) -> str:
 
 
 JOURNAL_INSERT_SQL = f"""
-    INSERT INTO core_journalentry (record_type, record_id, visibility, body, author_id, created_at)
-    SELECT 'incident', inc.id, CASE WHEN k % 2 = 1 THEN 'internal' ELSE 'public' END,
+    INSERT INTO core_journalentry (record_type, record_id, visibility, kind, body, author_id, created_at)
+    SELECT 'incident', inc.id, CASE WHEN k % 2 = 1 THEN 'internal' ELSE 'public' END, 'note',
            ({_text_array(JOURNAL_BODIES)})[1 + ((inc.id + k) % {len(JOURNAL_BODIES)})::int],
            CASE WHEN k % 2 = 1 THEN coalesce(inc.assignee_id, inc.opened_by_id) ELSE inc.caller_id END,
            inc.opened_at + k * interval '3 hours'

@@ -109,8 +109,7 @@ def major_candidates(request: HttpRequest) -> dict[str, Any]:
     found = queries.major_incident_candidates(actor_of(request))
     return {
         "items": [
-            {"ci": c.ci, "count": len(c.numbers), "incidents": c.numbers, "first_opened_at": c.first_opened_at}
-            for c in found
+            {"ci": c.ci, "count": c.count, "incidents": c.numbers, "first_opened_at": c.first_opened_at} for c in found
         ]
     }
 

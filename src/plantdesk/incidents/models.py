@@ -32,6 +32,9 @@ class PriorityMatrix(models.Model):
 USER_FOREIGN_KEYS = ("caller", "opened_by", "assignee", "major_incident_owner", "reopened_by", "resolved_by")
 
 
+OPEN = ["new", "in_progress", "on_hold"]  # the open states, for partial indexes (choices.OPEN_STATES)
+
+
 class Incident(models.Model):
     number = models.CharField(max_length=16)  # unique: see Meta (a constraint adds no LIKE index)
     short_description = models.CharField(max_length=160)
@@ -104,6 +107,8 @@ class Incident(models.Model):
                 name="inc_assignee_queue_idx",
                 condition=models.Q(state__in=["new", "in_progress", "on_hold"]),
             ),
+            # The newest open incidents (major-incident candidates: several on one CI within minutes).
+            models.Index(fields=["opened_at"], name="inc_open_recent_idx", condition=models.Q(state__in=OPEN)),
             models.Index(fields=["state", "priority", "opened_at"], name="inc_state_idx"),
             models.Index(fields=["caller", "opened_at"], name="inc_caller_idx"),
             models.Index(fields=["resolved_at"], name="inc_autoclose_idx", condition=models.Q(state="resolved")),
