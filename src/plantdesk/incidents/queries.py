@@ -171,7 +171,11 @@ def major_incident_candidates(user: User, *, now: datetime | None = None) -> lis
     for ci, number in members.values_list("ci", "number"):
         numbers.setdefault(ci, []).append(number)
     return [
-        MajorCandidate(ci=g["ci"], numbers=numbers.get(g["ci"], [])[:MAX_NUMBERS_PER_CANDIDATE], first_opened_at=g["first"],
-                       count=g["n"])
+        MajorCandidate(
+            ci=g["ci"],
+            numbers=numbers.get(g["ci"], [])[:MAX_NUMBERS_PER_CANDIDATE],
+            first_opened_at=g["first"],
+            count=g["n"],
+        )
         for g in groups
-    ]  # fmt: skip
+    ]
