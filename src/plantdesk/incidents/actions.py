@@ -37,10 +37,13 @@ def do_create_incident(data: Mapping[str, Any], *, actor: User, opened_at: datet
     `opened_at` is for sources that carry their own time (events, imports); it defaults to now.
     """
     if not actor.is_fulfiller:
-        refused = sorted(set(data) - CALLER_EDITABLE_ON_CREATE)
+        refused = sorted(set(data) - CALLER_EDITABLE_ON_CREATE - {"source"})
         if refused:
             raise Forbidden.for_field(refused[0], "A requester cannot set this field.")
-        data = {**data, "caller": actor.username, "source": Source.PORTAL}
+        source = data.get("source", Source.PORTAL)
+        if source not in (Source.PORTAL, Source.API):  # the channels a requester raises through themselves
+            raise Forbidden.for_field("source", "A requester raises incidents through the portal or the API.")
+        data = {**data, "caller": actor.username, "source": source}
     if not str(data.get("short_description") or "").strip():
         raise InvalidInput.for_field("short_description", "This field is required.")
     values = resolve_fields(data, actor=actor, creating=True)

@@ -14,7 +14,7 @@ from plantdesk.core.history import history_for
 from plantdesk.core.journal import communications_for, journal_for
 from plantdesk.core.pagination import bounded_count
 from plantdesk.incidents import actions, queries
-from plantdesk.incidents.choices import State
+from plantdesk.incidents.choices import Source, State
 from plantdesk.incidents.models import RECORD_TYPE, Incident
 from plantdesk.incidents.schemas import (
     CommentIn,
@@ -97,6 +97,7 @@ def list_incidents(request: HttpRequest, params: Query[ListParams]) -> dict[str,
 @router.post("", response={201: IncidentOut}, summary="Create an incident")
 def create_incident(request: HttpRequest, payload: IncidentCreateIn) -> Status[dict[str, Any]]:
     data = payload.model_dump(exclude_unset=True)
+    data.setdefault("source", Source.API)  # the channel is recorded: unless told otherwise, it is this API
     incident = actions.do_create_incident(data, actor=actor_of(request))
     return Status(201, incident_to_dict(incident))  # the action's instance has every related row loaded
 

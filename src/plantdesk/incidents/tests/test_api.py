@@ -357,3 +357,14 @@ def test_several_incidents_on_one_ci_within_minutes_are_proposed_as_a_major_inci
     do_update_incident(third, {"major_incident": True}, actor=plant.manager)
     assert agent_api.get("/incidents/major-candidates").json()["items"] == []  # already handled
     assert ApiClient(plant.agent_sin).get("/incidents/major-candidates").json()["items"] == []  # not their site
+
+
+def test_the_channel_defaults_to_the_api(plant: Plant, agent_api: ApiClient) -> None:
+    without_source = {k: v for k, v in CREATE.items() if k != "source"}
+    assert agent_api.post("/incidents", without_source).json()["source"] == "api"
+    rita = ApiClient(plant.requester)
+    raised = rita.post("/incidents", {"short_description": "Badge reader dead"})
+    assert raised.status_code == 201
+    assert raised.json()["source"] == "api"
+    assert raised.json()["caller"] == "rita"
+    assert_error(rita.post("/incidents", {"short_description": "x", "source": "phone"}), 403, "source")
