@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "plantdesk.core",
     "plantdesk.accounts",
+    "plantdesk.cmdb",
     "plantdesk.incidents",
     "plantdesk.api",
     "plantdesk.ui",

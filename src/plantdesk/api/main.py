@@ -6,6 +6,7 @@ from ninja import NinjaAPI
 
 from plantdesk.api.auth import ActiveSessionAuth, BearerTokenAuth
 from plantdesk.api.errors import install_error_handlers
+from plantdesk.cmdb.api import cis_router, classes_router, relationships_router
 from plantdesk.incidents.api import router as incidents_router
 
 api = NinjaAPI(
@@ -19,3 +20,6 @@ api = NinjaAPI(
 )
 install_error_handlers(api)
 api.add_router("/incidents", incidents_router)
+api.add_router("/cis", cis_router)
+api.add_router("/ci-classes", classes_router)
+api.add_router("/relationships", relationships_router)

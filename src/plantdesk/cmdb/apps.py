@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class CmdbConfig(AppConfig):
+    name = "plantdesk.cmdb"
+    label = "cmdb"
+    verbose_name = "Configuration management"
+
+    def ready(self) -> None:
+        from plantdesk.cmdb import queries  # registers the permission scope
+        from plantdesk.cmdb.models import CIClass, RelationshipType
+        from plantdesk.core.config_cache import clear_on_change
+
+        del queries
+        clear_on_change(CIClass, RelationshipType)
