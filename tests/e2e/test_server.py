@@ -64,3 +64,16 @@ def test_concurrent_creates_get_distinct_consecutive_numbers(server: LiveServer)
     assert len(set(values)) == 40
     assert values == list(range(values[0], values[0] + 40))
     assert server.cli("audit", "verify").returncode == 0
+
+
+def test_demo_cmdb_answers_which_lines_stop_when_the_core_switch_fails(server: LiveServer) -> None:
+    token = server.token_for("mmueller")
+    response = httpx.get(
+        f"{server.base_url}/api/v1/cis/BER-SW-CORE1/impact", params={"direction": "downstream"},
+        headers={"Authorization": f"Bearer {token}"},
+    )  # fmt: skip
+    assert response.status_code == 200
+    body = response.json()
+    assert body["lines"] == ["BER-L1", "BER-L2", "BER-L3", "BER-L4"]
+    assert "SVC-BER-BATCH" in body["services"]
+    assert not any(name.startswith("SIN-") for name in (i["name"] for i in body["items"]))

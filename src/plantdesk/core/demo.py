@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from plantdesk.accounts.actions import do_create_group, do_create_site, do_create_user, get_system_user
 from plantdesk.accounts.models import AssignmentGroup, Site, User
+from plantdesk.cmdb.demo import load_demo_cmdb
 from plantdesk.incidents.actions import (
     do_add_comment,
     do_create_assignment_rule,
@@ -141,6 +142,7 @@ def load_demo(seed: int = 42) -> int:
         for name, order, group, conditions in ASSIGNMENT_RULES:
             if not AssignmentRule.objects.filter(name=name).exists():
                 do_create_assignment_rule(name, group=group, order=order, actor=admin, **conditions)
+        load_demo_cmdb(admin)
         if Incident.objects.exists():
             return 0
         return _load_incidents(random.Random(seed))

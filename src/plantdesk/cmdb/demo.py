@@ -1,0 +1,97 @@
+"""The demo plant's CMDB: both sites from enterprise to PLC, the IT behind MES, ERP and LIMS, networks with
+IEC 62443 zones, and the business services the lines depend on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from plantdesk.accounts.models import User
+from plantdesk.cmdb.actions import do_create_ci, do_create_relationship
+from plantdesk.cmdb.models import ConfigurationItem
+
+CI = tuple[str, str, dict[str, Any]]  # name, class, fields
+
+
+def _site_cis(code: str, site: str, lines: int) -> tuple[list[CI], list[tuple[str, str, str]]]:
+    p = code.upper()
+    cis: list[CI] = [
+        (f"{p}-SITE", "site", {}),
+        (f"{p}-AREA-PROD", "area", {}),
+        (f"{p}-SW-CORE1", "network_device", {"security_zone": "Plant network", "purdue_level": "3",
+                                            "criticality": "critical", "attributes": {"model": "Cisco C9500"}}),
+        (f"{p}-FW-OT1", "firewall", {"security_zone": "OT DMZ", "conduit": "IT-OT", "security_level_target": 3,
+                                    "security_level_achieved": 2, "purdue_level": "3.5", "criticality": "critical"}),
+        (f"{p}-ESX-01", "server", {"attributes": {"os": "VMware ESXi 8", "cpu_cores": 32, "memory_gb": 512}}),
+        (f"{p}-ESX-02", "server", {"attributes": {"os": "VMware ESXi 8", "cpu_cores": 32, "memory_gb": 512}}),
+        (f"{p}-VM-MES01", "virtual_machine", {"aliases": [f"{code}mes01.plant.local"], "attributes": {"os": "RHEL 9"}}),
+        (f"{p}-VM-LIMS01", "virtual_machine", {"aliases": [f"{code}lims01.plant.local"], "attributes": {"os": "Windows Server 2022"}}),
+        (f"{p}-VM-DB01", "virtual_machine", {"aliases": [f"{code}db01.plant.local"], "attributes": {"os": "RHEL 9"}}),
+        (f"{p}-MES-DB01", "database", {"attributes": {"engine": "PostgreSQL", "version": "16"}, "gxp_relevant": True}),
+        (f"{p}-MES-APP01", "application", {"support_group": "MES Support", "criticality": "critical",
+                                          "gxp_relevant": True, "gamp_category": 4, "validation_status": "validated",
+                                          "part11_applicable": True, "attributes": {"app_type": "mes", "vendor": "Acme MES", "version": "11.2"}}),
+        (f"{p}-LIMS-APP01", "application", {"support_group": "MES Support", "gxp_relevant": True, "gamp_category": 4,
+                                           "validation_status": "validated", "part11_applicable": True,
+                                           "attributes": {"app_type": "lims", "vendor": "LabWare", "version": "8"}}),
+        (f"{p}-HIST01", "historian", {"support_group": "OT Engineering", "aliases": [f"{code}hist01"],
+                                     "attributes": {"product": "AVEVA PI", "version": "2023"}}),
+        (f"{p}-SCADA01", "scada_server", {"support_group": "OT Engineering", "security_zone": "Control",
+                                         "purdue_level": "2", "criticality": "high"}),
+        (f"{p}-OTGW01", "ot_gateway", {"support_group": "OT Engineering", "aliases": [f"{p}-Plant/EdgeNode1"],
+                                      "attributes": {"sparkplug_group": f"{p}-Plant", "sparkplug_edge_node": "EdgeNode1"}}),
+        (f"SVC-{p}-BATCH", "business_service", {"criticality": "critical", "description": f"Electronic batch recording, {site}"}),
+        (f"SVC-{p}-QC", "business_service", {"criticality": "high", "description": f"QC release testing, {site}"}),
+    ]  # fmt: skip
+    rels = [
+        (f"{p}-SITE", "contains", f"{p}-AREA-PROD"),
+        (f"{p}-ESX-01", "connected_to", f"{p}-SW-CORE1"), (f"{p}-ESX-02", "connected_to", f"{p}-SW-CORE1"),
+        (f"{p}-VM-MES01", "hosted_on", f"{p}-ESX-01"), (f"{p}-VM-LIMS01", "hosted_on", f"{p}-ESX-02"),
+        (f"{p}-VM-DB01", "hosted_on", f"{p}-ESX-02"), (f"{p}-MES-DB01", "runs_on", f"{p}-VM-DB01"),
+        (f"{p}-MES-APP01", "runs_on", f"{p}-VM-MES01"), (f"{p}-MES-APP01", "uses", f"{p}-MES-DB01"),
+        (f"{p}-LIMS-APP01", "runs_on", f"{p}-VM-LIMS01"), (f"{p}-LIMS-APP01", "uses", f"{p}-MES-APP01"),
+        (f"{p}-HIST01", "connected_to", f"{p}-FW-OT1"), (f"{p}-SCADA01", "connected_to", f"{p}-FW-OT1"),
+        (f"{p}-FW-OT1", "connected_to", f"{p}-SW-CORE1"), (f"{p}-OTGW01", "connected_to", f"{p}-FW-OT1"),
+        (f"SVC-{p}-BATCH", "depends_on", f"{p}-MES-APP01"), (f"SVC-{p}-QC", "depends_on", f"{p}-LIMS-APP01"),
+    ]  # fmt: skip
+    for n in range(1, lines + 1):
+        line, cell = f"{p}-L{n}", f"{p}-L{n}-C1"
+        cis += [
+            (line, "line", {"criticality": "critical" if n == 3 else "high", "attributes": {"capacity_per_hour": 6000}}),
+            (cell, "cell", {}),
+            (f"{p}-L{n}-PLC01", "plc", {"support_group": "OT Engineering", "criticality": "critical", "purdue_level": "1",
+                                        "security_zone": "Control", "aliases": [f"{p}-Plant/EdgeNode1/L{n}PLC01"],
+                                        "attributes": {"vendor": "Siemens", "model": "S7-1500"}}),
+            (f"{p}-L{n}-HMI01", "hmi", {"support_group": "OT Engineering", "purdue_level": "2",
+                                        "attributes": {"vendor": "Siemens", "model": "TP1500"}}),
+        ]  # fmt: skip
+        rels += [
+            (f"{p}-AREA-PROD", "contains", line), (line, "contains", cell), (cell, "contains", f"{p}-L{n}-PLC01"),
+            (f"{p}-L{n}-HMI01", "depends_on", f"{p}-L{n}-PLC01"), (f"{p}-L{n}-PLC01", "connected_to", f"{p}-OTGW01"),
+            (f"{p}-L{n}-PLC01", "connected_to", f"{p}-SCADA01"), (line, "depends_on", f"SVC-{p}-BATCH"),
+        ]  # fmt: skip
+    return cis, rels
+
+
+def load_demo_cmdb(admin: User) -> int:
+    """Create the demo CMDB unless it is there; returns the number of CIs created."""
+    if ConfigurationItem.objects.exists():
+        return 0
+    cis: list[CI] = [
+        ("ACME-PHARMA", "enterprise", {}),
+        (
+            "ERP-PRD",
+            "application",
+            {"criticality": "high", "attributes": {"app_type": "erp", "vendor": "SAP", "version": "S/4HANA"}},
+        ),
+    ]
+    rels: list[tuple[str, str, str]] = []
+    for code, site, lines in (("ber", "Berlin", 4), ("sin", "Singapore", 2)):
+        site_cis, site_rels = _site_cis(code, site, lines)
+        cis += [(name, cls, {"site": code, **fields}) for name, cls, fields in site_cis]
+        rels += [*site_rels, ("ACME-PHARMA", "contains", f"{code.upper()}-SITE"),
+                 (f"{code.upper()}-MES-APP01", "uses", "ERP-PRD")]  # fmt: skip
+    for name, cls, fields in cis:
+        do_create_ci({"name": name, "ci_class": cls, **fields}, actor=admin)
+    for source, rel, target in rels:
+        do_create_relationship(source, rel, target, actor=admin)
+    return len(cis)
