@@ -26,7 +26,8 @@ def validate_attributes(schema: dict[str, Any], values: Any) -> list[FieldError]
             if value not in spec.get("choices", []):
                 errors.append(FieldError(f"attributes.{name}", f"Must be one of {', '.join(spec['choices'])}."))
         elif (isinstance(value, bool) and kind != "boolean") or not isinstance(value, TYPES.get(kind, (str,))):
-            errors.append(FieldError(f"attributes.{name}", f"Must be a {kind}."))
+            article = "an" if kind[0] in "aeiou" else "a"
+            errors.append(FieldError(f"attributes.{name}", f"Must be {article} {kind}."))
         elif isinstance(value, str) and len(value) > 1000:
             errors.append(FieldError(f"attributes.{name}", "At most 1000 characters."))
     for name, spec in schema.items():

@@ -108,6 +108,8 @@ def as_text(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat()
+    if isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True, ensure_ascii=False)  # stable, so equal values compare equal
     if hasattr(value, "audit_label"):
         return str(value.audit_label)
     return str(value)
