@@ -15,4 +15,5 @@ urlpatterns = [
     path("portal/<str:number>/comment/", portal.comment, name="portal-comment"),
     path("portal/<str:number>/transition/", portal.transition, name="portal-transition"),
     path("incidents/", include("plantdesk.incidents.urls")),
+    path("cmdb/", include("plantdesk.cmdb.urls")),
 ]

@@ -1,0 +1,190 @@
+"""The agent UI for the CMDB: the CI list with filters, and the CI page with its relationships and impact map.
+
+Read-only and thin: every read starts from queries.visible_cis (the permission scope), the impact analysis
+is plantdesk.cmdb.impact, and impact_map lays it out as an SVG the template draws.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from plantdesk.accounts.models import Site, User
+from plantdesk.accounts.permissions import user_site_ids
+from plantdesk.cmdb import impact_map, queries
+from plantdesk.cmdb.choices import Status
+from plantdesk.cmdb.impact import Direction, impact
+from plantdesk.cmdb.models import ConfigurationItem, Relationship
+from plantdesk.core.pagination import bounded_count
+from plantdesk.ui.htmx import fulfiller_required, is_htmx, vary_on_htmx
+
+PAGE_SIZE = 50
+MAP_DEPTH = 6
+MAP_LIMIT = 300
+
+
+def _to_portal(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    return HttpResponseRedirect(reverse("ui:portal"))
+
+
+def actor_of(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)  # fulfiller_required ran first
+    return user
+
+
+# -- list ----------------------------------------------------------------------------------------
+
+
+class CIFilterForm(forms.Form):
+    """The list's query string. Invalid values answer 400 with the message next to the filter."""
+
+    q = forms.CharField(required=False, max_length=200, label="Search")
+    ci_class = forms.ChoiceField(required=False, label="Class")
+    site = forms.ChoiceField(required=False)
+    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *Status.choices])
+    page = forms.IntegerField(required=False, min_value=1, max_value=100_000)
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        classes = sorted(queries.ci_classes().values(), key=lambda c: c.label.lower())
+        sites = Site.objects.filter(pk__in=user_site_ids(user)).order_by("code")
+        class_field, site_field = self.fields["ci_class"], self.fields["site"]
+        assert isinstance(class_field, forms.ChoiceField) and isinstance(site_field, forms.ChoiceField)
+        class_field.choices = [("", "Any class"), *((c.name, c.label) for c in classes)]
+        site_field.choices = [("", "Any site"), *((s.code, s.name) for s in sites)]
+
+    def error_messages(self) -> list[str]:
+        """Every message with its field's label, for above the results (an HTMX swap re-renders only those)."""
+        return [
+            f"{self.fields[name].label}: {message}" if name in self.fields else str(message)
+            for name, messages in self.errors.items()
+            for message in messages
+        ]
+
+    def filters(self) -> queries.CIFilters:
+        data = self.cleaned_data
+        return queries.CIFilters(
+            ci_class=data.get("ci_class") or None,
+            site=data.get("site") or None,
+            status=data.get("status") or None,
+            q=(data.get("q") or "").strip() or None,
+        )
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[ConfigurationItem]
+    number: int
+    count: int
+    count_exact: bool
+    size: int = PAGE_SIZE
+
+    @property
+    def last(self) -> int:
+        return max(1, -(-self.count // self.size))
+
+    @property
+    def first_row(self) -> int:
+        return (self.number - 1) * self.size + 1 if self.rows else 0
+
+    @property
+    def last_row(self) -> int:
+        return self.first_row + len(self.rows) - 1 if self.rows else 0
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.last
+
+
+def paginate(qs: Any, page: int) -> Page:
+    count, exact = bounded_count(qs)
+    last = max(1, -(-count // PAGE_SIZE))
+    number = min(max(page, 1), last)  # past the end shows the last page rather than an empty one
+    offset = (number - 1) * PAGE_SIZE
+    rows = list(qs.order_by("name", "pk")[offset : offset + PAGE_SIZE])
+    return Page(rows=rows, number=number, count=count, count_exact=exact)
+
+
+@require_GET
+@fulfiller_required(_to_portal)
+def ci_list(request: HttpRequest) -> HttpResponse:
+    user = actor_of(request)
+    form = CIFilterForm(request.GET, user=user)
+    page: Page | None = None
+    status = 200
+    if form.is_valid():
+        qs = queries.filter_cis(queries.visible_cis(user), form.filters())
+        page = paginate(qs, form.cleaned_data.get("page") or 1)
+    else:
+        status = 400
+    partial = is_htmx(request) and request.headers.get("HX-Target") == "ci-results"
+    template = "cmdb/_list_results.html" if partial else "cmdb/list.html"
+    return vary_on_htmx(render(request, template, {"form": form, "page": page}, status=status))
+
+
+# -- CI page -------------------------------------------------------------------------------------
+
+
+def visible_ci_or_404(user: User, name: str) -> ConfigurationItem:
+    ci = queries.visible_cis(user).select_related("owner").prefetch_related("aliases").filter(name=name).first()
+    if ci is None:
+        raise Http404(f"CI {name} not found.")
+    return ci
+
+
+def visible_relationships(user: User, ci: ConfigurationItem) -> list[Relationship]:
+    """Both directions, limited to CIs the user may see (as the API's /relationships)."""
+    visible = queries.visible_cis(user).values("pk")
+    return list(queries.relationships_of(ci).filter(source__in=visible, target__in=visible))
+
+
+def attribute_rows(ci: ConfigurationItem) -> list[tuple[str, Any]]:
+    schema = ci.ci_class.attribute_schema or {}
+    rows = []
+    for key, value in sorted(ci.attributes.items()):
+        label = (schema.get(key) or {}).get("label") or key.replace("_", " ").capitalize()
+        rows.append((label, value))
+    return rows
+
+
+@require_GET
+@fulfiller_required(_to_portal)
+def ci_detail(request: HttpRequest, name: str) -> HttpResponse:
+    user = actor_of(request)
+    ci = visible_ci_or_404(user, name)
+    direction: Direction = "upstream" if request.GET.get("direction") == "upstream" else "downstream"
+    result = impact(ci, direction, depth=MAP_DEPTH, limit=MAP_LIMIT)
+    names = [item.name for item in result.items]
+    # Names of other sites' CIs are shown (as by the API's impact analysis) but not linked: their page is a 404.
+    linkable = {ci.name, *queries.visible_cis(user).filter(name__in=names).values_list("name", flat=True)}
+    classes = queries.ci_classes()
+
+    def class_label(name: str) -> str:
+        return classes[name].label if name in classes else name
+
+    context = {
+        "ci": ci,
+        "aliases": sorted(a.value for a in ci.aliases.all()),
+        "attributes": attribute_rows(ci),
+        "relationships": visible_relationships(user, ci),
+        "direction": direction,
+        "result": result,
+        "lines": result.of_class("line"),
+        "services": result.of_class("business_service"),
+        "linkable": linkable,
+        "map": impact_map.layout(result, linkable=linkable, class_label=class_label),
+        "depth": MAP_DEPTH,
+        "limit": MAP_LIMIT,
+    }
+    return render(request, "cmdb/detail.html", context)
