@@ -12,13 +12,13 @@ from dataclasses import dataclass
 
 from plantdesk.cmdb.impact import ImpactResult
 
-NODE_WIDTH = 184
+NODE_WIDTH = 156
 NODE_HEIGHT = 46
-COLUMN_GAP = 56
+COLUMN_GAP = 26
 ROW_GAP = 12
 PADDING = 12
 HEADER = 30
-MAX_LABEL = 23
+MAX_LABEL = 19
 
 # What a plant cares about first: the lines that stop and the business services that fail.
 HIGHLIGHT = {"line": "line", "business_service": "service"}
@@ -49,7 +49,7 @@ class MapNode:
 
     @property
     def text_x(self) -> int:
-        return self.x + 12
+        return self.x + 10
 
     @property
     def name_y(self) -> int:

@@ -157,7 +157,7 @@ def test_ci_page_lists_lines_and_services_affected(demo: Plant) -> None:
     assert "Lines and services affected" in page
     affected = page[page.index("Lines and services affected") : page.index("impact-map")]
     for name in ("BER-L1", "BER-L2", "BER-L3", "BER-L4", "SVC-BER-BATCH"):
-        assert f'href="/cmdb/{name}/">{name}</a>' in affected
+        assert f'href="/cmdb/{name}/"><span class="chip-icon" aria-hidden="true"></span>{name}</a>' in affected
 
 
 def test_impact_map_links_every_impacted_ci(demo: Plant) -> None:
