@@ -6,7 +6,6 @@ is plantdesk.cmdb.impact, and impact_map lays it out as an SVG the template draw
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -21,10 +20,10 @@ from plantdesk.cmdb import impact_map, queries
 from plantdesk.cmdb.choices import Status
 from plantdesk.cmdb.impact import Direction, impact
 from plantdesk.cmdb.models import ConfigurationItem, Relationship
-from plantdesk.core.pagination import bounded_count
+from plantdesk.core import pagination
+from plantdesk.core.pagination import Page
 from plantdesk.ui.htmx import fulfiller_required, is_htmx, vary_on_htmx
 
-PAGE_SIZE = 50
 MAP_DEPTH = 6
 MAP_LIMIT = 300
 
@@ -78,42 +77,8 @@ class CIFilterForm(forms.Form):
         )
 
 
-@dataclass(frozen=True)
-class Page:
-    rows: list[ConfigurationItem]
-    number: int
-    count: int
-    count_exact: bool
-    size: int = PAGE_SIZE
-
-    @property
-    def last(self) -> int:
-        return max(1, -(-self.count // self.size))
-
-    @property
-    def first_row(self) -> int:
-        return (self.number - 1) * self.size + 1 if self.rows else 0
-
-    @property
-    def last_row(self) -> int:
-        return self.first_row + len(self.rows) - 1 if self.rows else 0
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.last
-
-
-def paginate(qs: Any, page: int) -> Page:
-    count, exact = bounded_count(qs)
-    last = max(1, -(-count // PAGE_SIZE))
-    number = min(max(page, 1), last)  # past the end shows the last page rather than an empty one
-    offset = (number - 1) * PAGE_SIZE
-    rows = list(qs.order_by("name", "pk")[offset : offset + PAGE_SIZE])
-    return Page(rows=rows, number=number, count=count, count_exact=exact)
+def paginate(qs: Any, page: int) -> Page[ConfigurationItem]:
+    return pagination.paginate(qs.order_by("name", "pk"), page)
 
 
 @require_GET

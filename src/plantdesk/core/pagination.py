@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from django.db import connection
 from django.db.models import QuerySet
@@ -26,3 +28,50 @@ def bounded_count(qs: QuerySet[Any]) -> tuple[int, bool]:
         plan = json.loads(plan)
     estimate = int(plan[0]["Plan"]["Plan Rows"])
     return max(estimate, EXACT_COUNT_LIMIT + 1), False
+
+
+T = TypeVar("T")
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a UI list, with what the pager shows."""
+
+    rows: list[T]
+    number: int
+    count: int
+    count_exact: bool
+    size: int = PAGE_SIZE
+
+    @property
+    def last(self) -> int:
+        return max(1, -(-self.count // self.size))
+
+    @property
+    def first_row(self) -> int:
+        return (self.number - 1) * self.size + 1 if self.rows else 0
+
+    @property
+    def last_row(self) -> int:
+        return self.first_row + len(self.rows) - 1 if self.rows else 0
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.last
+
+
+def paginate(
+    qs: QuerySet[Any], page: int, *, load: Callable[[QuerySet[Any], int, int], list[T]] | None = None
+) -> Page[T]:
+    """Page `page` of an ordered queryset; past the end shows the last page rather than an empty one.
+    `load` fetches the rows (e.g. with their related rows); by default a plain slice."""
+    count, exact = bounded_count(qs)
+    number = min(max(page, 1), max(1, -(-count // PAGE_SIZE)))
+    offset = (number - 1) * PAGE_SIZE
+    rows = load(qs, offset, PAGE_SIZE) if load else list(qs[offset : offset + PAGE_SIZE])
+    return Page(rows=rows, number=number, count=count, count_exact=exact)

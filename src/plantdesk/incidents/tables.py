@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 
 from plantdesk.accounts.models import User
-from plantdesk.core.pagination import bounded_count
+from plantdesk.core import pagination
+from plantdesk.core.pagination import Page
 from plantdesk.incidents import queries
 from plantdesk.incidents.models import Incident
 from plantdesk.incidents.transitions import ORDER
-
-PAGE_SIZE = 50
 
 # Workflow order, so sorting by state reads new -> in progress -> ... rather than alphabetically.
 _STATE_RANK = Case(
@@ -55,41 +53,8 @@ def sorted_queryset(qs: QuerySet[Incident], sort: str) -> QuerySet[Incident]:
     return qs.order_by(*ordering, "-id" if descending else "id")
 
 
-@dataclass(frozen=True)
-class Page:
-    rows: list[Incident]
-    number: int
-    count: int
-    count_exact: bool
-    size: int = PAGE_SIZE
-
-    @property
-    def last(self) -> int:
-        return max(1, -(-self.count // self.size))
-
-    @property
-    def first_row(self) -> int:
-        return (self.number - 1) * self.size + 1 if self.rows else 0
-
-    @property
-    def last_row(self) -> int:
-        return self.first_row + len(self.rows) - 1 if self.rows else 0
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.last
-
-
-def paginate(qs: QuerySet[Incident], page: int) -> Page:
-    count, exact = bounded_count(qs)
-    last = max(1, -(-count // PAGE_SIZE))
-    number = min(max(page, 1), last)  # past the end shows the last page rather than an empty one
-    offset = (number - 1) * PAGE_SIZE
-    return Page(rows=queries.page_of(qs, offset, PAGE_SIZE), number=number, count=count, count_exact=exact)
+def paginate(qs: QuerySet[Incident], page: int) -> Page[Incident]:
+    return pagination.paginate(qs, page, load=queries.page_of)
 
 
 def filters_from(cleaned: dict[str, Any]) -> queries.IncidentFilters:
