@@ -22,6 +22,7 @@ from plantdesk.cmdb.impact import Direction, impact
 from plantdesk.cmdb.models import ConfigurationItem, Relationship
 from plantdesk.core import pagination
 from plantdesk.core.pagination import Page
+from plantdesk.incidents import queries as incident_queries
 from plantdesk.ui.htmx import fulfiller_required, is_htmx, vary_on_htmx
 
 MAP_DEPTH = 6
@@ -151,5 +152,6 @@ def ci_detail(request: HttpRequest, name: str) -> HttpResponse:
         "map": impact_map.layout(result, linkable=linkable, class_label=class_label),
         "depth": MAP_DEPTH,
         "limit": MAP_LIMIT,
+        "open_incidents": incident_queries.open_incidents_on_ci(user, ci.name),
     }
     return render(request, "cmdb/detail.html", context)

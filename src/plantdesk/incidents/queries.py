@@ -95,6 +95,12 @@ def get_visible(user: User, number: str) -> Incident | None:
     return incident
 
 
+def open_incidents_on_ci(user: User, ci_name: str, limit: int = 20) -> list[Incident]:
+    """The open incidents on a CI that `user` may see, most urgent first (the CI page's list)."""
+    qs = visible_incidents(user).filter(ci=ci_name, state__in=list(OPEN_STATES)).order_by("priority", "opened_at")
+    return page_of(qs, 0, limit)
+
+
 def page_of(qs: QuerySet[Incident], offset: int, limit: int) -> list[Incident]:
     """One page of rows with their related rows loaded: a constant number of queries per page."""
     rows = list(qs[offset : offset + limit])

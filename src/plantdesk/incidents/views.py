@@ -16,6 +16,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from plantdesk.accounts.models import User
+from plantdesk.cmdb import queries as cmdb_queries
+from plantdesk.cmdb.impact import impact
 from plantdesk.core.choices import active_options
 from plantdesk.core.history import history_for
 from plantdesk.core.journal import communications_for, journal_for
@@ -179,11 +181,21 @@ def detail_context(
         "communications": list(communications_for(RECORD_TYPE, incident.pk)) if incident.major_incident else [],
         "communication_form": communication_form or CommunicationForm(),
     }
+    context["ci_impact"] = ci_impact(user, incident)
     if tab == "history":
         context["history"] = history_for(RECORD_TYPE, incident.pk, include_internal=True)
     else:
         context["journal"] = list(journal_for(RECORD_TYPE, incident.pk, include_internal=True))
     return context
+
+
+def ci_impact(user: User, incident: Incident) -> dict[str, Any] | None:
+    """The CMDB's answer for the incident's CI: which lines and business services its failure affects."""
+    ci = cmdb_queries.get_visible_ci(user, incident.ci) if incident.ci else None
+    if ci is None:
+        return None
+    result = impact(ci, "downstream", depth=8, limit=5000)
+    return {"ci": ci, "lines": result.of_class("line"), "services": result.of_class("business_service")}
 
 
 @require_GET

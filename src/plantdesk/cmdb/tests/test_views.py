@@ -250,3 +250,23 @@ def test_layout_puts_depths_in_columns_and_draws_edges_from_parents(demo: Plant)
         ys = sorted(n.y for n in diagram.nodes if n.depth == depth)
         assert all(b - a >= nodes["BER-SW-CORE1"].height for a, b in itertools.pairwise(ys))
     assert {(e.source, e.target) for e in diagram.edges} == {(i.path[-2], i.name) for i in result.items}
+
+
+def test_ci_page_lists_open_incidents_and_the_incident_shows_what_its_ci_affects(plant: Plant) -> None:
+    from plantdesk.cmdb.demo import load_demo_cmdb
+    from plantdesk.incidents.actions import do_transition_incident
+    from plantdesk.testing.fixtures import make_incident
+
+    load_demo_cmdb(plant.admin)
+    open_one = make_incident(plant.agent, ci="BER-SW-CORE1", short_description="Core switch port errors")
+    closed = make_incident(plant.agent, ci="BER-SW-CORE1", short_description="Old switch reboot")
+    do_transition_incident(closed, "canceled", actor=plant.agent, reason="Duplicate")
+    client = Client()
+    client.force_login(plant.agent)
+    ci_page = client.get("/cmdb/BER-SW-CORE1/").content.decode()
+    assert open_one.number in ci_page
+    assert closed.number not in ci_page
+    incident_page = client.get(f"/incidents/{open_one.number}/").content.decode()
+    assert "Its failure affects" in incident_page
+    assert "BER-L3" in incident_page
+    assert "SVC-BER-BATCH" in incident_page
