@@ -10,9 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from django.db import connection
+
 from plantdesk.cmdb.choices import ImpactDirection
 from plantdesk.cmdb.models import ConfigurationItem, Relationship
-from plantdesk.cmdb.queries import relationship_types
+from plantdesk.cmdb.queries import ci_classes, relationship_types
 
 Direction = Literal["downstream", "upstream"]
 BATCH = 5000
@@ -69,6 +71,24 @@ def impact(
     return ImpactResult(root, _items(root, parent, level), truncated)
 
 
+def _edges(column: str, ids: list[int], types: list[int]) -> list[tuple[int, int]]:
+    """(source, target) of the relationships whose `column` is in `ids` and type in `types`.
+
+    On PostgreSQL the ids travel as one array parameter: composing an `IN (...)` of thousands of
+    placeholders cost more than the query itself.
+    """
+    if connection.vendor == "postgresql":
+        table = Relationship._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT source_id, target_id FROM {table} WHERE {column} = ANY(%s) AND type_id = ANY(%s)",  # noqa: S608
+                [ids, types],
+            )
+            return [(int(s), int(t)) for s, t in cursor.fetchall()]
+    rows = Relationship.objects.filter(**{f"{column}__in": ids, "type_id__in": types})
+    return list(rows.values_list("source_id", "target_id"))
+
+
 def _next_level(
     frontier: list[int], toward_source: list[int], toward_target: list[int], seen: dict[int, int | None]
 ) -> list[tuple[int, int]]:
@@ -77,20 +97,19 @@ def _next_level(
     for start in range(0, len(frontier), BATCH):
         chunk = frontier[start : start + BATCH]
         if toward_source:
-            rows = Relationship.objects.filter(target_id__in=chunk, type_id__in=toward_source)
-            found += [(s, t) for s, t in rows.values_list("source_id", "target_id") if s not in seen]
+            found += [(s, t) for s, t in _edges("target_id", chunk, toward_source) if s not in seen]
         if toward_target:
-            rows = Relationship.objects.filter(source_id__in=chunk, type_id__in=toward_target)
-            found += [(t, s) for s, t in rows.values_list("source_id", "target_id") if t not in seen]
+            found += [(t, s) for s, t in _edges("source_id", chunk, toward_target) if t not in seen]
     return found
 
 
 def _items(root: ConfigurationItem, parent: dict[int, int | None], level: dict[int, int]) -> list[ImpactItem]:
     ids = [i for i in parent if i != root.pk]
     info: dict[int, tuple[str, str]] = {root.pk: (root.name, root.ci_class.name)}
+    classes = {c.pk: c.name for c in ci_classes().values()}
     for start in range(0, len(ids), BATCH):
-        rows = ConfigurationItem.objects.filter(pk__in=ids[start : start + BATCH])
-        info.update({pk: (name, cls) for pk, name, cls in rows.values_list("pk", "name", "ci_class__name")})
+        rows = ConfigurationItem.objects.filter(pk__in=ids[start : start + BATCH]).order_by()
+        info.update({pk: (name, classes[cls]) for pk, name, cls in rows.values_list("pk", "name", "ci_class_id")})
     items = []
     for ci_id in sorted(ids, key=lambda i: (level[i], info[i][0])):
         path: list[str] = []
