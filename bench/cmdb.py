@@ -26,18 +26,14 @@ switch and from there the whole network (only the core pairs are `connected_to`)
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import json
-import math
 import os
 import random
 import re
 import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,9 +41,19 @@ from typing import Any
 
 import psycopg
 
-PG_SERVER = "postgresql://postgres@127.0.0.1:5432"  # only ever the local server
-BIN = Path(sys.executable).parent
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
+from common import (
+    PG_SERVER,
+    RESULTS_DIR,
+    admin_execute,
+    cli,
+    code_state,
+    migrate,
+    percentile,
+    plantdesk_env,
+    setup_django,
+    timed,
+)
+
 TABLES = ["cmdb_configurationitem", "cmdb_relationship"]
 TARGETS = {"impact_ms_p99": 50.0, "hub_ms": 500.0, "import_s": 60.0}
 SMALL_REACH = 10_000  # the random-CI target applies to roots reaching at most this many CIs
@@ -99,7 +105,7 @@ class Result:
         s = sorted(self.samples_ms)
 
         def pct(q: float) -> float:
-            return round(s[max(0, math.ceil(q * len(s)) - 1)], 2) if s else float("nan")
+            return percentile(s, q)
 
         return {"n": len(s), "median": pct(0.5), "p95": pct(0.95), "p99": pct(0.99), "max": pct(1.0),
                 "target": self.target, "met": self.met, **self.extra}  # fmt: skip
@@ -128,35 +134,6 @@ def parse_args() -> Options:
 
 
 # ---------------------------------------------------------------------------------------------- set-up
-
-
-def admin_execute(sql: str) -> None:
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(sql)
-
-
-def plantdesk_env(opts: Options, home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    env.update(PLANTDESK_DATABASE_URL=opts.db_url, PLANTDESK_HOME=str(home), PLANTDESK_SECRET_KEY="bench-" + opts.db)
-    return env
-
-
-def cli(env: dict[str, str], *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(BIN / "plantdesk"), *args], env=env, capture_output=True, text=True, timeout=timeout)
-
-
-def migrate(env: dict[str, str]) -> None:
-    done = cli(env, "migrate", "--noinput", "-v0")
-    if done.returncode != 0:
-        raise RuntimeError(f"plantdesk migrate failed:\n{done.stderr}")
-
-
-def setup_django(env: dict[str, str]) -> None:
-    os.environ.update({k: v for k, v in env.items() if k.startswith("PLANTDESK_")})
-    os.environ["DJANGO_SETTINGS_MODULE"] = "plantdesk.settings"
-    import django
-
-    django.setup()
 
 
 @dataclass(frozen=True)
@@ -302,20 +279,20 @@ def generate(opts: Options, layout: Layout) -> dict[str, Any]:
         for table, name, _ in uniques:
             conn.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
         conn.execute("SELECT setseed(%s)", [(opts.seed % 1000) / 1000])
-        with _timed(timings, "cis_s"):
+        with timed(timings, "cis_s"):
             for sql in ci_insert_sql(layout, classes):
                 conn.execute(sql)
         conn.execute("SELECT setval(pg_get_serial_sequence('cmdb_configurationitem', 'id'), %s)", [layout.total])
         per_family: dict[str, int] = {}
-        with _timed(timings, "relationships_s"):
+        with timed(timings, "relationships_s"):
             for label, sql in relationship_insert_sql(layout, types):
                 per_family[label] = conn.execute(sql).rowcount
-        with _timed(timings, "indexes_s"):
+        with timed(timings, "indexes_s"):
             for table, name, definition in uniques:
                 conn.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
             for _, ddl in indexes:
                 conn.execute(ddl)
-        with _timed(timings, "vacuum_analyze_s"):
+        with timed(timings, "vacuum_analyze_s"):
             for table in TABLES:
                 conn.execute(f"VACUUM ANALYZE {table}")
         cis = conn.execute("SELECT count(*) FROM cmdb_configurationitem").fetchone()
@@ -338,13 +315,6 @@ def reset_to_generated(opts: Options) -> Layout:
         for table in TABLES:
             conn.execute(f"VACUUM ANALYZE {table}")
     return layout
-
-
-@contextlib.contextmanager
-def _timed(into: dict[str, Any], key: str) -> Iterator[None]:
-    start = time.perf_counter()
-    yield
-    into[key] = round(time.perf_counter() - start, 1)
 
 
 # ---------------------------------------------------------------------------------------------- impact
@@ -528,14 +498,6 @@ def print_table(results: list[Result]) -> None:
     print("(times in ms)")
 
 
-def code_state() -> str:
-    root = Path(__file__).resolve().parent.parent
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True)
-    dirty = subprocess.run(["git", "diff", "--name-only", "HEAD"], cwd=root, capture_output=True, text=True)
-    changed = dirty.stdout.split()
-    return head.stdout.strip() + (f" + uncommitted changes in {', '.join(changed)}" if changed else "")
-
-
 def write_json(opts: Options, results: list[Result], setup: dict[str, Any], rows: list[dict[str, Any]]) -> Path:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     now = datetime.now(UTC)
@@ -548,7 +510,7 @@ def write_json(opts: Options, results: list[Result], setup: dict[str, Any], rows
 
 
 def run(opts: Options, home: Path) -> None:
-    env = plantdesk_env(opts, home)
+    env = plantdesk_env(opts.db, home)
     setup: dict[str, Any] = {"code": code_state()}
     if opts.reuse:
         migrate(env)

@@ -18,12 +18,10 @@ import contextlib
 import http.client
 import json
 import logging
-import math
 import multiprocessing
 import os
 import random
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -35,9 +33,19 @@ from typing import Any
 import httpx
 import psycopg
 
-PG_SERVER = "postgresql://postgres@127.0.0.1:5432"  # only ever the local server
-BIN = Path(sys.executable).parent
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
+from common import (
+    BIN,
+    PG_SERVER,
+    RESULTS_DIR,
+    admin_execute,
+    code_state,
+    migrate,
+    percentile,
+    plantdesk_env,
+    setup_django,
+    timed,
+)
+
 OPEN_STATES = "new,in_progress,on_hold"
 
 SITES = [("ber", "Berlin plant", "Europe/Berlin", 0.5), ("sin", "Singapore plant", "Asia/Singapore", 0.3),
@@ -113,7 +121,7 @@ class Result:
         s = sorted(self.samples_ms)
 
         def pct(q: float) -> float:
-            return round(s[max(0, math.ceil(q * len(s)) - 1)], 2) if s else float("nan")
+            return percentile(s, q)
 
         return {"n": len(s), "median_ms": pct(0.5), "p95_ms": pct(0.95), "p99_ms": pct(0.99), **self.extra}
 
@@ -142,35 +150,6 @@ def parse_args() -> Options:
 
 
 # ---------------------------------------------------------------------------------------------- set-up
-
-
-def admin_execute(sql: str) -> None:
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(sql)
-
-
-def plantdesk_env(opts: Options, home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    env.update(PLANTDESK_DATABASE_URL=opts.db_url, PLANTDESK_HOME=str(home), PLANTDESK_SECRET_KEY="bench-" + opts.db)
-    return env
-
-
-def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(BIN / "plantdesk"), *args], env=env, capture_output=True, text=True, timeout=600)
-
-
-def migrate(opts: Options, env: dict[str, str]) -> None:
-    done = cli(env, "migrate", "--noinput", "-v0")
-    if done.returncode != 0:
-        raise RuntimeError(f"plantdesk migrate failed:\n{done.stderr}")
-
-
-def setup_django(env: dict[str, str]) -> None:
-    os.environ.update({k: v for k, v in env.items() if k.startswith("PLANTDESK_")})
-    os.environ["DJANGO_SETTINGS_MODULE"] = "plantdesk.settings"
-    import django
-
-    django.setup()
 
 
 def create_people() -> dict[str, Any]:
@@ -295,12 +274,12 @@ def generate_incidents(opts: Options, ids: dict[str, Any]) -> dict[str, float]:
         ).fetchall()
         for name, _ in indexes:
             conn.execute(f'DROP INDEX "{name}"')
-        with _timed(timings, "incidents_s"):
+        with timed(timings, "incidents_s"):
             conn.execute("SELECT setseed(%s)", [(opts.seed % 1000) / 1000])
             conn.execute(incident_insert_sql(opts, ids))
-        with _timed(timings, "journal_s"):
+        with timed(timings, "journal_s"):
             conn.execute(JOURNAL_INSERT_SQL)
-        with _timed(timings, "indexes_s"):
+        with timed(timings, "indexes_s"):
             for _, ddl in indexes:
                 conn.execute(ddl)
         conn.execute(
@@ -308,7 +287,7 @@ def generate_incidents(opts: Options, ids: dict[str, Any]) -> dict[str, float]:
             "(SELECT max(substr(number, 4)::bigint) FROM incidents_incident WHERE number LIKE 'INC%') "
             "WHERE prefix = 'INC'"
         )
-        with _timed(timings, "vacuum_analyze_s"):
+        with timed(timings, "vacuum_analyze_s"):
             conn.execute("VACUUM ANALYZE incidents_incident")
             conn.execute("VACUUM ANALYZE core_journalentry")
         max_id = conn.execute("SELECT max(id) FROM incidents_incident").fetchone()
@@ -328,13 +307,6 @@ def reset_to_generated(opts: Options) -> None:
         conn.execute("UPDATE core_numbercounter SET last_value = (SELECT max(substr(number, 4)::bigint) "
                      "FROM incidents_incident) WHERE prefix = 'INC'")  # fmt: skip
         conn.execute("VACUUM ANALYZE incidents_incident")
-
-
-@contextlib.contextmanager
-def _timed(into: dict[str, float], key: str) -> Iterator[None]:
-    start = time.perf_counter()
-    yield
-    into[key] = round(time.perf_counter() - start, 1)
 
 
 # ---------------------------------------------------------------------------------------------- in-process
@@ -578,15 +550,6 @@ def print_table(results: list[Result]) -> None:
         print(f"{r.name:<52} {s['n']:>6} {s['median_ms']:>8} {s['p95_ms']:>8} {s['p99_ms']:>8}  {target:<16} {notes}")
 
 
-def code_state() -> str:
-    """Which code was measured: the commit, and the tracked files changed on top of it (others work in this tree)."""
-    root = Path(__file__).resolve().parent.parent
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True)
-    dirty = subprocess.run(["git", "diff", "--name-only", "HEAD"], cwd=root, capture_output=True, text=True)
-    changed = dirty.stdout.split()
-    return head.stdout.strip() + (f" + uncommitted changes in {', '.join(changed)}" if changed else "")
-
-
 def write_json(opts: Options, results: list[Result], setup: dict[str, Any]) -> Path:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     now = datetime.now(UTC)
@@ -598,17 +561,17 @@ def write_json(opts: Options, results: list[Result], setup: dict[str, Any]) -> P
 
 
 def run(opts: Options, home: Path) -> None:
-    env = plantdesk_env(opts, home)
+    env = plantdesk_env(opts.db, home)
     setup: dict[str, Any] = {"code": code_state()}  # taken at the start: the servers load the code as it is now
     if opts.reuse:
-        migrate(opts, env)  # a kept database gets the schema (e.g. new indexes) of the code measured now
+        migrate(env)  # a kept database gets the schema (e.g. new indexes) of the code measured now
         setup_django(env)
         reset_to_generated(opts)
     else:
         admin_execute(f'DROP DATABASE IF EXISTS "{opts.db}" WITH (FORCE)')
         admin_execute(f'CREATE DATABASE "{opts.db}"')
         started = time.perf_counter()
-        migrate(opts, env)
+        migrate(env)
         setup_django(env)
         ids = create_people()
         setup["people_s"] = round(time.perf_counter() - started, 1)
