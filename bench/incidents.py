@@ -64,7 +64,7 @@ STATES = ["new", "in_progress", "on_hold", "resolved", "closed", "canceled"]
 STATE_SHARES = [0.04, 0.05, 0.03, 0.08, 0.75, 0.05]
 TEXTS = [("Line 3 MES batch screen frozen", "software", "BER-MES-APP01"),
          ("Filler PLC not reachable from SCADA", "ot_equipment", "BER-L3-PLC01"),
-         ("HMI touch panel unresponsive", "ot_equipment", "BER-L2-HMI02"),
+         ("HMI touch panel unresponsive", "ot_equipment", "BER-L2-HMI01"),
          ("Cannot print batch labels", "hardware", "BER-L1-PRN01"),
          ("LIMS results not transferred to MES", "software", "BER-LIMS-APP01"),
          ("Historian gaps for line temperatures", "software", "BER-HIST01"),
@@ -72,8 +72,10 @@ TEXTS = [("Line 3 MES batch screen frozen", "software", "BER-MES-APP01"),
          ("Wi-Fi drops in warehouse scanners", "network", "BER-WLC01"),
          ("ERP goods receipt posting slow", "software", "ERP-PRD"),
          ("Chromatography data system login fails", "access", "SIN-CDS-APP01"),
-         ("Core switch port flapping", "network", "SIN-SW-CORE01"),
+         ("Core switch port flapping", "network", "SIN-SW-CORE1"),
          ("Backup of MES database failed", "database", "BER-MES-DB01")]  # fmt: skip
+CI_CLASSES = {"database": "database", "network": "network_device", "ot_equipment": "plc", "hardware": "instrument",
+              "access": "application", "software": "application"}  # fmt: skip
 JOURNAL_BODIES = ["Checked the application log: repeated timeouts towards the database.",
                   "Remote session with the operator; screen reproduces after login.",
                   "The line is running in manual mode for now.", "Issue still there after the shift change.",
@@ -156,6 +158,7 @@ def create_people() -> dict[str, Any]:
     """Sites, groups and users through the real actions, so they carry their audit entries like production."""
     from plantdesk.accounts.actions import do_create_group, do_create_site, do_create_user, get_system_user
     from plantdesk.accounts.models import AssignmentGroup, Site, User
+    from plantdesk.cmdb.actions import do_create_ci
 
     system = get_system_user()
     for code, name, zone, _ in SITES:
@@ -173,7 +176,13 @@ def create_people() -> dict[str, Any]:
     do_create_user("bench_api", role="agent", actor=system, sites=site_codes, groups=[g for g, _ in GROUPS])
     groups = {g.name: g.pk for g in AssignmentGroup.objects.all()}
     users = dict(User.objects.values_list("username", "pk"))
+    ci_ids = {}
+    for _, category, name in TEXTS:  # the CIs the incidents are on, with no support group: groups come from SQL
+        site = {"BER": "ber", "SIN": "sin"}.get(name[:3])
+        ci = do_create_ci({"name": name, "ci_class": CI_CLASSES[category], "site": site}, actor=system)
+        ci_ids[name] = ci.pk
     return {
+        "ci_ids": [ci_ids[t[2]] for t in TEXTS],
         "group_ids": [groups[name] for name, _ in GROUPS],
         "site_ids": [Site.objects.get(code=c).pk for c in site_codes],
         "agents": [[users[f"ag{gi:02d}_{k}"] for k in range(AGENTS_PER_GROUP)] for gi in range(len(GROUPS))],
@@ -218,7 +227,7 @@ def incident_insert_sql(opts: Options, ids: dict[str, Any]) -> str:
       FROM g
     )
     INSERT INTO incidents_incident (number, short_description, description, state, impact, urgency, priority,
-      category, ci, source, hold_reason, resolution_code, resolution_notes, cancel_reason, major_incident,
+      category, ci_id, source, hold_reason, resolution_code, resolution_notes, cancel_reason, major_incident,
       time_worked_minutes, opened_at, updated_at, resolved_at, closed_at, reopen_count, assignee_id,
       assignment_group_id, caller_id, opened_by_id, site_id, resolved_by_id)
     SELECT 'INC' || lpad((1000 + i)::text, 7, '0'),
@@ -226,7 +235,7 @@ def incident_insert_sql(opts: Options, ids: dict[str, Any]) -> str:
       'Reported by the shift; see the journal for details.',
       ({_text_array(STATES)})[si],
       ({_int_array([iu[0] for iu in IMPACT_URGENCY])})[pi], ({_int_array([iu[1] for iu in IMPACT_URGENCY])})[pi], pi,
-      ({_text_array([t[1] for t in TEXTS])})[ti], ({_text_array([t[2] for t in TEXTS])})[ti],
+      ({_text_array([t[1] for t in TEXTS])})[ti], ({_int_array(ids["ci_ids"])})[ti],
       ({_text_array(["portal", "phone", "email", "event", "api"])})[1 + i % 5],
       CASE WHEN si = 3 THEN 'awaiting_vendor' ELSE '' END,
       CASE WHEN si IN (4, 5) THEN 'solved_fix' ELSE '' END,

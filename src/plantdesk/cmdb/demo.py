@@ -72,6 +72,48 @@ def _site_cis(code: str, site: str, lines: int) -> tuple[list[CI], list[tuple[st
     return cis, rels
 
 
+# What the desk's users meet every day besides the core systems: printers, terminals, lab instruments.
+EXTRAS: dict[str, tuple[list[CI], list[tuple[str, str, str]]]] = {
+    "ber": (
+        [
+            ("BER-L1-PRN01", "instrument", {"support_group": "Service Desk", "description": "Batch label printer, packaging line 1",
+                                            "attributes": {"vendor": "Zebra", "model": "ZT610"}}),
+            ("BER-WS-L3-01", "workstation", {"support_group": "Service Desk", "description": "Shared shop-floor terminal, line 3",
+                                             "aliases": ["berws-l3-01.plant.local"], "attributes": {"os": "Windows 11 IoT"}}),
+            ("BER-WLC01", "network_device", {"support_group": "Network", "description": "Warehouse wireless controller",
+                                             "attributes": {"model": "Cisco C9800"}}),
+            ("BER-CR-PC03", "instrument", {"support_group": "OT Engineering", "gxp_relevant": True,
+                                           "description": "Cleanroom particle counter, grade B",
+                                           "attributes": {"vendor": "Lighthouse", "model": "ApexR5"}}),
+        ],
+        [("BER-L1-PRN01", "located_in", "BER-L1"), ("BER-L1", "depends_on", "BER-L1-PRN01"),
+         ("BER-WS-L3-01", "located_in", "BER-L3"), ("BER-WS-L3-01", "depends_on", "BER-MES-APP01"),
+         ("BER-WLC01", "connected_to", "BER-SW-CORE1"), ("BER-CR-PC03", "connected_to", "BER-OTGW01")],
+    ),
+    "sin": (
+        [
+            ("SIN-CDS-APP01", "application", {"support_group": "MES Support", "gxp_relevant": True, "gamp_category": 4,
+                                             "validation_status": "validated", "part11_applicable": True,
+                                             "attributes": {"app_type": "cds", "vendor": "Waters", "version": "Empower 3"}}),
+            ("SIN-LAB-BAL07", "instrument", {"support_group": "Service Desk", "gxp_relevant": True,
+                                             "attributes": {"vendor": "Mettler Toledo", "model": "XPR205"}}),
+            ("SIN-L1-VIS01", "instrument", {"support_group": "OT Engineering", "description": "Carton vision system",
+                                            "attributes": {"vendor": "Cognex", "model": "In-Sight 9000"}}),
+            ("SIN-WS-QC04", "workstation", {"support_group": "Service Desk", "attributes": {"os": "Windows 11"}}),
+            ("SIN-EMS01", "application", {"support_group": "MES Support", "gxp_relevant": True,
+                                          "description": "Environmental monitoring system",
+                                          "attributes": {"app_type": "other", "vendor": "Vaisala", "version": "viewLinc 5"}}),
+            ("SIN-AUTOCLAVE01", "instrument", {"support_group": "OT Engineering", "gxp_relevant": True,
+                                               "attributes": {"vendor": "Getinge", "model": "GEV 6610"}}),
+        ],
+        [("SIN-CDS-APP01", "runs_on", "SIN-VM-LIMS01"), ("SVC-SIN-QC", "depends_on", "SIN-CDS-APP01"),
+         ("SIN-LAB-BAL07", "connected_to", "SIN-LIMS-APP01"), ("SIN-L1-VIS01", "connected_to", "SIN-L1-PLC01"),
+         ("SIN-L1", "depends_on", "SIN-L1-VIS01"), ("SIN-EMS01", "runs_on", "SIN-VM-LIMS01"),
+         ("SIN-WS-QC04", "located_in", "SIN-AREA-PROD"), ("SIN-AUTOCLAVE01", "located_in", "SIN-AREA-PROD")],
+    ),
+}  # fmt: skip
+
+
 def load_demo_cmdb(admin: User) -> int:
     """Create the demo CMDB unless it is there; returns the number of CIs created."""
     if ConfigurationItem.objects.exists():
@@ -87,6 +129,8 @@ def load_demo_cmdb(admin: User) -> int:
     rels: list[tuple[str, str, str]] = []
     for code, site, lines in (("ber", "Berlin", 4), ("sin", "Singapore", 2)):
         site_cis, site_rels = _site_cis(code, site, lines)
+        site_cis += EXTRAS[code][0]
+        site_rels += EXTRAS[code][1]
         cis += [(name, cls, {"site": code, **fields}) for name, cls, fields in site_cis]
         rels += [*site_rels, ("ACME-PHARMA", "contains", f"{code.upper()}-SITE"),
                  (f"{code.upper()}-MES-APP01", "uses", "ERP-PRD")]  # fmt: skip

@@ -42,6 +42,13 @@ def get_visible_ci(user: User, name: str) -> ConfigurationItem | None:
     return visible_cis(user).filter(name=name).prefetch_related("aliases").first()
 
 
+def find_visible_ci(user: User, name_or_alias: str) -> ConfigurationItem | None:
+    """The CI a person or an integration means: by its name first, else by one of its aliases
+    (hostname, IP, Sparkplug node...)."""
+    found = visible_cis(user).filter(name=name_or_alias).first()
+    return found or visible_cis(user).filter(aliases__value=name_or_alias).first()
+
+
 @dataclass(frozen=True)
 class CIFilters:
     ci_class: str | None = None

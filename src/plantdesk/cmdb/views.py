@@ -152,6 +152,6 @@ def ci_detail(request: HttpRequest, name: str) -> HttpResponse:
         "map": impact_map.layout(result, linkable=linkable, class_label=class_label),
         "depth": MAP_DEPTH,
         "limit": MAP_LIMIT,
-        "open_incidents": incident_queries.open_incidents_on_ci(user, ci.name),
+        "open_incidents": incident_queries.open_incidents_on_ci(user, ci),
     }
     return render(request, "cmdb/detail.html", context)

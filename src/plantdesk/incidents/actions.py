@@ -51,8 +51,9 @@ def do_create_incident(data: Mapping[str, Any], *, actor: User, opened_at: datet
     with audit.action_transaction():
         now = timezone.now()
         incident = Incident(opened_by=actor, opened_at=opened_at or now, updated_at=now, state=State.NEW, **values)
-        if incident.site is None:
-            incident.site = home_site(incident.caller)
+        if incident.site is None:  # where it broke, else where the caller works
+            incident.site = incident.ci.site if incident.ci is not None and incident.ci.site else None
+            incident.site = incident.site or home_site(incident.caller)
         resolve_assignment(incident)
         incident.priority = priority_for(incident.impact, incident.urgency)
         incident.number = next_number(NUMBER_PREFIX)

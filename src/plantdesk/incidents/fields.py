@@ -9,6 +9,8 @@ from django.conf import settings
 
 from plantdesk.accounts.lookups import active_user, group_named, site_coded
 from plantdesk.accounts.models import User
+from plantdesk.cmdb.choices import Status as CIStatus
+from plantdesk.cmdb.queries import find_visible_ci
 from plantdesk.core.choices import is_active_option
 from plantdesk.core.config_cache import config_cache
 from plantdesk.core.errors import FieldError, InvalidInput
@@ -31,7 +33,7 @@ EDITABLE_FIELDS = frozenset({
 CREATE_FIELDS = EDITABLE_FIELDS | {"source"}
 CALLER_EDITABLE_ON_CREATE = frozenset({"short_description", "description", "impact", "urgency", "category", "ci"})
 
-MAX_LENGTHS = {"short_description": 160, "description": 20_000, "ci": 255, "resolution_notes": 20_000, "reason": 2000}
+MAX_LENGTHS = {"short_description": 160, "description": 20_000, "resolution_notes": 20_000, "reason": 2000}
 
 
 class _Collector:
@@ -138,6 +140,22 @@ def _parent(value: Any, errors: _Collector, actor: User) -> Any:
     return parent
 
 
+def _ci(value: Any, errors: _Collector, actor: User) -> Any:
+    """A CI of the CMDB the actor can see, by name or alias; retired CIs take no new records."""
+    if value in (None, ""):
+        return None
+    ci = find_visible_ci(actor, value.strip()) if isinstance(value, str) and len(value) <= 255 else None
+    if ci is None:
+        errors.add("ci", f"Unknown configuration item {value!r}.")
+    elif ci.status == CIStatus.RETIRED:
+        errors.add("ci", f"Configuration item {ci.name} is retired.")
+    return ci
+
+
+# Converters that need to know who asks: what they may refer to depends on the actor's permissions.
+ACTOR_CONVERTERS: dict[str, Callable[[Any, _Collector, User], Any]] = {"parent": _parent, "ci": _ci}
+
+
 def _boolean(field: str) -> Callable[[Any, _Collector], Any]:
     def convert(value: Any, errors: _Collector) -> Any:
         if not isinstance(value, bool):
@@ -156,7 +174,6 @@ def _minutes(value: Any, errors: _Collector) -> Any:
 CONVERTERS: dict[str, Callable[[Any, _Collector], Any]] = {
     "short_description": _text("short_description"),
     "description": _text("description"),
-    "ci": _text("ci"),
     "impact": _level("impact"),
     "urgency": _level("urgency"),
     "category": _category,
@@ -177,10 +194,13 @@ def resolve_fields(data: Mapping[str, Any], *, actor: User, creating: bool) -> d
     values: dict[str, Any] = {}
     for name, raw in data.items():
         if name not in allowed:
-            known = name in CONVERTERS or name == "parent"
+            known = name in CONVERTERS or name in ACTOR_CONVERTERS
             errors.add(name, "This field cannot be changed." if known else "Unknown field.")
             continue
-        values[name] = _parent(raw, errors, actor) if name == "parent" else CONVERTERS[name](raw, errors)
+        if name in ACTOR_CONVERTERS:
+            values[name] = ACTOR_CONVERTERS[name](raw, errors, actor)
+        else:
+            values[name] = CONVERTERS[name](raw, errors)
     errors.raise_if_any()
     return values
 
@@ -189,11 +209,13 @@ _rules = config_cache(lambda: list(AssignmentRule.objects.filter(active=True).se
 
 
 def resolve_assignment(incident: Incident, *, validate_only: bool = False) -> None:
-    """Default the group (the assignee's group, the first matching rule, the default group), then check
-    that the assignee belongs to it."""
+    """Default the group (the assignee's group, the CI's support group, the first matching rule, the
+    default group), then check that the assignee belongs to it."""
     if not validate_only and incident.assignment_group is None:
         if incident.assignee is not None:
             incident.assignment_group = incident.assignee.assignment_groups.order_by("name").first()
+        if incident.assignment_group is None and incident.ci is not None:
+            incident.assignment_group = incident.ci.support_group
         if incident.assignment_group is None:
             rule = next((r for r in _rules.get() if r.matches(incident)), None)
             incident.assignment_group = rule.group if rule else group_named(settings.INCIDENT_DEFAULT_GROUP)

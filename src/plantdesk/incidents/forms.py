@@ -113,7 +113,7 @@ class IncidentEditForm(forms.Form):
             "impact": str(incident.impact),
             "urgency": str(incident.urgency),
             "category": incident.category,
-            "ci": incident.ci,
+            "ci": incident.ci.name if incident.ci else "",
             "assignment_group": incident.assignment_group.name if incident.assignment_group else "",
             "assignee": incident.assignee.username if incident.assignee else "",
             "major_incident": incident.major_incident,

@@ -44,8 +44,10 @@ class Incident(models.Model):
     urgency = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.MEDIUM)
     priority = models.PositiveSmallIntegerField(choices=Priority.choices)
     category = models.CharField(max_length=40, blank=True)
-    # The configuration item's name. The CMDB issue turns this into a reference to a CI row.
-    ci = models.CharField(max_length=255, blank=True)
+    # CIs are retired, never deleted, while records refer to them (PROTECT); the API speaks CI names.
+    ci = models.ForeignKey(
+        "cmdb.ConfigurationItem", null=True, blank=True, on_delete=models.PROTECT, related_name="incidents"
+    )
     # Sites are filtered through the permission scope, never on their own: no index to maintain.
     site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False)
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.PORTAL)
@@ -112,7 +114,6 @@ class Incident(models.Model):
             models.Index(fields=["state", "priority", "opened_at"], name="inc_state_idx"),
             models.Index(fields=["caller", "opened_at"], name="inc_caller_idx"),
             models.Index(fields=["resolved_at"], name="inc_autoclose_idx", condition=models.Q(state="resolved")),
-            models.Index(fields=["ci"], name="inc_ci_idx"),
         ]
         constraints = [models.UniqueConstraint(fields=["number"], name="incident_number_unique")]
         ordering = ["priority", "opened_at"]
@@ -146,7 +147,8 @@ class Incident(models.Model):
 
 class AssignmentRule(models.Model):
     """Routes an incident raised without a group: the first active rule (by `order`) whose every given
-    condition matches wins; an empty condition matches anything. The CMDB will add "the CI's support group"."""
+    condition matches wins; an empty condition matches anything. A CI's support group comes first (see
+    `fields.resolve_assignment`): rules route what has no CI or a CI nobody supports."""
 
     order = models.PositiveIntegerField(default=100)
     name = models.CharField(max_length=100, unique=True)
@@ -170,5 +172,5 @@ class AssignmentRule(models.Model):
         return (
             (not self.category or self.category == incident.category)
             and (self.site_id is None or self.site_id == incident.site_id)
-            and (not self.ci_prefix or incident.ci.startswith(self.ci_prefix))
+            and (not self.ci_prefix or (incident.ci is not None and incident.ci.name.startswith(self.ci_prefix)))
         )

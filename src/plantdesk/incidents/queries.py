@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from plantdesk.accounts.models import AssignmentGroup, Site, User
 from plantdesk.accounts.permissions import Action, register_scope, restrict, user_group_ids, user_site_ids
+from plantdesk.cmdb.models import ConfigurationItem
 from plantdesk.incidents.choices import OPEN_STATES
 from plantdesk.incidents.models import USER_FOREIGN_KEYS, Incident
 
@@ -57,7 +58,7 @@ def filter_incidents(qs: QuerySet[Incident], f: IncidentFilters) -> QuerySet[Inc
     if f.caller:
         qs = qs.filter(caller__username=f.caller)
     if f.ci:
-        qs = qs.filter(ci=f.ci)
+        qs = qs.filter(ci__name=f.ci)
     if f.q:
         term = f.q.strip()
         qs = qs.filter(Q(number__iexact=term) | Q(short_description__icontains=term))
@@ -95,9 +96,9 @@ def get_visible(user: User, number: str) -> Incident | None:
     return incident
 
 
-def open_incidents_on_ci(user: User, ci_name: str, limit: int = 20) -> list[Incident]:
+def open_incidents_on_ci(user: User, ci: ConfigurationItem, limit: int = 20) -> list[Incident]:
     """The open incidents on a CI that `user` may see, most urgent first (the CI page's list)."""
-    qs = visible_incidents(user).filter(ci=ci_name, state__in=list(OPEN_STATES)).order_by("priority", "opened_at")
+    qs = visible_incidents(user).filter(ci=ci, state__in=list(OPEN_STATES)).order_by("priority", "opened_at")
     return page_of(qs, 0, limit)
 
 
@@ -134,6 +135,9 @@ def attach_related(incidents: list[Incident]) -> None:
     parent_ids = {i.parent_id for i in incidents} - {None}
     if parent_ids:
         cache("parent", Incident.objects.only("id", "number").in_bulk(parent_ids))
+    ci_ids = {i.ci_id for i in incidents} - {None}
+    if ci_ids:
+        cache("ci", ConfigurationItem.objects.only("id", "name", "site_id").in_bulk(ci_ids))
 
 
 def children_of(incident: Incident, user: User) -> list[Incident]:
@@ -163,7 +167,7 @@ def major_incident_candidates(user: User, *, now: datetime | None = None) -> lis
     Grouped in the database: a flood of thousands of incidents costs one aggregate, not a transfer.
     """
     since = (now or timezone.now()) - timedelta(minutes=settings.MAJOR_CANDIDATE_WINDOW_MINUTES)
-    recent = visible_incidents(user).filter(state__in=list(OPEN_STATES), opened_at__gte=since).exclude(ci="")
+    recent = visible_incidents(user).filter(state__in=list(OPEN_STATES), opened_at__gte=since, ci__isnull=False)
     groups = list(
         recent.values("ci")
         .annotate(n=Count("id"), majors=Count("id", filter=Q(major_incident=True)), first=Min("opened_at"))
@@ -172,13 +176,14 @@ def major_incident_candidates(user: User, *, now: datetime | None = None) -> lis
     )
     if not groups:
         return []
-    numbers: dict[str, list[str]] = {}
+    numbers: dict[int, list[str]] = {}
     members = recent.filter(ci__in=[g["ci"] for g in groups]).order_by("opened_at")
     for ci, number in members.values_list("ci", "number"):
         numbers.setdefault(ci, []).append(number)
+    names = dict(ConfigurationItem.objects.filter(pk__in=numbers).values_list("pk", "name"))
     return [
         MajorCandidate(
-            ci=g["ci"],
+            ci=names[g["ci"]],
             numbers=numbers.get(g["ci"], [])[:MAX_NUMBERS_PER_CANDIDATE],
             first_opened_at=g["first"],
             count=g["n"],

@@ -22,7 +22,7 @@ def incident_to_dict(incident: Incident) -> dict[str, Any]:
         "short_description": incident.short_description,
         "description": incident.description,
         "category": incident.category,
-        "ci": incident.ci or None,
+        "ci": incident.ci.name if incident.ci else None,
         "site": incident.site.code if incident.site else None,
         "source": incident.source,
         "caller": incident.caller.username,

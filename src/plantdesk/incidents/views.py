@@ -191,7 +191,7 @@ def detail_context(
 
 def ci_impact(user: User, incident: Incident) -> dict[str, Any] | None:
     """The CMDB's answer for the incident's CI: which lines and business services its failure affects."""
-    ci = cmdb_queries.get_visible_ci(user, incident.ci) if incident.ci else None
+    ci = cmdb_queries.get_visible_ci(user, incident.ci.name) if incident.ci else None
     if ci is None:
         return None
     result = impact(ci, "downstream", depth=8, limit=5000)

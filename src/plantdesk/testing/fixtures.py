@@ -16,6 +16,8 @@ from plantdesk.accounts.actions import (
     get_system_user,
 )
 from plantdesk.accounts.models import User
+from plantdesk.cmdb.actions import do_create_ci
+from plantdesk.cmdb.models import ConfigurationItem
 from plantdesk.incidents.actions import do_create_incident
 from plantdesk.incidents.models import Incident
 
@@ -95,6 +97,26 @@ def _json(body: Any) -> str:
     import json
 
     return json.dumps(body if body is not None else {})
+
+
+# The CIs incident tests refer to: (name, class, site, support group).
+PLANT_CIS = [
+    ("BER-MES-APP01", "application", "ber", "MES Support"),
+    ("BER-HIST01", "historian", "ber", "OT Engineering"),
+    ("BER-L3-PLC01", "plc", "ber", ""),
+    ("BER-OTGW01", "ot_gateway", "ber", "OT Engineering"),
+    ("SIN-MES-APP01", "application", "sin", "MES Support"),
+]
+
+
+@pytest.fixture
+def plant_cis(plant: Plant) -> dict[str, ConfigurationItem]:
+    """A handful of CMDB items on top of `plant`, by name."""
+    cis = {}
+    for name, ci_class, site, group in PLANT_CIS:
+        fields = {"name": name, "ci_class": ci_class, "site": site} | ({"support_group": group} if group else {})
+        cis[name] = do_create_ci(fields, actor=plant.admin)
+    return cis
 
 
 def make_incident(actor: User, **fields: Any) -> Incident:

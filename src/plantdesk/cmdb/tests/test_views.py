@@ -57,7 +57,7 @@ def make_cis(plant: Plant, count: int, prefix: str = "T") -> None:
 def test_list_shows_cis_with_class_status_criticality_site_and_group(demo: Plant) -> None:
     page = text(client_for(demo.agent).get("/cmdb/"))
     assert 'href="/cmdb/BER-L1-PLC01/"' in page
-    assert "Showing 1 to 35 of 35 configuration items" in page  # Berlin (33) and enterprise-wide (2)
+    assert "Showing 1 to 39 of 39 configuration items" in page  # Berlin (37) and enterprise-wide (2)
     assert "OT Engineering" in page
     assert "crit-critical" in page
     assert "Berlin plant" in page

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -243,7 +244,7 @@ def test_auto_close_closes_only_incidents_resolved_long_enough_ago(plant: Plant,
     assert "Automatically closed" in entry.reason
 
 
-def test_assignment_rules_route_incidents_raised_without_a_group(plant: Plant) -> None:
+def test_assignment_rules_route_incidents_raised_without_a_group(plant: Plant, plant_cis: dict[str, Any]) -> None:
     from plantdesk.incidents.actions import do_create_assignment_rule
 
     do_create_assignment_rule("Line 3 OT", group="OT Engineering", ci_prefix="BER-L3-", order=10, actor=plant.admin)
@@ -259,6 +260,38 @@ def test_assignment_rules_route_incidents_raised_without_a_group(plant: Plant) -
     assert in_singapore.assignment_group is not None and in_singapore.assignment_group.name == "Network"
     explicit = make_incident(plant.agent, category="network", assignment_group="MES Support")
     assert explicit.assignment_group is not None and explicit.assignment_group.name == "MES Support"
+
+
+def test_the_cis_support_group_comes_before_the_rules(plant: Plant, plant_cis: dict[str, Any]) -> None:
+    from plantdesk.incidents.actions import do_create_assignment_rule
+
+    do_create_assignment_rule("Network", group="Network", category="network", order=10, actor=plant.admin)
+    historian = do_create_incident(
+        {"short_description": "Historian unreachable", "category": "network", "ci": "BER-HIST01"}, actor=plant.requester
+    )
+    assert historian.assignment_group is not None and historian.assignment_group.name == "OT Engineering"
+    assert historian.ci == plant_cis["BER-HIST01"]
+
+
+def test_an_incident_on_a_ci_is_at_the_cis_site(plant: Plant, plant_cis: dict[str, Any]) -> None:
+    on_singapore_mes = make_incident(plant.manager, ci="SIN-MES-APP01")  # the manager works from Berlin
+    assert on_singapore_mes.site is not None and on_singapore_mes.site.code == "sin"
+    assert on_singapore_mes.assignment_group is not None and on_singapore_mes.assignment_group.name == "MES Support"
+
+
+def test_a_ci_is_found_by_its_alias_and_retired_cis_take_no_new_incidents(
+    plant: Plant, plant_cis: dict[str, Any]
+) -> None:
+    from plantdesk.cmdb.actions import do_retire_ci, do_update_ci
+
+    do_update_ci(plant_cis["BER-HIST01"], {"aliases": ["berhist01.plant.local"]}, actor=plant.admin)
+    by_alias = make_incident(plant.agent, ci="berhist01.plant.local")
+    assert by_alias.ci == plant_cis["BER-HIST01"]
+    do_retire_ci(plant_cis["BER-HIST01"], "Replaced by the new historian.", actor=plant.admin)
+    with pytest.raises(InvalidInput) as refused:
+        make_incident(plant.agent, ci="BER-HIST01")
+    assert [e.field for e in refused.value.errors] == ["ci"]
+    assert "retired" in refused.value.errors[0].message
 
 
 def test_assignment_rules_are_for_admins_and_name_bad_fields(plant: Plant) -> None:

@@ -27,6 +27,11 @@ CREATE = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _cmdb(plant_cis: dict[str, Any]) -> None:
+    """The incidents below name CIs of the CMDB."""
+
+
 @pytest.fixture
 def agent_api(plant: Plant) -> ApiClient:
     return ApiClient(plant.agent)
@@ -90,6 +95,8 @@ def test_malformed_create_is_422_naming_the_field_and_writes_nothing(
         ({"assignee": "siti"}, "assignee"),  # agent of another group
         ({"category": "weather"}, "category"),
         ({"parent": "INC9999999"}, "parent"),
+        ({"ci": "BER-NOWHERE-01"}, "ci"),
+        ({"ci": "SIN-MES-APP01"}, "ci"),  # a CI of a site the agent does not serve
     ],
 )
 def test_unknown_references_are_400_naming_the_field(agent_api: ApiClient, change: dict[str, Any], field: str) -> None:

@@ -411,7 +411,7 @@ def test_major_incident_page_has_a_communication_log(plant: Plant) -> None:
     assert "Vendor on site at 15:00." in page
 
 
-def test_queue_proposes_a_major_incident_when_one_ci_floods(plant: Plant) -> None:
+def test_queue_proposes_a_major_incident_when_one_ci_floods(plant: Plant, plant_cis: dict[str, Any]) -> None:
     numbers = [make_incident(plant.agent, ci="BER-OTGW01").number for _ in range(3)]
     page = text(client_for(plant.agent).get("/incidents/"))
     assert "Possible major incident" in page
