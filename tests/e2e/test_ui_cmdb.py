@@ -41,3 +41,36 @@ def test_agent_filters_cis_and_follows_the_impact_map(page: Any, server: LiveSer
     page.get_by_role("link", name="Needs (upstream)").click()
     expect(page.get_by_role("heading", name="What BER-L3 needs")).to_be_visible()
     expect(page.locator('svg.impact-map a[data-ci="SVC-BER-BATCH"]')).to_be_visible()
+
+
+def test_agent_creates_a_plc_with_its_class_attributes_then_previews_an_import(
+    page: Any, server: LiveServer, tmp_path: Any
+) -> None:
+    login(page, "mmueller")
+    page.goto(f"{server.base_url}/cmdb/")
+    page.get_by_role("link", name="New CI").click()
+    expect(page.get_by_text("Choose a class to see its attributes.")).to_be_visible()
+    page.locator("#id_ci_class").select_option("plc")
+    expect(page.get_by_role("group", name="PLC attributes")).to_be_visible()  # swapped in by HTMX
+    page.get_by_label("Name").fill("BER-L4-PLC09")
+    page.get_by_label("Site").select_option("ber")
+    page.get_by_label("Vendor").fill("Siemens")
+    page.get_by_label("Model").fill("S7-1200")
+    page.get_by_label("Aliases").fill("BER-Plant/EdgeNode1/L4PLC09")
+    page.get_by_role("button", name="Create configuration item").click()
+    expect(page.get_by_role("heading", name="BER-L4-PLC09", exact=True)).to_be_visible()
+    expect(page.get_by_text("S7-1200")).to_be_visible()
+    page.get_by_role("tab", name="History").click()
+    expect(page.get_by_role("cell", name="Siemens", exact=False).first).to_be_visible()
+
+    csv_file = tmp_path / "hmis.csv"
+    csv_file.write_text("name,ci_class,site,rel:depends_on\nBER-L4-HMI09,hmi,ber,BER-L4-PLC09\n")
+    page.goto(f"{server.base_url}/cmdb/import/")
+    page.get_by_label("File").set_input_files(str(csv_file))
+    page.get_by_role("button", name="Preview changes").click()
+    expect(page.get_by_role("heading", name="Preview: nothing was written yet")).to_be_visible()
+    page.get_by_label("File").set_input_files(str(csv_file))
+    page.get_by_role("button", name="Import", exact=True).click()
+    expect(page.get_by_role("heading", name="Imported")).to_be_visible()
+    page.get_by_role("link", name="BER-L4-HMI09").click()
+    expect(page.get_by_role("link", name="BER-L4-PLC09").first).to_be_visible()

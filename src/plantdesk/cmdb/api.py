@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from django.db.models import Q
 from django.http import HttpRequest
@@ -10,7 +10,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from plantdesk.api.auth import actor_of
-from plantdesk.cmdb import actions, queries
+from plantdesk.cmdb import actions, queries, uploads
 from plantdesk.cmdb.impact import MAX_DEPTH, impact
 from plantdesk.cmdb.models import ConfigurationItem, Relationship
 from plantdesk.cmdb.schemas import (
@@ -20,6 +20,7 @@ from plantdesk.cmdb.schemas import (
     CIOut,
     Direction,
     ImpactOut,
+    ImportOut,
     RelationshipIn,
     RelationshipListOut,
     RelationshipOut,
@@ -71,6 +72,29 @@ def list_cis(request: HttpRequest, params: Query[CIListParams]) -> dict[str, Any
 def create_ci(request: HttpRequest, payload: CIIn) -> Status[dict[str, Any]]:
     ci = actions.do_create_ci(payload.model_dump(exclude_unset=True), actor=actor_of(request))
     return Status(201, ci_to_dict(_ci(request, ci.name)))
+
+
+class ImportParams(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    format: Literal["csv", "json"] | None = None
+    dry_run: bool = False
+
+
+@cis_router.post("/import", response=ImportOut, summary="Import CIs and relationships (CSV or JSON), all or nothing")
+def import_cis(request: HttpRequest, params: Query[ImportParams]) -> dict[str, Any]:
+    """The file is the request body (text/csv or application/json) or a multipart `file` field.
+
+    Declared before `/{name}` so that the path is not read as a CI name.
+    """
+    upload = request.FILES.get("file") if request.content_type == "multipart/form-data" else None
+    if upload is not None:
+        raw, filename = upload.read(uploads.MAX_IMPORT_BYTES + 1), upload.name or ""
+    else:
+        raw, filename = request.read(uploads.MAX_IMPORT_BYTES + 1), ""  # not .body: no 2.5 MB in-memory cap
+    fmt = uploads.format_of(filename, request.content_type or "", params.format)
+    report = uploads.run_import(raw, fmt, actor=actor_of(request), dry_run=params.dry_run)
+    return uploads.report_to_dict(report, dry_run=params.dry_run)
 
 
 @cis_router.get("/{name}", response=CIOut, summary="Get a configuration item")

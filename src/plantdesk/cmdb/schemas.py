@@ -128,3 +128,16 @@ class ImpactOut(Schema):
 
 
 Direction = Literal["downstream", "upstream"]
+
+
+class ImportUpdate(Schema):
+    name: str
+    fields: list[str]
+
+
+class ImportOut(Schema):
+    dry_run: bool
+    created: list[str]
+    updated: list[ImportUpdate]
+    unchanged: int
+    relationships_added: int

@@ -19,8 +19,9 @@ from plantdesk.accounts.permissions import user_site_ids
 from plantdesk.cmdb import impact_map, queries
 from plantdesk.cmdb.choices import Status
 from plantdesk.cmdb.impact import Direction, impact
-from plantdesk.cmdb.models import ConfigurationItem, Relationship
+from plantdesk.cmdb.models import RECORD_TYPE, ConfigurationItem, Relationship
 from plantdesk.core import pagination
+from plantdesk.core.history import history_for
 from plantdesk.core.pagination import Page
 from plantdesk.incidents import queries as incident_queries
 from plantdesk.ui.htmx import fulfiller_required, is_htmx, vary_on_htmx
@@ -139,8 +140,11 @@ def ci_detail(request: HttpRequest, name: str) -> HttpResponse:
     def class_label(name: str) -> str:
         return classes[name].label if name in classes else name
 
+    tab = "history" if request.GET.get("tab") == "history" else "overview"
     context = {
         "ci": ci,
+        "tab": tab,
+        "history": history_for(RECORD_TYPE, ci.pk, include_internal=True) if tab == "history" else [],
         "aliases": sorted(a.value for a in ci.aliases.all()),
         "attributes": attribute_rows(ci),
         "relationships": visible_relationships(user, ci),

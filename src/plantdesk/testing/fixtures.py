@@ -119,6 +119,17 @@ def plant_cis(plant: Plant) -> dict[str, ConfigurationItem]:
     return cis
 
 
+def client_for(user: User) -> Client:
+    """A browser session of `user` for the server-rendered pages."""
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def text(response: Any) -> str:
+    return str(response.content.decode())
+
+
 def make_incident(actor: User, **fields: Any) -> Incident:
     data: dict[str, Any] = {"short_description": "Line 3 MES batch screen frozen", "impact": 2, "urgency": 2}
     data.update(fields)

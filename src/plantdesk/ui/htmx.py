@@ -28,12 +28,17 @@ def redirect_after_post(request: HttpRequest, url: str) -> HttpResponse:
 
 
 def add_domain_error(form: forms.Form, error: DomainError) -> None:
-    """Put each FieldError next to its form field; the rest (and a bare detail) above the form."""
+    """Put each FieldError next to its form field; the rest (and a bare detail) above the form.
+
+    A form whose fields are named differently from the action's (`attributes.model` -> `attr_model`)
+    says where each goes with a `form_field_for(name)` method.
+    """
     if not error.errors:
         form.add_error(None, error.detail)
         return
+    field_for = getattr(form, "form_field_for", None) or (lambda name: name if name in form.fields else None)
     for item in error.errors:
-        form.add_error(item.field if item.field in form.fields else None, item.message)
+        form.add_error(field_for(item.field), item.message)
 
 
 T = TypeVar("T")

@@ -16,19 +16,9 @@ from plantdesk.cmdb.demo import load_demo_cmdb
 from plantdesk.cmdb.impact import impact
 from plantdesk.cmdb.impact_map import NODE_WIDTH, layout
 from plantdesk.cmdb.models import ConfigurationItem
-from plantdesk.testing.fixtures import Plant
+from plantdesk.testing.fixtures import Plant, client_for, text
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def text(response: Any) -> str:
-    return response.content.decode()
 
 
 def svg_of(response: Any) -> str:

@@ -10,19 +10,9 @@ from django.test import Client
 from plantdesk.core.models import AuditEntry
 from plantdesk.incidents.actions import do_add_comment, do_transition_incident
 from plantdesk.incidents.models import Incident
-from plantdesk.testing.fixtures import PASSWORD, Plant, make_incident
+from plantdesk.testing.fixtures import PASSWORD, Plant, client_for, make_incident, text
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def text(response: Any) -> str:
-    return response.content.decode()
 
 
 # -- login and landing ----------------------------------------------------------------------------

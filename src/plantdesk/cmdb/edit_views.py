@@ -1,0 +1,86 @@
+"""Agent pages that change the CMDB: create and edit a CI (with its class's attribute fields) and retire it.
+
+Thin on purpose: the form shapes input, `cmdb.actions` validates and writes (and audits); errors come back
+next to the field they name.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from plantdesk.cmdb import actions, queries
+from plantdesk.cmdb.forms import CIForm, RetireForm
+from plantdesk.cmdb.models import CIClass, ConfigurationItem
+from plantdesk.cmdb.views import _to_portal, actor_of, visible_ci_or_404
+from plantdesk.ui.htmx import fulfiller_required, redirect_after_post, run_form_action
+
+
+def _class_named(name: str | None) -> CIClass | None:
+    return queries.ci_classes().get(name or "")
+
+
+def _render_form(
+    request: HttpRequest,
+    form: CIForm,
+    ci: ConfigurationItem | None,
+    status: int = 200,
+    retire_form: RetireForm | None = None,
+) -> HttpResponse:
+    form.fields["ci_class"].widget.attrs.update(
+        {"hx-get": reverse("ui:cmdb:attribute-fields"), "hx-target": "#attribute-fields", "hx-trigger": "change"}
+    )
+    context = {"form": form, "ci": ci, "retire_form": (retire_form or RetireForm()) if ci else None}
+    return render(request, "cmdb/form.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@fulfiller_required(_to_portal)
+def ci_create(request: HttpRequest) -> HttpResponse:
+    user = actor_of(request)
+    if request.method == "GET":
+        chosen = _class_named(request.GET.get("ci_class"))
+        initial = {"ci_class": chosen.name} if chosen else {}
+        return _render_form(request, CIForm(user=user, ci_class=chosen, initial=initial), None)
+    form = CIForm(request.POST, user=user, ci_class=_class_named(request.POST.get("ci_class")))
+    created, status = run_form_action(form, lambda: actions.do_create_ci(form.action_data(), actor=user))
+    if created is None:
+        return _render_form(request, form, None, status or 400)
+    return redirect_after_post(request, reverse("ui:cmdb:detail", args=[created.name]))
+
+
+@require_http_methods(["GET", "POST"])
+@fulfiller_required(_to_portal)
+def ci_edit(request: HttpRequest, name: str) -> HttpResponse:
+    user = actor_of(request)
+    ci = visible_ci_or_404(user, name)
+    if request.method == "GET":
+        return _render_form(request, CIForm(user=user, ci_class=ci.ci_class, initial=CIForm.initial_for(ci)), ci)
+    form = CIForm(request.POST, user=user, ci_class=_class_named(request.POST.get("ci_class")) or ci.ci_class)
+    updated, status = run_form_action(form, lambda: actions.do_update_ci(ci, form.action_data(), actor=user))
+    if updated is None:
+        return _render_form(request, form, ci, status or 400)
+    return redirect_after_post(request, reverse("ui:cmdb:detail", args=[updated.name]))
+
+
+@require_POST
+@fulfiller_required(_to_portal)
+def ci_retire(request: HttpRequest, name: str) -> HttpResponse:
+    user = actor_of(request)
+    ci = visible_ci_or_404(user, name)
+    form = RetireForm(request.POST)
+    done, status = run_form_action(form, lambda: actions.do_retire_ci(ci, form.cleaned_data["reason"], actor=user))
+    if done is None:
+        edit_form = CIForm(user=user, ci_class=ci.ci_class, initial=CIForm.initial_for(ci))
+        return _render_form(request, edit_form, ci, status or 400, retire_form=form)
+    return redirect_after_post(request, reverse("ui:cmdb:detail", args=[ci.name]))
+
+
+@require_GET
+@fulfiller_required(_to_portal)
+def attribute_fields(request: HttpRequest) -> HttpResponse:
+    """The attribute inputs of the class just chosen (the form swaps them in when the class changes)."""
+    form = CIForm(user=actor_of(request), ci_class=_class_named(request.GET.get("ci_class")))
+    return render(request, "cmdb/_attribute_fields.html", {"form": form})

@@ -1,0 +1,216 @@
+"""Changing the CMDB from the UI (create / edit / retire forms, the upload page) and importing through the API."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from plantdesk.cmdb.actions import do_create_ci
+from plantdesk.cmdb.models import ConfigurationItem, Relationship
+from plantdesk.core.audit import verify_chain
+from plantdesk.core.models import AuditEntry
+from plantdesk.testing.fixtures import ApiClient, Plant, client_for, text
+
+pytestmark = pytest.mark.django_db
+
+PLC = {
+    "name": "BER-L5-PLC01", "ci_class": "plc", "status": "in_service", "criticality": "critical", "site": "ber",
+    "support_group": "OT Engineering", "aliases": "BER-Plant/EdgeNode2/L5PLC01\n10.20.5.11",
+    "attr_vendor": "Siemens", "attr_model": "S7-1500", "attr_firmware": "", "attr_ip_address": "10.20.5.11",
+    "security_zone": "Control", "security_level_target": "3", "purdue_level": "1",
+}  # fmt: skip
+
+CSV = """name,ci_class,site,criticality,attr:cpu_cores,rel:runs_on
+BER-VM-200,virtual_machine,ber,high,8,
+BER-APP-200,application,ber,medium,,BER-VM-200
+"""
+
+
+# -- create / edit / retire ----------------------------------------------------------------------
+
+
+def test_the_form_shows_the_attribute_fields_of_the_chosen_class(plant: Plant) -> None:
+    agent = client_for(plant.agent)
+    blank = text(agent.get("/cmdb/new/"))
+    assert "Choose a class to see its attributes." in blank
+    server = text(agent.get("/cmdb/new/attributes/", {"ci_class": "server"}))
+    assert 'name="attr_os"' in server and 'name="attr_cpu_cores"' in server
+    assert 'type="number"' in server  # cpu_cores is an integer in the class schema
+    application = text(agent.get("/cmdb/new/attributes/", {"ci_class": "application"}))
+    assert '<option value="mes">mes</option>' in application  # app_type is a choice
+
+
+def test_an_agent_creates_a_ci_with_attributes_aliases_and_security_fields(plant: Plant) -> None:
+    response = client_for(plant.agent).post("/cmdb/new/", PLC)
+    assert response.status_code == 303, text(response)
+    assert response["Location"] == "/cmdb/BER-L5-PLC01/"
+    plc = ConfigurationItem.objects.get(name="BER-L5-PLC01")
+    assert plc.attributes == {"vendor": "Siemens", "model": "S7-1500", "ip_address": "10.20.5.11"}
+    assert sorted(plc.aliases.values_list("value", flat=True)) == ["10.20.5.11", "BER-Plant/EdgeNode2/L5PLC01"]
+    assert (plc.security_zone, plc.security_level_target, plc.purdue_level) == ("Control", 3, "1")
+    assert plc.support_group is not None and plc.support_group.name == "OT Engineering"
+    assert AuditEntry.objects.filter(record_type="ci", record_id=plc.pk, field="security_zone").exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"attr_ip_address": "x" * 1001}, "attr_ip_address", "at most 1000 characters"),
+        ({"name": ""}, "name", "This field is required."),
+        ({"ci_class": "toaster"}, "ci_class", "Select a valid choice."),
+        ({"site": "sin"}, "site", "Select a valid choice."),  # the agent serves Berlin only
+        ({"aliases": "BER-HIST01-ALIAS"}, "aliases", "already an alias of BER-HIST01"),
+        ({"name": "BER-HIST01"}, "name", "exists already"),
+    ],
+)
+def test_bad_input_is_shown_next_to_its_field_and_nothing_is_written(
+    plant: Plant, change: dict[str, str], field: str, message: str
+) -> None:
+    do_create_ci(
+        {"name": "BER-HIST01", "ci_class": "historian", "site": "ber", "aliases": ["BER-HIST01-ALIAS"]},
+        actor=plant.agent,
+    )
+    before = (ConfigurationItem.objects.count(), AuditEntry.objects.count())
+    response = client_for(plant.agent).post("/cmdb/new/", PLC | change)
+    assert response.status_code == 400
+    html = text(response)
+    assert f'id="id_{field}_error"' in html, html
+    assert message.lower() in html.lower()
+    assert (ConfigurationItem.objects.count(), AuditEntry.objects.count()) == before
+
+
+def test_a_wrong_attribute_type_from_the_api_names_the_attribute(plant: Plant) -> None:
+    response = ApiClient(plant.agent).post(
+        "/cis", {"name": "X-1", "ci_class": "server", "attributes": {"cpu_cores": "many"}}
+    )
+    assert response.status_code == 400
+    assert [e["field"] for e in response.json()["errors"]] == ["attributes.cpu_cores"]
+    outside = ApiClient(plant.agent).post("/cis", {"name": "SIN-X-1", "ci_class": "server", "site": "sin"})
+    assert outside.status_code == 400 and [e["field"] for e in outside.json()["errors"]] == ["site"]
+    assert not ConfigurationItem.objects.exists()
+
+
+def test_editing_a_ci_is_audited_and_shown_on_its_history_tab(plant: Plant) -> None:
+    agent = client_for(plant.agent)
+    agent.post("/cmdb/new/", PLC)
+    form = text(agent.get("/cmdb/BER-L5-PLC01/edit/"))
+    assert 'value="S7-1500"' in form and "BER-Plant/EdgeNode2/L5PLC01" in form
+    edited = agent.post("/cmdb/BER-L5-PLC01/edit/", PLC | {"criticality": "high", "attr_firmware": "V3.1"})
+    assert edited.status_code == 303, text(edited)
+    plc = ConfigurationItem.objects.get(name="BER-L5-PLC01")
+    assert plc.criticality == "high" and plc.attributes["firmware"] == "V3.1"
+    history = text(agent.get("/cmdb/BER-L5-PLC01/", {"tab": "history"}))
+    assert "Criticality" in history
+    assert '<span class="old">critical</span>' in history and '<span class="new">high</span>' in history
+    assert "V3.1" in history
+    assert verify_chain().ok
+
+
+def test_retiring_needs_a_reason_and_ends_editing(plant: Plant) -> None:
+    agent = client_for(plant.agent)
+    agent.post("/cmdb/new/", PLC)
+    refused = agent.post("/cmdb/BER-L5-PLC01/retire/", {"reason": " "})
+    assert refused.status_code == 400 and "A reason is required" in text(refused)
+    assert ConfigurationItem.objects.get(name="BER-L5-PLC01").status == "in_service"
+    assert agent.post("/cmdb/BER-L5-PLC01/retire/", {"reason": "Line 5 dismantled"}).status_code == 303
+    page = text(agent.get("/cmdb/BER-L5-PLC01/"))
+    assert "Retired" in page and "Line 5 dismantled" in page
+    assert "/cmdb/BER-L5-PLC01/edit/" not in page
+
+
+def test_requesters_cannot_reach_the_forms(plant: Plant) -> None:
+    requester = client_for(plant.requester)
+    assert requester.post("/cmdb/new/", PLC).status_code == 302  # to their portal
+    assert not ConfigurationItem.objects.exists()
+
+
+# -- the upload page -----------------------------------------------------------------------------
+
+
+def upload(client: Client, content: str, name: str = "cis.csv", **buttons: str) -> Any:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post("/cmdb/import/", {"file": SimpleUploadedFile(name, content.encode()), **buttons})
+
+
+def test_the_upload_page_previews_then_imports(plant: Plant) -> None:
+    agent = client_for(plant.agent)
+    preview = upload(agent, CSV)
+    assert preview.status_code == 200
+    html = text(preview)
+    assert "Preview: nothing was written yet" in html and "<code>BER-VM-200</code>" in html
+    assert not ConfigurationItem.objects.exists()
+    imported = upload(agent, CSV, **{"import": "1"})
+    assert imported.status_code == 200
+    assert 'href="/cmdb/BER-APP-200/"' in text(imported)
+    assert Relationship.objects.filter(source__name="BER-APP-200", target__name="BER-VM-200").exists()
+
+
+def test_the_upload_page_lists_the_rows_at_fault_and_writes_nothing(plant: Plant) -> None:
+    bad = CSV + "BER-VM-201,virtual_machine,ber,high,many,\n"
+    response = upload(client_for(plant.agent), bad, **{"import": "1"})
+    assert response.status_code == 400
+    html = text(response)
+    assert "1 error: nothing was imported" in html
+    assert "line 4" in html and "attributes.cpu_cores" in html and "Must be an integer." in html
+    assert not ConfigurationItem.objects.exists()
+    not_utf8 = client_for(plant.agent).post(
+        "/cmdb/import/", {"file": __import__("io").BytesIO(b"name\n\xff\xfe\n"), "import": "1"}
+    )
+    assert not_utf8.status_code == 400
+
+
+# -- the API -------------------------------------------------------------------------------------
+
+
+def test_api_import_of_a_csv_body_with_dry_run(plant: Plant) -> None:
+    api = ApiClient(plant.agent)
+    dry = api.client.post("/api/v1/cis/import?dry_run=true", CSV, content_type="text/csv", headers=api.headers)
+    assert dry.status_code == 200, dry.content
+    assert dry.json() == {
+        "dry_run": True, "created": ["BER-VM-200", "BER-APP-200"], "updated": [], "unchanged": 0,
+        "relationships_added": 0,
+    }  # fmt: skip
+    assert not ConfigurationItem.objects.exists()
+    done = api.client.post("/api/v1/cis/import", CSV, content_type="text/csv", headers=api.headers)
+    assert done.status_code == 200 and done.json()["relationships_added"] == 1
+    again = api.client.post(
+        "/api/v1/cis/import", CSV.replace("high", "critical"), content_type="text/csv", headers=api.headers
+    )
+    assert again.json()["updated"] == [{"name": "BER-VM-200", "fields": ["criticality"]}]
+    assert again.json()["unchanged"] == 1
+
+
+def test_api_import_of_json_and_of_a_multipart_file(plant: Plant) -> None:
+    api = ApiClient(plant.agent)
+    document = {"cis": [{"name": "SVC-300", "ci_class": "business_service", "criticality": "high"}]}
+    as_json = api.client.post(
+        "/api/v1/cis/import", json.dumps(document), content_type="application/json", headers=api.headers
+    )
+    assert as_json.status_code == 200 and as_json.json()["created"] == ["SVC-300"]
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    multipart = api.client.post(
+        "/api/v1/cis/import", {"file": SimpleUploadedFile("plant.csv", CSV.encode())}, headers=api.headers
+    )
+    assert multipart.status_code == 200, multipart.content
+    assert multipart.json()["created"] == ["BER-VM-200", "BER-APP-200"]
+
+
+def test_api_import_refuses_a_bad_file_naming_the_line_and_writes_nothing(plant: Plant) -> None:
+    api = ApiClient(plant.agent)
+    bad = CSV + "BER-APP-201,application,ber,medium,,NOWHERE\n"
+    response = api.client.post("/api/v1/cis/import", bad, content_type="text/csv", headers=api.headers)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "line 4: rel:runs_on"
+    assert not ConfigurationItem.objects.exists()
+    empty = api.client.post("/api/v1/cis/import", "", content_type="text/csv", headers=api.headers)
+    assert empty.status_code == 400 and empty.json()["errors"][0]["field"] == "file"
+    wrong = api.client.post("/api/v1/cis/import?format=xml", CSV, content_type="text/csv", headers=api.headers)
+    assert wrong.status_code in (400, 422)
+    requester = ApiClient(plant.requester)
+    refused = requester.client.post("/api/v1/cis/import", CSV, content_type="text/csv", headers=requester.headers)
+    assert refused.status_code == 403
