@@ -8,7 +8,8 @@ from django.db.models import Q, QuerySet
 
 from plantdesk.accounts.models import User
 from plantdesk.accounts.permissions import Action, register_scope, restrict, user_site_ids
-from plantdesk.cmdb.models import CIClass, ConfigurationItem, Relationship, RelationshipType
+from plantdesk.cmdb.choices import Status
+from plantdesk.cmdb.models import CIAlias, CIClass, ConfigurationItem, Relationship, RelationshipType
 from plantdesk.core.config_cache import config_cache
 
 
@@ -47,6 +48,18 @@ def find_visible_ci(user: User, name_or_alias: str) -> ConfigurationItem | None:
     (hostname, IP, Sparkplug node...)."""
     found = visible_cis(user).filter(name=name_or_alias).first()
     return found or visible_cis(user).filter(aliases__value=name_or_alias).first()
+
+
+def suggest_cis(user: User, typed: str, limit: int = 15) -> list[tuple[str, str]]:
+    """(name, what matched) of in-service CIs whose name or an alias starts with `typed` (case-insensitive)."""
+    live = visible_cis(user).exclude(status=Status.RETIRED)
+    by_name = live.filter(name__istartswith=typed).order_by("name").values_list("name", "ci_class__label")[:limit]
+    found = [(name, label) for name, label in by_name]
+    if len(found) < limit:
+        aliases = CIAlias.objects.filter(value__istartswith=typed, ci__in=live.values("pk"))
+        for value, name in aliases.order_by("value").values_list("value", "ci__name")[: limit - len(found)]:
+            found.append((name, f"alias {value}"))
+    return found
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("new/", edit_views.ci_create, name="create"),
     path("new/attributes/", edit_views.attribute_fields, name="attribute-fields"),
     path("import/", import_views.import_cis, name="import"),
+    path("suggest/", views.suggest, name="suggest"),
     path("<path:name>/edit/", edit_views.ci_edit, name="edit"),
     path("<path:name>/retire/", edit_views.ci_retire, name="retire"),
     path("<path:name>/", views.ci_detail, name="detail"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -36,7 +37,7 @@ def _to_portal(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
 
 def actor_of(request: HttpRequest) -> User:
     user = request.user
-    assert isinstance(user, User)  # fulfiller_required ran first
+    assert isinstance(user, User)  # login_required (or fulfiller_required) ran first
     return user
 
 
@@ -98,6 +99,15 @@ def ci_list(request: HttpRequest) -> HttpResponse:
     partial = is_htmx(request) and request.headers.get("HX-Target") == "ci-results"
     template = "cmdb/_list_results.html" if partial else "cmdb/list.html"
     return vary_on_htmx(render(request, template, {"form": form, "page": page}, status=status))
+
+
+@require_GET
+@login_required
+def suggest(request: HttpRequest) -> HttpResponse:
+    """`<option>`s for a CI input's datalist: visible, not retired, name or alias starting with what was typed."""
+    typed = (request.GET.get("ci") or request.GET.get("q") or "").strip()[:255]
+    options = queries.suggest_cis(actor_of(request), typed) if len(typed) >= 2 else []
+    return render(request, "cmdb/_suggestions.html", {"options": options})
 
 
 # -- CI page -------------------------------------------------------------------------------------

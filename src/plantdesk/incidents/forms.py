@@ -9,6 +9,7 @@ from django import forms
 
 from plantdesk.accounts.choices import FULFILLER_ROLES
 from plantdesk.accounts.models import AssignmentGroup, User
+from plantdesk.cmdb.widgets import CISuggestInput
 from plantdesk.core.choices import active_options
 from plantdesk.incidents.choices import CATEGORY_SET, RESOLUTION_CODE_SET, HoldReason, Source, State
 
@@ -49,7 +50,12 @@ class IncidentCreateForm(forms.Form):
     impact = forms.CharField(required=False, initial="2", widget=forms.Select(choices=IMPACT_CHOICES))
     urgency = forms.CharField(required=False, initial="2", widget=forms.Select(choices=URGENCY_CHOICES))
     category = forms.CharField(required=False, widget=forms.Select())
-    ci = forms.CharField(required=False, label="Configuration item", help_text="e.g. BER-MES-APP01")
+    ci = forms.CharField(
+        required=False,
+        label="Configuration item",
+        help_text="Name or alias, e.g. BER-MES-APP01",
+        widget=CISuggestInput(),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -86,7 +92,7 @@ class IncidentEditForm(forms.Form):
     impact = forms.CharField(required=False, widget=forms.Select(choices=IMPACT_CHOICES))
     urgency = forms.CharField(required=False, widget=forms.Select(choices=URGENCY_CHOICES))
     category = forms.CharField(required=False, widget=forms.Select())
-    ci = forms.CharField(required=False, label="Configuration item")
+    ci = forms.CharField(required=False, label="Configuration item", widget=CISuggestInput())
     assignment_group = forms.CharField(required=False, label="Assignment group", widget=forms.Select())
     assignee = forms.CharField(required=False, widget=forms.Select())
     major_incident = forms.BooleanField(required=False, label="Major incident")

@@ -214,3 +214,20 @@ def test_api_import_refuses_a_bad_file_naming_the_line_and_writes_nothing(plant:
     requester = ApiClient(plant.requester)
     refused = requester.client.post("/api/v1/cis/import", CSV, content_type="text/csv", headers=requester.headers)
     assert refused.status_code == 403
+
+
+def test_ci_inputs_suggest_visible_cis_by_name_and_alias(plant: Plant, plant_cis: dict[str, Any]) -> None:
+    from plantdesk.cmdb.actions import do_retire_ci, do_update_ci
+
+    do_update_ci(plant_cis["BER-OTGW01"], {"aliases": ["BER-Plant/EdgeNode1"]}, actor=plant.admin)
+    do_create_ci({"name": "BER-MES-APP02", "ci_class": "application", "site": "ber"}, actor=plant.admin)
+    do_retire_ci(ConfigurationItem.objects.get(name="BER-MES-APP02"), "Replaced", actor=plant.admin)
+    requester = client_for(plant.requester)  # callers pick CIs on the portal too
+    names = text(requester.get("/cmdb/suggest/", {"ci": "ber-"}))
+    assert '<option value="BER-MES-APP01">Application</option>' in names
+    assert "BER-MES-APP02" not in names  # retired
+    assert "SIN-MES-APP01" not in text(requester.get("/cmdb/suggest/", {"ci": "SIN"}))  # another site
+    by_alias = text(requester.get("/cmdb/suggest/", {"ci": "BER-Plant/"}))
+    assert '<option value="BER-OTGW01">alias BER-Plant/EdgeNode1</option>' in by_alias
+    form = text(client_for(plant.agent).get("/incidents/new/"))
+    assert 'list="id_ci-suggestions"' in form and 'hx-get="/cmdb/suggest/"' in form
