@@ -231,3 +231,13 @@ def test_ci_inputs_suggest_visible_cis_by_name_and_alias(plant: Plant, plant_cis
     assert '<option value="BER-OTGW01">alias BER-Plant/EdgeNode1</option>' in by_alias
     form = text(client_for(plant.agent).get("/incidents/new/"))
     assert 'list="id_ci-suggestions"' in form and 'hx-get="/cmdb/suggest/"' in form
+
+
+def test_api_import_takes_files_above_the_1_mib_json_body_limit(plant: Plant) -> None:
+    rows = ["name,ci_class,site,description"] + [f"BER-WS-{n:03},workstation,ber,{'x' * 4000}" for n in range(300)]
+    big = "\n".join(rows)
+    assert len(big) > 1024 * 1024
+    api = ApiClient(plant.agent)
+    response = api.client.post("/api/v1/cis/import", big, content_type="text/csv", headers=api.headers)
+    assert response.status_code == 200, response.content[:500]
+    assert len(response.json()["created"]) == 300
