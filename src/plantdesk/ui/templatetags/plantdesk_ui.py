@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from plantdesk.cmdb.choices import Criticality, ValidationStatus
+from plantdesk.cmdb.choices import Status as CIStatus
 from plantdesk.incidents.choices import HoldReason, Priority, Source, State
 
 register = template.Library()
@@ -40,12 +42,27 @@ FIELD_LABELS = {
     "time_worked_minutes": "Time worked (minutes)",
     "state": "State",
     "journal": "Journal",
+    # configuration items
+    "ci_class": "Class",
+    "gxp_relevant": "GxP relevant",
+    "gamp_category": "GAMP category",
+    "part11_applicable": "Part 11 applicable",
+    "qa_owner": "QA owner",
+    "security_level_target": "Security level, target",
+    "security_level_achieved": "Security level, achieved",
+    "security_zone": "Security zone (IEC 62443)",
 }
+_YES_NO = {"true": "Yes", "false": "No"}
 _VALUE_LABELS: dict[str, dict[str, str]] = {
     "state": _STATE_LABELS,
     "hold_reason": dict(HoldReason.choices),
     "source": dict(Source.choices),
-    "major_incident": {"true": "Yes", "false": "No"},
+    "major_incident": _YES_NO,
+    "status": dict(CIStatus.choices),
+    "criticality": dict(Criticality.choices),
+    "validation_status": dict(ValidationStatus.choices),
+    "gxp_relevant": _YES_NO,
+    "part11_applicable": _YES_NO,
 }
 
 
