@@ -6,15 +6,15 @@ next to the field they name.
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from plantdesk.cmdb import actions, queries
-from plantdesk.cmdb.forms import CIForm, RetireForm
-from plantdesk.cmdb.models import CIClass, ConfigurationItem
-from plantdesk.cmdb.views import _to_portal, actor_of, visible_ci_or_404
+from plantdesk.cmdb.forms import CIForm, RelationshipForm, RetireForm
+from plantdesk.cmdb.models import CIClass, ConfigurationItem, Relationship
+from plantdesk.cmdb.views import _to_portal, actor_of, detail_context, visible_ci_or_404, visible_relationships
 from plantdesk.ui.htmx import fulfiller_required, redirect_after_post, run_form_action
 
 
@@ -75,6 +75,36 @@ def ci_retire(request: HttpRequest, name: str) -> HttpResponse:
     if done is None:
         edit_form = CIForm(user=user, ci_class=ci.ci_class, initial=CIForm.initial_for(ci))
         return _render_form(request, edit_form, ci, status or 400, retire_form=form)
+    return redirect_after_post(request, reverse("ui:cmdb:detail", args=[ci.name]))
+
+
+@require_POST
+@fulfiller_required(_to_portal)
+def ci_relate(request: HttpRequest, name: str) -> HttpResponse:
+    user = actor_of(request)
+    ci = visible_ci_or_404(user, name)
+    form = RelationshipForm(request.POST)
+
+    def relate() -> Relationship:
+        source, target = form.endpoints(ci)
+        return actions.do_create_relationship(source, form.cleaned_data["type"], target, actor=user)
+
+    done, status = run_form_action(form, relate)
+    if done is None:
+        return render(request, "cmdb/detail.html", detail_context(request, ci, form), status=status or 400)
+    return redirect_after_post(request, reverse("ui:cmdb:detail", args=[ci.name]))
+
+
+@require_POST
+@fulfiller_required(_to_portal)
+def ci_unrelate(request: HttpRequest, name: str, relationship_id: int) -> HttpResponse:
+    """Remove one of the page CI's relationships (the action checks the user may change its source)."""
+    user = actor_of(request)
+    ci = visible_ci_or_404(user, name)
+    relationship = next((r for r in visible_relationships(user, ci) if r.pk == relationship_id), None)
+    if relationship is None:
+        raise Http404("No such relationship on this CI.")
+    actions.do_delete_relationship(relationship, actor=user)
     return redirect_after_post(request, reverse("ui:cmdb:detail", args=[ci.name]))
 
 

@@ -15,7 +15,8 @@ from plantdesk.accounts.models import AssignmentGroup, Site, User
 from plantdesk.accounts.permissions import user_site_ids
 from plantdesk.cmdb.choices import Criticality, GampCategory, Status, ValidationStatus
 from plantdesk.cmdb.models import CIClass, ConfigurationItem
-from plantdesk.cmdb.queries import ci_classes
+from plantdesk.cmdb.queries import ci_classes, relationship_types
+from plantdesk.cmdb.widgets import CISuggestInput
 
 ATTRIBUTE_PREFIX = "attr_"
 LEVELS = [("", "—"), *((str(n), f"SL {n}") for n in range(5))]
@@ -139,6 +140,32 @@ def attribute_field(name: str, spec: dict[str, Any]) -> forms.Field:
     if kind == "choice":
         return forms.ChoiceField(label=label, required=False, choices=[("", "—"), *((c, c) for c in spec["choices"])])
     return forms.CharField(label=label, required=False, max_length=1000)
+
+
+class RelationshipForm(forms.Form):
+    """Relate the CI of the page to another one, as the source ("BER-MES-APP01 runs on ...") or the target."""
+
+    role = forms.ChoiceField(
+        choices=[("source", "This CI"), ("target", "The other CI")], initial="source", label="Which one is the source"
+    )
+    type = forms.ChoiceField(label="Relationship")
+    other = forms.CharField(max_length=255, required=False, label="Other CI", widget=CISuggestInput())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["type"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(t.name, t.label) for t in sorted(relationship_types().values(), key=lambda t: t.label)]
+
+    def form_field_for(self, error_field: str) -> str | None:
+        """The action speaks of source and target; the form of this CI and the other one."""
+        if error_field in ("source", "target"):
+            return "other" if error_field != self.cleaned_data.get("role") else None
+        return error_field if error_field in self.fields else None
+
+    def endpoints(self, ci: ConfigurationItem) -> tuple[str, str]:
+        other = (self.cleaned_data.get("other") or "").strip()
+        return (ci.name, other) if self.cleaned_data["role"] == "source" else (other, ci.name)
 
 
 class RetireForm(forms.Form):

@@ -13,5 +13,7 @@ urlpatterns = [
     path("suggest/", views.suggest, name="suggest"),
     path("<path:name>/edit/", edit_views.ci_edit, name="edit"),
     path("<path:name>/retire/", edit_views.ci_retire, name="retire"),
+    path("<path:name>/relationships/", edit_views.ci_relate, name="relate"),
+    path("<path:name>/relationships/<int:relationship_id>/remove/", edit_views.ci_unrelate, name="unrelate"),
     path("<path:name>/", views.ci_detail, name="detail"),
 ]

@@ -19,6 +19,7 @@ from plantdesk.accounts.models import Site, User
 from plantdesk.accounts.permissions import user_site_ids
 from plantdesk.cmdb import impact_map, queries
 from plantdesk.cmdb.choices import Status
+from plantdesk.cmdb.forms import RelationshipForm
 from plantdesk.cmdb.impact import Direction, impact
 from plantdesk.cmdb.models import RECORD_TYPE, ConfigurationItem, Relationship
 from plantdesk.core import pagination
@@ -138,8 +139,14 @@ def attribute_rows(ci: ConfigurationItem) -> list[tuple[str, Any]]:
 @require_GET
 @fulfiller_required(_to_portal)
 def ci_detail(request: HttpRequest, name: str) -> HttpResponse:
+    ci = visible_ci_or_404(actor_of(request), name)
+    return render(request, "cmdb/detail.html", detail_context(request, ci))
+
+
+def detail_context(
+    request: HttpRequest, ci: ConfigurationItem, relationship_form: RelationshipForm | None = None
+) -> dict[str, Any]:
     user = actor_of(request)
-    ci = visible_ci_or_404(user, name)
     direction: Direction = "upstream" if request.GET.get("direction") == "upstream" else "downstream"
     result = impact(ci, direction, depth=MAP_DEPTH, limit=MAP_LIMIT)
     names = [item.name for item in result.items]
@@ -151,13 +158,14 @@ def ci_detail(request: HttpRequest, name: str) -> HttpResponse:
         return classes[name].label if name in classes else name
 
     tab = "history" if request.GET.get("tab") == "history" else "overview"
-    context = {
+    return {
         "ci": ci,
         "tab": tab,
         "history": history_for(RECORD_TYPE, ci.pk, include_internal=True) if tab == "history" else [],
         "aliases": sorted(a.value for a in ci.aliases.all()),
         "attributes": attribute_rows(ci),
         "relationships": visible_relationships(user, ci),
+        "relationship_form": relationship_form or RelationshipForm(),
         "direction": direction,
         "result": result,
         "lines": result.of_class("line"),
@@ -168,4 +176,3 @@ def ci_detail(request: HttpRequest, name: str) -> HttpResponse:
         "limit": MAP_LIMIT,
         "open_incidents": incident_queries.open_incidents_on_ci(user, ci),
     }
-    return render(request, "cmdb/detail.html", context)

@@ -241,3 +241,26 @@ def test_api_import_takes_files_above_the_1_mib_json_body_limit(plant: Plant) ->
     response = api.client.post("/api/v1/cis/import", big, content_type="text/csv", headers=api.headers)
     assert response.status_code == 200, response.content[:500]
     assert len(response.json()["created"]) == 300
+
+
+def test_relationships_are_added_and_removed_on_the_ci_page(plant: Plant, plant_cis: dict[str, Any]) -> None:
+    agent = client_for(plant.agent)
+    added = agent.post(
+        "/cmdb/BER-MES-APP01/relationships/", {"role": "target", "type": "depends_on", "other": "BER-HIST01"}
+    )
+    assert added.status_code == 303, text(added)
+    relationship = Relationship.objects.get(source__name="BER-HIST01", type__name="depends_on")
+    assert relationship.target.name == "BER-MES-APP01"
+    page = text(agent.get("/cmdb/BER-MES-APP01/"))
+    assert f"/cmdb/BER-MES-APP01/relationships/{relationship.pk}/remove/" in page
+    wrong_class = agent.post(
+        "/cmdb/BER-MES-APP01/relationships/", {"role": "source", "type": "hosted_on", "other": "BER-HIST01"}
+    )
+    assert wrong_class.status_code == 400
+    assert 'id="id_other_error"' in text(wrong_class) and "points to server, virtual_machine" in text(wrong_class)
+    unknown = agent.post("/cmdb/BER-MES-APP01/relationships/", {"role": "source", "type": "uses", "other": "NOPE"})
+    assert unknown.status_code == 400 and "Unknown CI &#x27;NOPE&#x27;" in text(unknown)
+    removed = agent.post(f"/cmdb/BER-MES-APP01/relationships/{relationship.pk}/remove/")
+    assert removed.status_code == 303
+    assert not Relationship.objects.exists()
+    assert AuditEntry.objects.filter(record_id=plant_cis["BER-HIST01"].pk, action="relationship_removed").exists()
