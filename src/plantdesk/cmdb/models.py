@@ -127,7 +127,9 @@ class Relationship(models.Model):
             models.UniqueConstraint(fields=["source", "type", "target"], name="relationship_unique"),
             models.CheckConstraint(condition=~models.Q(source=models.F("target")), name="relationship_not_self"),
         ]
-        indexes = [models.Index(fields=["target", "type"], name="rel_target_idx")]
+        # Covering for the impact walk toward sources (index-only scans); the walk toward targets is
+        # covered by relationship_unique (source, type, target).
+        indexes = [models.Index(fields=["target", "type", "source"], name="rel_target_cover")]
 
     def __str__(self) -> str:
         return f"{self.source_id} -{self.type_id}-> {self.target_id}"
