@@ -182,6 +182,10 @@ def _flush(entries: list[PendingEntry]) -> None:
             values.update(at=at_db, actor_id=pending.actor.pk, prev_hash=prev, hash=digest)
             rows.append(tuple(values[c] for c in _ENTRY_COLUMNS))
             prev = digest
+        if connection.vendor == "postgresql" and len(rows) > _ROWS_PER_INSERT:
+            _copy_entries(cursor, entry_table, rows)  # an import: hundreds of thousands of entries
+            cursor.execute(f"UPDATE {head_table} SET last_hash = %s WHERE id = 1", [prev])  # noqa: S608
+            return
         columns = ", ".join(_ENTRY_COLUMNS)
         one_row = "(" + ", ".join(["%s"] * len(_ENTRY_COLUMNS)) + ")"
         for start in range(0, len(rows), _ROWS_PER_INSERT):
@@ -280,3 +284,11 @@ def record_changes(
             reason=reason,
         )
     return changed
+
+
+def _copy_entries(cursor: Any, table: str, rows: list[tuple[Any, ...]]) -> None:
+    """Write already chained entries with COPY (PostgreSQL): composing multi-row INSERTs of 400,000
+    entries cost the driver more time than the database spent storing them."""
+    with cursor.cursor.copy(f"COPY {table} ({', '.join(_ENTRY_COLUMNS)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
