@@ -115,6 +115,9 @@ def do_create_relationship(source: str, type_name: str, target: str, *, actor: U
         errors.append(FieldError("target", f"Unknown CI {target!r}."))
     if source_ci and target_ci and source_ci.pk == target_ci.pk:
         errors.append(FieldError("target", "A CI cannot relate to itself."))
+    for field, ci in (("source", source_ci), ("target", target_ci)):
+        if ci is not None and ci.status == Status.RETIRED:
+            errors.append(FieldError(field, f"{ci.name} is retired and takes no new relationships."))
     if rel_type and source_ci and rel_type.source_classes and source_ci.ci_class.name not in rel_type.source_classes:
         errors.append(FieldError("source", f"'{type_name}' starts at {', '.join(rel_type.source_classes)}."))
     if rel_type and target_ci and rel_type.target_classes and target_ci.ci_class.name not in rel_type.target_classes:
@@ -132,6 +135,10 @@ def do_create_relationship(source: str, type_name: str, target: str, *, actor: U
 
 
 def do_delete_relationship(relationship: Relationship, *, actor: User) -> None:
+    """Remove a relationship; a retired CI's relationships stay as they were, like the rest of its record."""
+    retired = [ci.name for ci in (relationship.source, relationship.target) if ci.status == Status.RETIRED]
+    if retired:
+        raise Conflict(f"{retired[0]} is retired; its relationships are kept as they were.")
     with audit.action_transaction():
         source = _lock(relationship.source, actor)
         text = f"{source.name} {relationship.type.name} {relationship.target.name}"
@@ -150,13 +157,22 @@ def _lock(ci: ConfigurationItem, actor: User) -> ConfigurationItem:
         .first()
     )
     if locked is None:
+        if restrict(actor, "view", ConfigurationItem).filter(pk=ci.pk).exists():
+            raise Forbidden(
+                f"You may read {ci.name} but not change it: it belongs to another site or to the administrators."
+            )
         raise NotFound(f"CI {ci.name} not found.")
     return locked
 
 
 def _check_site(site: Site | None, actor: User, errors: list[FieldError]) -> None:
-    """Agents keep the CMDB of the sites they serve; only administrators place CIs anywhere."""
-    if site is not None and actor.role != Role.ADMIN and site.pk not in user_site_ids(actor):
+    """Agents keep the CMDB of the sites they serve; only administrators place CIs anywhere, or nowhere
+    (enterprise-wide)."""
+    if actor.role == Role.ADMIN:
+        return
+    if site is None:
+        errors.append(FieldError("site", "Only administrators keep enterprise-wide CIs; choose one of your sites."))
+    elif site.pk not in user_site_ids(actor):
         errors.append(FieldError("site", f"You do not serve site {site.code}."))
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from plantdesk.accounts.models import User
 from plantdesk.cmdb.actions import do_create_ci, do_create_relationship
-from plantdesk.cmdb.models import ConfigurationItem
+from plantdesk.cmdb.models import ConfigurationItem, Relationship
 
 CI = tuple[str, str, dict[str, Any]]  # name, class, fields
 
@@ -115,8 +115,9 @@ EXTRAS: dict[str, tuple[list[CI], list[tuple[str, str, str]]]] = {
 
 
 def load_demo_cmdb(admin: User) -> int:
-    """Create the demo CMDB unless it is there; returns the number of CIs created."""
-    if ConfigurationItem.objects.exists():
+    """Create whatever of the demo CMDB is missing (a demo database from an older version gains the new
+    CIs); returns the number of CIs created. A CMDB that is not the demo's is left alone."""
+    if ConfigurationItem.objects.exists() and not ConfigurationItem.objects.filter(name="ACME-PHARMA").exists():
         return 0
     cis: list[CI] = [
         ("ACME-PHARMA", "enterprise", {}),
@@ -134,8 +135,12 @@ def load_demo_cmdb(admin: User) -> int:
         cis += [(name, cls, {"site": code, **fields}) for name, cls, fields in site_cis]
         rels += [*site_rels, ("ACME-PHARMA", "contains", f"{code.upper()}-SITE"),
                  (f"{code.upper()}-MES-APP01", "uses", "ERP-PRD")]  # fmt: skip
-    for name, cls, fields in cis:
+    present = set(ConfigurationItem.objects.filter(name__in=[c[0] for c in cis]).values_list("name", flat=True))
+    missing = [(name, cls, fields) for name, cls, fields in cis if name not in present]
+    for name, cls, fields in missing:
         do_create_ci({"name": name, "ci_class": cls, **fields}, actor=admin)
+    related = set(Relationship.objects.values_list("source__name", "type__name", "target__name"))
     for source, rel, target in rels:
-        do_create_relationship(source, rel, target, actor=admin)
-    return len(cis)
+        if (source, rel, target) not in related:
+            do_create_relationship(source, rel, target, actor=admin)
+    return len(missing)

@@ -6,15 +6,17 @@ next to the field they name.
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from plantdesk.cmdb import actions, queries
+from plantdesk.cmdb.choices import Status
 from plantdesk.cmdb.forms import CIForm, RelationshipForm, RetireForm
 from plantdesk.cmdb.models import CIClass, ConfigurationItem, Relationship
 from plantdesk.cmdb.views import _to_portal, actor_of, detail_context, visible_ci_or_404, visible_relationships
+from plantdesk.core.errors import DomainError
 from plantdesk.ui.htmx import fulfiller_required, redirect_after_post, run_form_action
 
 
@@ -56,6 +58,8 @@ def ci_create(request: HttpRequest) -> HttpResponse:
 def ci_edit(request: HttpRequest, name: str) -> HttpResponse:
     user = actor_of(request)
     ci = visible_ci_or_404(user, name)
+    if ci.status == Status.RETIRED:  # a retired CI's record is frozen: back to its page, which says so
+        return HttpResponseRedirect(reverse("ui:cmdb:detail", args=[ci.name]), status=303)
     if request.method == "GET":
         return _render_form(request, CIForm(user=user, ci_class=ci.ci_class, initial=CIForm.initial_for(ci)), ci)
     form = CIForm(request.POST, user=user, ci_class=_class_named(request.POST.get("ci_class")) or ci.ci_class)
@@ -104,7 +108,10 @@ def ci_unrelate(request: HttpRequest, name: str, relationship_id: int) -> HttpRe
     relationship = next((r for r in visible_relationships(user, ci) if r.pk == relationship_id), None)
     if relationship is None:
         raise Http404("No such relationship on this CI.")
-    actions.do_delete_relationship(relationship, actor=user)
+    try:
+        actions.do_delete_relationship(relationship, actor=user)
+    except DomainError as error:
+        return render(request, "cmdb/detail.html", detail_context(request, ci, error=error.detail), status=error.status)
     return redirect_after_post(request, reverse("ui:cmdb:detail", args=[ci.name]))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -37,6 +38,17 @@ EDITABLE = (
 AUDITED = sorted((EDITABLE - {"aliases"}) | {"retire_reason"})
 
 
+# Names the CMDB pages and API use for themselves (/cmdb/new/, /api/v1/cis/import, /cmdb/<name>/edit/ ...).
+RESERVED_NAMES = frozenset({"new", "import", "suggest"})
+RESERVED_NAME = re.compile(r"/(edit|retire|relationships|impact)(/|$)|/$")
+
+
+def _name_problem(name: str) -> str | None:
+    if name.strip() in RESERVED_NAMES or RESERVED_NAME.search(name.strip()):
+        return f"{name.strip()!r} is reserved for the CMDB's own pages; choose another name."
+    return None
+
+
 def resolve_ci_fields(data: Mapping[str, Any], errors: list[FieldError]) -> dict[str, Any]:
     """Model values for `data`; problems are appended to `errors` (the caller raises once, naming all)."""
     values: dict[str, Any] = {}
@@ -46,6 +58,8 @@ def resolve_ci_fields(data: Mapping[str, Any], errors: list[FieldError]) -> dict
         elif name in TEXT_FIELDS:
             if not isinstance(raw, str) or len(raw) > TEXT_FIELDS[name] or "\x00" in raw:
                 errors.append(FieldError(name, f"Must be text of at most {TEXT_FIELDS[name]} characters."))
+            elif name == "name" and (problem := _name_problem(raw)):
+                errors.append(FieldError(name, problem))
             else:
                 values[name] = raw.strip()
         elif name in BOOL_FIELDS:

@@ -32,7 +32,7 @@ class CIForm(forms.Form):
     ci_class = forms.ChoiceField(label="Class", required=False)
     status = forms.ChoiceField(choices=[c for c in Status.choices if c[0] != Status.RETIRED], initial=Status.IN_SERVICE)
     criticality = forms.ChoiceField(choices=Criticality.choices, initial=Criticality.MEDIUM)
-    site = forms.ChoiceField(required=False, help_text="Empty for enterprise-wide items (ERP, WAN).")
+    site = forms.ChoiceField(required=False)
     support_group = forms.ChoiceField(required=False, help_text="Incidents on this CI go to this group.")
     owner = forms.CharField(required=False, max_length=150, help_text="Username")
     description = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
@@ -67,10 +67,11 @@ class CIForm(forms.Form):
         self.chosen_class = ci_class
         classes = sorted(ci_classes().values(), key=lambda c: (c.family, c.label.lower()))
         self._choices("ci_class", [("", "Choose a class"), *((c.name, f"{c.label} ({c.name})") for c in classes)])
-        sites = Site.objects.order_by("code")
-        if user.role != Role.ADMIN:
-            sites = sites.filter(pk__in=user_site_ids(user))
-        self._choices("site", [("", "Enterprise-wide"), *((s.code, s.name) for s in sites)])
+        if user.role == Role.ADMIN:
+            sites, first = Site.objects.order_by("code"), [("", "Enterprise-wide")]
+        else:  # enterprise-wide CIs are the administrators'
+            sites, first = Site.objects.filter(pk__in=user_site_ids(user)).order_by("code"), []
+        self._choices("site", [*first, *((s.code, s.name) for s in sites)])
         groups = AssignmentGroup.objects.order_by("name")
         self._choices("support_group", [("", "—"), *((g.name, g.name) for g in groups)])
         for name, spec in (ci_class.attribute_schema if ci_class else {}).items():

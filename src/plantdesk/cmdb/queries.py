@@ -14,10 +14,11 @@ from plantdesk.core.config_cache import config_cache
 
 
 def ci_scope(user: User, action: Action) -> Q | None:
-    """Everyone signed in reads the CMDB of their sites (requesters pick CIs when raising incidents);
-    only agents change it, and only at their sites. CIs without a site (enterprise-wide) are shared."""
-    if action == "change" and not user.is_fulfiller:
-        return Q(pk__in=[])
+    """Everyone signed in reads the CMDB of their sites (requesters pick CIs when raising incidents) and the
+    enterprise-wide CIs (no site); agents change the CIs of their sites; the enterprise-wide ones (ERP, WAN)
+    are the administrators' (who see and change everything)."""
+    if action == "change":
+        return Q(site__in=user_site_ids(user)) if user.is_fulfiller else Q(pk__in=[])
     return Q(site__in=user_site_ids(user)) | Q(site__isnull=True)
 
 

@@ -106,7 +106,8 @@ def ci_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def suggest(request: HttpRequest) -> HttpResponse:
     """`<option>`s for a CI input's datalist: visible, not retired, name or alias starting with what was typed."""
-    typed = (request.GET.get("ci") or request.GET.get("q") or "").strip()[:255]
+    # HTMX sends the input under its own name (ci, other, ...): whatever single value came is what was typed.
+    typed = next((v.strip() for v in request.GET.dict().values() if v.strip()), "")[:255]
     options = queries.suggest_cis(actor_of(request), typed) if len(typed) >= 2 else []
     return render(request, "cmdb/_suggestions.html", {"options": options})
 
@@ -144,7 +145,10 @@ def ci_detail(request: HttpRequest, name: str) -> HttpResponse:
 
 
 def detail_context(
-    request: HttpRequest, ci: ConfigurationItem, relationship_form: RelationshipForm | None = None
+    request: HttpRequest,
+    ci: ConfigurationItem,
+    relationship_form: RelationshipForm | None = None,
+    error: str | None = None,
 ) -> dict[str, Any]:
     user = actor_of(request)
     direction: Direction = "upstream" if request.GET.get("direction") == "upstream" else "downstream"
@@ -160,6 +164,7 @@ def detail_context(
     tab = "history" if request.GET.get("tab") == "history" else "overview"
     return {
         "ci": ci,
+        "error": error,
         "tab": tab,
         "history": history_for(RECORD_TYPE, ci.pk, include_internal=True) if tab == "history" else [],
         "aliases": sorted(a.value for a in ci.aliases.all()),

@@ -83,6 +83,9 @@ def do_update_incident(
         raise InvalidInput.for_field(unknown[0], "This field cannot be changed here.")
     if not actor.is_fulfiller:
         raise Forbidden("Only agents can change incident fields; add a comment instead.")
+    if incident.ci is not None and data.get("ci") in (incident.ci.name, incident.ci_id):
+        # A client sending the record back unchanged keeps its CI, even one retired since.
+        data = {k: v for k, v in data.items() if k != "ci"}
     values = resolve_fields(data, actor=actor, creating=False)
     with audit.action_transaction():
         locked = _lock(incident, actor)

@@ -84,7 +84,7 @@ def test_bad_input_is_shown_next_to_its_field_and_nothing_is_written(
 
 def test_a_wrong_attribute_type_from_the_api_names_the_attribute(plant: Plant) -> None:
     response = ApiClient(plant.agent).post(
-        "/cis", {"name": "X-1", "ci_class": "server", "attributes": {"cpu_cores": "many"}}
+        "/cis", {"name": "X-1", "ci_class": "server", "site": "ber", "attributes": {"cpu_cores": "many"}}
     )
     assert response.status_code == 400
     assert [e["field"] for e in response.json()["errors"]] == ["attributes.cpu_cores"]
@@ -264,3 +264,66 @@ def test_relationships_are_added_and_removed_on_the_ci_page(plant: Plant, plant_
     assert removed.status_code == 303
     assert not Relationship.objects.exists()
     assert AuditEntry.objects.filter(record_id=plant_cis["BER-HIST01"].pk, action="relationship_removed").exists()
+
+
+# -- rules the review asked for ------------------------------------------------------------------
+
+
+def test_enterprise_wide_cis_are_the_administrators(plant: Plant) -> None:
+    do_create_ci({"name": "ERP-PRD", "ci_class": "application"}, actor=plant.admin)
+    api = ApiClient(plant.agent)
+    assert api.get("/cis/ERP-PRD").status_code == 200  # everyone reads them
+    changed = api.patch("/cis/ERP-PRD", {"criticality": "low"})
+    assert changed.status_code == 403 and "administrators" in changed.json()["detail"]
+    created = api.post("/cis", {"name": "WAN-01", "ci_class": "network_device"})
+    assert created.status_code == 400 and [e["field"] for e in created.json()["errors"]] == ["site"]
+    moved = api.post("/cis", {"name": "BER-X-1", "ci_class": "server", "site": "ber"})
+    assert moved.status_code == 201
+    assert api.patch("/cis/BER-X-1", {"site": None}).json()["errors"][0]["field"] == "site"
+    form = text(client_for(plant.agent).get("/cmdb/new/"))
+    assert "Enterprise-wide" not in form
+    assert "Enterprise-wide" in text(client_for(plant.admin).get("/cmdb/new/"))
+    assert ConfigurationItem.objects.get(name="ERP-PRD").criticality == "medium"
+
+
+@pytest.mark.parametrize("name", ["new", "import", "suggest", "BER/edit", "A/retire/", "B/"])
+def test_names_the_pages_use_are_reserved(plant: Plant, name: str) -> None:
+    response = ApiClient(plant.agent).post("/cis", {"name": name, "ci_class": "server", "site": "ber"})
+    assert response.status_code == 400 and "reserved" in response.json()["errors"][0]["message"]
+
+
+def test_a_retired_ci_keeps_its_relationships_and_takes_no_new_ones(plant: Plant, plant_cis: dict[str, Any]) -> None:
+    from plantdesk.cmdb.actions import do_create_relationship, do_retire_ci
+
+    kept = do_create_relationship("BER-MES-APP01", "uses", "BER-HIST01", actor=plant.agent)
+    do_retire_ci(plant_cis["BER-HIST01"], "Replaced by BER-HIST02", actor=plant.agent)
+    agent = client_for(plant.agent)
+    new = agent.post("/cmdb/BER-MES-APP01/relationships/", {"role": "source", "type": "uses", "other": "BER-HIST01"})
+    assert new.status_code == 400 and "BER-HIST01 is retired and takes no new relationships." in text(new)
+    removed = agent.post(f"/cmdb/BER-MES-APP01/relationships/{kept.pk}/remove/")
+    assert removed.status_code == 409 and "relationships are kept" in text(removed)
+    assert Relationship.objects.filter(pk=kept.pk).exists()
+    assert agent.get("/cmdb/BER-HIST01/edit/").status_code == 303
+
+
+def test_the_relationship_form_suggests_the_other_ci(plant: Plant, plant_cis: dict[str, Any]) -> None:
+    page = text(client_for(plant.agent).get("/cmdb/BER-MES-APP01/"))
+    assert 'list="id_other-suggestions"' in page
+    suggestions = text(client_for(plant.agent).get("/cmdb/suggest/", {"other": "BER-H"}))
+    assert '<option value="BER-HIST01">Historian</option>' in suggestions
+
+
+def test_an_incident_keeps_its_retired_ci_when_sent_back_unchanged(plant: Plant, plant_cis: dict[str, Any]) -> None:
+    from plantdesk.cmdb.actions import do_retire_ci
+    from plantdesk.testing.fixtures import make_incident
+
+    incident = make_incident(plant.agent, ci="BER-HIST01")
+    do_retire_ci(plant_cis["BER-HIST01"], "Replaced", actor=plant.agent)
+    api = ApiClient(plant.agent)
+    same = api.patch(f"/incidents/{incident.number}", {"ci": "BER-HIST01", "urgency": 1})
+    assert same.status_code == 200, same.content
+    assert same.json()["ci"] == "BER-HIST01" and same.json()["urgency"] == 1
+    other = api.patch(f"/incidents/{incident.number}", {"ci": "BER-OTGW01"})
+    assert other.status_code == 200
+    back = api.patch(f"/incidents/{incident.number}", {"ci": "BER-HIST01"})
+    assert back.status_code == 400 and back.json()["errors"][0]["field"] == "ci"

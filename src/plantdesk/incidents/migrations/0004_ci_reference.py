@@ -1,7 +1,8 @@
 """`Incident.ci` turns from a CI name into a reference to a CMDB row.
 
 Names that match a CI (or one of its aliases) become references; a name the CMDB does not know is kept
-in the description, so nothing recorded is lost.
+in the description, so nothing recorded is lost (import the CMDB before upgrading to link them all).
+Reversible: a rollback writes each linked CI's name back.
 """
 
 from typing import Any
@@ -29,6 +30,13 @@ def link_cis(apps: Any, schema_editor: Any) -> None:
             incident.save(update_fields=["description"])
 
 
+def unlink_cis(apps: Any, schema_editor: Any) -> None:
+    """Back to names, for a rollback: each incident gets its CI's name."""
+    Incident = apps.get_model("incidents", "Incident")
+    for pk, name in Incident.objects.filter(ci__isnull=False).values_list("pk", "ci__name"):
+        Incident.objects.filter(pk=pk).update(ci_name=name)
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("cmdb", "0002_catalog"),
@@ -49,6 +57,6 @@ class Migration(migrations.Migration):
                 to="cmdb.configurationitem",
             ),
         ),
-        migrations.RunPython(link_cis, migrations.RunPython.noop),
+        migrations.RunPython(link_cis, unlink_cis),
         migrations.RemoveField(model_name="incident", name="ci_name"),
     ]

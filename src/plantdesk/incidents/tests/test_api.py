@@ -158,12 +158,15 @@ def test_bad_list_parameters_name_the_parameter(agent_api: ApiClient, params: di
 
 def test_list_does_not_query_per_row(plant: Plant, agent_api: ApiClient) -> None:
     for i in range(3):
-        make_incident(plant.agent, short_description=f"warm {i}", parent=None)
+        make_incident(plant.agent, short_description=f"warm {i}", parent=None, ci="BER-OTGW01")
     agent_api.get("/incidents")  # the first use of a token records its last use
     with CaptureQueriesContext(connection) as few:
         agent_api.get("/incidents")
     for i in range(30):
-        make_incident(plant.agent, short_description=f"row {i}", assignee="alice", major_incident=bool(i % 2))
+        make_incident(
+            plant.agent, short_description=f"row {i}", assignee="alice", major_incident=bool(i % 2),
+            ci=["BER-MES-APP01", "BER-HIST01", "BER-L3-PLC01"][i % 3],
+        )  # fmt: skip
     with CaptureQueriesContext(connection) as many:
         body = agent_api.get("/incidents").json()
     assert body["count"] == 33
