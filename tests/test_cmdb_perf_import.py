@@ -24,7 +24,7 @@ def _csv() -> str:
 
 def test_a_large_import_writes_every_value_relationship_and_audit_entry(plant: Plant) -> None:
     audit_before = AuditEntry.objects.count()
-    report = do_import_cis(parse(_csv(), "csv"), actor=plant.agent)
+    report = do_import_cis(parse(_csv(), "csv"), actor=plant.admin)
 
     assert len(report.created) == 2 * VMS
     assert report.relationships_added == 2 * VMS
@@ -52,9 +52,9 @@ def test_a_large_import_writes_every_value_relationship_and_audit_entry(plant: P
 
 
 def test_a_second_import_adds_only_missing_relationships(plant: Plant) -> None:
-    do_import_cis(parse(_csv(), "csv"), actor=plant.agent)
+    do_import_cis(parse(_csv(), "csv"), actor=plant.admin)
     extra = "name,rel:runs_on\nIMP-APP-000,IMP-VM-000;IMP-VM-005\n"
-    report = do_import_cis(parse(extra, "csv"), actor=plant.agent)
+    report = do_import_cis(parse(extra, "csv"), actor=plant.admin)
     assert report.relationships_added == 1
     assert Relationship.objects.filter(source__name="IMP-APP-000").count() == 3
     assert verify_chain().ok

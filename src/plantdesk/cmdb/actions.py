@@ -7,12 +7,11 @@ from typing import Any
 
 from django.utils import timezone
 
-from plantdesk.accounts.choices import Role
-from plantdesk.accounts.models import Site, User
-from plantdesk.accounts.permissions import restrict, user_site_ids
+from plantdesk.accounts.models import User
+from plantdesk.accounts.permissions import restrict
 from plantdesk.cmdb.attributes import validate_attributes
 from plantdesk.cmdb.choices import Status
-from plantdesk.cmdb.fields import AUDITED, resolve_ci_fields
+from plantdesk.cmdb.fields import AUDITED, check_site, resolve_ci_fields
 from plantdesk.cmdb.models import RECORD_TYPE, CIAlias, ConfigurationItem, Relationship
 from plantdesk.cmdb.queries import relationship_types
 from plantdesk.core import audit
@@ -29,7 +28,7 @@ def do_create_ci(data: Mapping[str, Any], *, actor: User) -> ConfigurationItem:
         errors.append(FieldError("ci_class", "This field is required."))
     values = resolve_ci_fields(data, errors)
     aliases = values.pop("aliases", [])
-    _check_site(values.get("site"), actor, errors)
+    check_site(values.get("site"), actor, errors)
     _check_unique(values.get("name"), aliases, None, errors)
     if values.get("ci_class") is not None:
         errors += validate_attributes(values["ci_class"].attribute_schema, values.get("attributes", {}))
@@ -61,7 +60,7 @@ def do_update_ci(ci: ConfigurationItem, data: Mapping[str, Any], *, actor: User)
         if locked.status == Status.RETIRED:
             raise Conflict(f"{locked.name} is retired and cannot be changed.")
         if "site" in values:
-            _check_site(values["site"], actor, errors)
+            check_site(values["site"], actor, errors)
         _check_unique(values.get("name"), aliases or [], locked, errors)
         ci_class = values.get("ci_class") or locked.ci_class
         if "attributes" in values or "ci_class" in values:
@@ -163,17 +162,6 @@ def _lock(ci: ConfigurationItem, actor: User) -> ConfigurationItem:
             )
         raise NotFound(f"CI {ci.name} not found.")
     return locked
-
-
-def _check_site(site: Site | None, actor: User, errors: list[FieldError]) -> None:
-    """Agents keep the CMDB of the sites they serve; only administrators place CIs anywhere, or nowhere
-    (enterprise-wide)."""
-    if actor.role == Role.ADMIN:
-        return
-    if site is None:
-        errors.append(FieldError("site", "Only administrators keep enterprise-wide CIs; choose one of your sites."))
-    elif site.pk not in user_site_ids(actor):
-        errors.append(FieldError("site", f"You do not serve site {site.code}."))
 
 
 def _check_unique(name: str | None, aliases: list[str], ci: ConfigurationItem | None, errors: list[FieldError]) -> None:

@@ -7,7 +7,10 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from plantdesk.accounts.choices import Role
 from plantdesk.accounts.lookups import active_user, group_named, site_coded
+from plantdesk.accounts.models import Site, User
+from plantdesk.accounts.permissions import user_site_ids
 from plantdesk.cmdb.choices import Criticality, GampCategory, Status, ValidationStatus
 from plantdesk.cmdb.queries import ci_classes
 from plantdesk.core.errors import FieldError
@@ -83,6 +86,17 @@ def resolve_ci_fields(data: Mapping[str, Any], errors: list[FieldError]) -> dict
         else:
             values[name] = _reference(name, raw, errors)
     return values
+
+
+def check_site(site: Site | None, actor: User, errors: list[FieldError]) -> None:
+    """Agents keep the CMDB of the sites they serve; only administrators place CIs anywhere, or nowhere
+    (enterprise-wide)."""
+    if actor.role == Role.ADMIN:
+        return
+    if site is None:
+        errors.append(FieldError("site", "Only administrators keep enterprise-wide CIs; choose one of your sites."))
+    elif site.pk not in user_site_ids(actor):
+        errors.append(FieldError("site", f"You do not serve site {site.code}."))
 
 
 def _date(name: str, raw: Any, errors: list[FieldError]) -> dt.date | None:

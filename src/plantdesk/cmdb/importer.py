@@ -20,8 +20,10 @@ from django.db import connection
 from django.utils import timezone
 
 from plantdesk.accounts.models import User
+from plantdesk.accounts.permissions import restrict
 from plantdesk.cmdb.attributes import validate_attributes
-from plantdesk.cmdb.fields import AUDITED, resolve_ci_fields
+from plantdesk.cmdb.choices import Status
+from plantdesk.cmdb.fields import AUDITED, check_site, resolve_ci_fields
 from plantdesk.cmdb.models import RECORD_TYPE, CIAlias, ConfigurationItem, Relationship
 from plantdesk.cmdb.queries import relationship_types
 from plantdesk.core import audit
@@ -81,9 +83,12 @@ def _parse_json(content: str) -> list[ImportRow]:
         for i, item in enumerate(document.get("cis", []))
     ]
     by_name = {str(r.data.get("name")): r for r in rows}
-    for i, rel in enumerate(document.get("relationships", []) or []):
-        if not isinstance(rel, dict) or not {"source", "type", "target"} <= set(rel):
-            raise InvalidInput.for_field(f"relationships[{i}]", "Needs source, type and target.")
+    relationships = document.get("relationships") or []
+    if not isinstance(relationships, list):
+        raise InvalidInput.for_field("relationships", "Must be a list of {source, type, target}.")
+    for i, rel in enumerate(relationships):
+        if not isinstance(rel, dict) or not all(isinstance(rel.get(k), str) for k in ("source", "type", "target")):
+            raise InvalidInput.for_field(f"relationships[{i}]", "Needs source, type and target, each a name.")
         row = by_name.get(str(rel["source"]))
         if row is None:
             row = ImportRow(f"relationships[{i}]", {"name": rel["source"]})
@@ -141,36 +146,52 @@ def do_import_cis(
         raise Forbidden("Only agents and administrators change the CMDB.")
     report = ImportReport()
     existing = _existing([str(r.data.get("name", "")) for r in rows])
-    plans = _validate(rows, existing, report)
+    plans = _validate(rows, existing, actor, report)
     if report.errors:
         raise ImportRefused(report)
     if dry_run:
-        return _preview(plans, existing, report)
+        return _preview(plans, existing, actor, report)
     with audit.action_transaction():
         _write(plans, existing, actor, report, progress)
     return report
 
 
-def _preview(plans: list[_Plan], existing: dict[str, ConfigurationItem], report: ImportReport) -> ImportReport:
-    """What an import would do, computed on copies: new CIs, and the fields that would change."""
+def _preview(
+    plans: list[_Plan], existing: dict[str, ConfigurationItem], actor: User, report: ImportReport
+) -> ImportReport:
+    """What an import would do, computed on copies: new CIs, the fields that would change, and how many
+    relationships would be added."""
     for plan in plans:
         name = str(plan.row.data["name"]).strip()
         current = existing.get(name)
         if current is None:
             report.created.append(name)
             continue
-        changed_copy = copy.copy(current)
-        for key, value in plan.values.items():
-            setattr(changed_copy, key, value)
-        before, after = audit.snapshot(current, AUDITED), audit.snapshot(changed_copy, AUDITED)
-        changed = [k for k in after if before[k] != after[k]]
-        if plan.aliases is not None and set(plan.aliases) != set(current.aliases.values_list("value", flat=True)):
-            changed.append("aliases")
+        changed = _changed_fields(current, plan.values, plan.aliases)
         if changed:
             report.updated[name] = changed
         else:
             report.unchanged += 1
+    wanted = {(str(p.row.data["name"]).strip(), t, target) for p in plans for t, target in p.row.relationships}
+    sources = [ci.pk for ci in existing.values()]
+    present: set[tuple[str, str, str]] = set()
+    for start in range(0, len(sources), CHUNK):
+        rows = Relationship.objects.filter(source_id__in=sources[start : start + CHUNK])
+        present.update(rows.values_list("source__name", "type__name", "target__name"))
+    report.relationships_added = len(wanted - present)
     return report
+
+
+def _changed_fields(current: ConfigurationItem, values: dict[str, Any], aliases: list[str] | None) -> list[str]:
+    """The audited fields (and aliases) that `values` would change on `current`, computed on a copy."""
+    changed_copy = copy.copy(current)
+    for key, value in values.items():
+        setattr(changed_copy, key, value)
+    before, after = audit.snapshot(current, AUDITED), audit.snapshot(changed_copy, AUDITED)
+    changed = [k for k in after if before[k] != after[k]]
+    if aliases is not None and set(aliases) != set(current.aliases.values_list("value", flat=True)):
+        changed.append("aliases")
+    return changed
 
 
 @dataclass
@@ -188,7 +209,38 @@ def _existing(names: list[str]) -> dict[str, ConfigurationItem]:
     return found
 
 
-def _validate(rows: list[ImportRow], existing: dict[str, ConfigurationItem], report: ImportReport) -> list[_Plan]:
+def _changeable(actor: User, existing: dict[str, ConfigurationItem]) -> set[int]:
+    """Ids of the existing CIs the actor may change (the permission scope, as for a single edit)."""
+    ids = [ci.pk for ci in existing.values()]
+    allowed: set[int] = set()
+    for start in range(0, len(ids), CHUNK):
+        scope = restrict(actor, "change", ConfigurationItem).filter(pk__in=ids[start : start + CHUNK])
+        allowed.update(scope.values_list("pk", flat=True))
+    return allowed
+
+
+def _row_permission_errors(
+    name: str, current: ConfigurationItem | None, values: dict[str, Any], aliases: list[str] | None,
+    actor: User, changeable: set[int],
+) -> list[FieldError]:  # fmt: skip
+    """The rules of the single-CI actions, per row: site scope, and retiring only through its own action."""
+    errors: list[FieldError] = []
+    if current is not None and current.pk not in changeable:
+        errors.append(FieldError("name", f"You may not change {name}: another site's or an administrator's CI."))
+        return errors
+    if current is None or "site" in values:
+        check_site(values.get("site"), actor, errors)
+    if values.get("status") == Status.RETIRED and (current is None or current.status != Status.RETIRED):
+        errors.append(FieldError("status", "Retire a CI with its own action, which asks for a reason."))
+    elif current is not None and current.status == Status.RETIRED and _changed_fields(current, values, aliases):
+        errors.append(FieldError("name", f"{name} is retired and cannot be changed."))
+    return errors
+
+
+def _validate(
+    rows: list[ImportRow], existing: dict[str, ConfigurationItem], actor: User, report: ImportReport
+) -> list[_Plan]:
+    changeable = _changeable(actor, existing)
     plans: list[_Plan] = []
     seen_names: set[str] = set()
     alias_owner: dict[str, str] = {}
@@ -206,6 +258,8 @@ def _validate(rows: list[ImportRow], existing: dict[str, ConfigurationItem], rep
         values = resolve_ci_fields(row.data, errors)
         aliases = values.pop("aliases", None)
         current = existing.get(name)
+        if name and not errors:
+            errors += _row_permission_errors(name, current, values, aliases, actor, changeable)
         ci_class = values.get("ci_class") or (current.ci_class if current else None)
         if ci_class is not None and row.text_attributes and "attributes" in values:
             values["attributes"] = _typed(ci_class.attribute_schema, values["attributes"])
@@ -223,8 +277,14 @@ def _validate(rows: list[ImportRow], existing: dict[str, ConfigurationItem], rep
         for alias in plan.aliases or []:
             if alias in taken and taken[alias] != plan.row.data.get("name"):
                 report.errors.append((plan.row.where, "aliases", f"{alias!r} is already an alias of {taken[alias]}."))
-    _validate_relationships(plans, classes_of, report)
+    retired = {name for name, ci in existing.items() if ci.status == Status.RETIRED}
+    _validate_relationships(plans, classes_of, retired, actor, report)
     return plans
+
+
+def _exists(source: str, type_name: str, target: str) -> bool:
+    """One query, asked only for relationships touching a retired CI (an export of them imports back)."""
+    return Relationship.objects.filter(source__name=source, type__name=type_name, target__name=target).exists()
 
 
 def _typed(schema: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
@@ -249,12 +309,19 @@ def _aliases_taken_elsewhere(alias_owner: dict[str, str]) -> dict[str, str]:
     return taken
 
 
-def _validate_relationships(plans: list[_Plan], classes_of: dict[str, str], report: ImportReport) -> None:
+def _validate_relationships(
+    plans: list[_Plan], classes_of: dict[str, str], retired: set[str], actor: User, report: ImportReport
+) -> None:
+    """Types, class rules and targets; a target outside the file must be a CI the actor can see."""
     types = relationship_types()
-    targets = {target for p in plans for _, target in p.row.relationships} - set(classes_of)
+    targets = list({target for p in plans for _, target in p.row.relationships} - set(classes_of))
+    visible = restrict(actor, "view", ConfigurationItem)
     for start in range(0, len(targets), CHUNK):
-        chunk = list(targets)[start : start + CHUNK]
-        classes_of.update(dict(ConfigurationItem.objects.filter(name__in=chunk).values_list("name", "ci_class__name")))
+        rows = visible.filter(name__in=targets[start : start + CHUNK]).values_list("name", "ci_class__name", "status")
+        for name, class_name, status in rows:
+            classes_of[name] = class_name
+            if status == Status.RETIRED:
+                retired.add(name)
     for plan in plans:
         source = str(plan.row.data.get("name"))
         for type_name, target in plan.row.relationships:
@@ -266,6 +333,8 @@ def _validate_relationships(plans: list[_Plan], classes_of: dict[str, str], repo
                 problem = f"Unknown CI {target!r}."
             elif target == source:
                 problem = "A CI cannot relate to itself."
+            elif (target in retired or source in retired) and not _exists(source, type_name, target):
+                problem = f"{target if target in retired else source} is retired and takes no new relationships."
             elif rel_type.source_classes and classes_of.get(source) not in rel_type.source_classes:
                 problem = f"'{type_name}' starts at {', '.join(rel_type.source_classes)}."
             elif rel_type.target_classes and classes_of[target] not in rel_type.target_classes:

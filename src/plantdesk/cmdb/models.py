@@ -117,9 +117,11 @@ class RelationshipType(models.Model):
 
 
 class Relationship(models.Model):
-    source = models.ForeignKey(ConfigurationItem, on_delete=models.CASCADE, related_name="outgoing")
+    # No single-column indexes: relationship_unique starts with source and rel_target_cover with target,
+    # and each extra index on 5M rows is paid on every import.
+    source = models.ForeignKey(ConfigurationItem, on_delete=models.CASCADE, related_name="outgoing", db_index=False)
     type = models.ForeignKey(RelationshipType, on_delete=models.PROTECT, related_name="+")
-    target = models.ForeignKey(ConfigurationItem, on_delete=models.CASCADE, related_name="incoming")
+    target = models.ForeignKey(ConfigurationItem, on_delete=models.CASCADE, related_name="incoming", db_index=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

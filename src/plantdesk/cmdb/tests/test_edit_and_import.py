@@ -172,7 +172,7 @@ def test_api_import_of_a_csv_body_with_dry_run(plant: Plant) -> None:
     assert dry.status_code == 200, dry.content
     assert dry.json() == {
         "dry_run": True, "created": ["BER-VM-200", "BER-APP-200"], "updated": [], "unchanged": 0,
-        "relationships_added": 0,
+        "relationships_added": 1,
     }  # fmt: skip
     assert not ConfigurationItem.objects.exists()
     done = api.client.post("/api/v1/cis/import", CSV, content_type="text/csv", headers=api.headers)
@@ -186,7 +186,7 @@ def test_api_import_of_a_csv_body_with_dry_run(plant: Plant) -> None:
 
 def test_api_import_of_json_and_of_a_multipart_file(plant: Plant) -> None:
     api = ApiClient(plant.agent)
-    document = {"cis": [{"name": "SVC-300", "ci_class": "business_service", "criticality": "high"}]}
+    document = {"cis": [{"name": "SVC-300", "ci_class": "business_service", "criticality": "high", "site": "ber"}]}
     as_json = api.client.post(
         "/api/v1/cis/import", json.dumps(document), content_type="application/json", headers=api.headers
     )
@@ -327,3 +327,68 @@ def test_an_incident_keeps_its_retired_ci_when_sent_back_unchanged(plant: Plant,
     assert other.status_code == 200
     back = api.patch(f"/incidents/{incident.number}", {"ci": "BER-HIST01"})
     assert back.status_code == 400 and back.json()["errors"][0]["field"] == "ci"
+
+
+# -- an import follows the rules of the single-CI actions ----------------------------------------
+
+
+def import_errors(actor: Any, csv_text: str) -> list[tuple[str, str, str]]:
+    from plantdesk.cmdb.importer import ImportRefused, do_import_cis, parse
+
+    with pytest.raises(ImportRefused) as refused:
+        do_import_cis(parse(csv_text, "csv"), actor=actor, dry_run=True)
+    return refused.value.report.errors
+
+
+def test_an_import_changes_only_cis_of_the_agents_sites(plant: Plant, plant_cis: dict[str, Any]) -> None:
+    errors = import_errors(
+        plant.agent,
+        "name,ci_class,site,criticality,rel:uses\n"
+        "SIN-MES-APP01,application,,low,\n"  # Singapore's CI
+        "SIN-NEW-01,server,sin,,\n"  # placed at a site the agent does not serve
+        "WAN-NEW-01,network_device,,,\n",  # enterprise-wide
+    )
+    assert [(where, field) for where, field, _ in errors] == [
+        ("line 2", "name"),
+        ("line 3", "site"),
+        ("line 4", "site"),
+    ]
+    invisible_target = import_errors(
+        plant.agent, "name,ci_class,site,rel:uses\nBER-NEW-02,application,ber,SIN-MES-APP01\n"
+    )
+    assert invisible_target == [("line 2", "rel:uses", "Unknown CI 'SIN-MES-APP01'.")]
+    assert ConfigurationItem.objects.get(name="SIN-MES-APP01").criticality == "medium"
+    api = ApiClient(plant.agent)
+    response = api.client.post(
+        "/api/v1/cis/import", "name,criticality\nSIN-MES-APP01,low\n", content_type="text/csv", headers=api.headers
+    )
+    assert response.status_code == 400 and response.json()["errors"][0]["field"] == "line 2: name"
+
+
+def test_an_import_neither_retires_nor_revives(plant: Plant, plant_cis: dict[str, Any]) -> None:
+    from plantdesk.cmdb.actions import do_create_relationship, do_retire_ci
+    from plantdesk.cmdb.exporter import export_csv
+    from plantdesk.cmdb.importer import do_import_cis, parse
+
+    do_create_relationship("BER-MES-APP01", "uses", "BER-HIST01", actor=plant.agent)
+    do_retire_ci(plant_cis["BER-HIST01"], "Replaced", actor=plant.agent)
+    retire = import_errors(plant.agent, "name,status\nBER-MES-APP01,retired\n")
+    assert retire[0][1:] == ("status", "Retire a CI with its own action, which asks for a reason.")
+    revive = import_errors(plant.agent, "name,status\nBER-HIST01,in_service\n")
+    assert revive[0][1:] == ("name", "BER-HIST01 is retired and cannot be changed.")
+    relate = import_errors(plant.agent, "name,rel:depends_on\nBER-OTGW01,BER-HIST01\n")
+    assert relate[0][2] == "BER-HIST01 is retired and takes no new relationships."
+    again = do_import_cis(parse(export_csv(), "csv"), actor=plant.admin)  # the export leaves retired CIs out
+    assert again.unchanged == len(plant_cis) - 1 and not again.updated and again.relationships_added == 0
+    kept = import_errors(plant.admin, "name,ci_class,status\nBER-HIST01,historian,retired\nBER-X,server,retired\n")
+    assert kept == [("line 3", "status", "Retire a CI with its own action, which asks for a reason.")]
+
+
+def test_a_json_import_with_malformed_relationships_is_a_400(plant: Plant) -> None:
+    api = ApiClient(plant.agent)
+    for body in ({"cis": [], "relationships": 5}, {"cis": [], "relationships": [{"source": 1, "type": "uses"}]}):
+        response = api.client.post(
+            "/api/v1/cis/import", json.dumps(body), content_type="application/json", headers=api.headers
+        )
+        assert response.status_code == 400, response.content
+        assert response.json()["errors"][0]["field"].startswith("relationships")

@@ -25,7 +25,7 @@ SVC-100,business_service,,critical,,,,,BER-APP-100
 
 
 def test_csv_import_creates_cis_aliases_and_relationships(plant: Plant) -> None:
-    report = do_import_cis(parse(CSV, "csv"), actor=plant.agent)
+    report = do_import_cis(parse(CSV, "csv"), actor=plant.admin)
     assert sorted(report.created) == ["BER-APP-100", "BER-VM-100", "SVC-100"]
     assert report.relationships_added == 2
     vm = ConfigurationItem.objects.get(name="BER-VM-100")
@@ -69,16 +69,16 @@ def test_export_imports_back_unchanged_and_a_dry_run_shows_changes(plant: Plant)
     load_demo_cmdb(plant.admin)
     count = ConfigurationItem.objects.count()
     for text, fmt in ((export_json(), "json"), (export_csv(), "csv")):
-        report = do_import_cis(parse(text, fmt), actor=plant.agent)
+        report = do_import_cis(parse(text, fmt), actor=plant.admin)
         assert (report.created, report.updated, report.unchanged) == ([], {}, count), fmt
     document = json.loads(export_json())
     plc = next(c for c in document["cis"] if c["name"] == "BER-L3-PLC01")
     plc["criticality"] = "high"
     plc["aliases"] = [*plc["aliases"], "10.3.0.1"]
-    preview = do_import_cis(parse(json.dumps(document), "json"), actor=plant.agent, dry_run=True)
+    preview = do_import_cis(parse(json.dumps(document), "json"), actor=plant.admin, dry_run=True)
     assert preview.updated == {"BER-L3-PLC01": ["criticality", "aliases"]}
     assert ConfigurationItem.objects.get(name="BER-L3-PLC01").criticality == "critical"  # nothing written
-    applied = do_import_cis(parse(json.dumps(document), "json"), actor=plant.agent)
+    applied = do_import_cis(parse(json.dumps(document), "json"), actor=plant.admin)
     assert applied.updated == {"BER-L3-PLC01": ["criticality"]}
     plc_row = ConfigurationItem.objects.get(name="BER-L3-PLC01")
     assert plc_row.criticality == "high"
