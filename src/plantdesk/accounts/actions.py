@@ -8,13 +8,11 @@ from collections.abc import Sequence
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 
-from plantdesk.accounts.choices import Role
+from plantdesk.accounts.choices import SYSTEM_USERNAME, Role
 from plantdesk.accounts.models import AssignmentGroup, Site, User
 from plantdesk.accounts.tokens import issue_token
 from plantdesk.core import audit
 from plantdesk.core.errors import FieldError, InvalidInput
-
-SYSTEM_USERNAME = "system"
 
 
 def get_system_user() -> User:

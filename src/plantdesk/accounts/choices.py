@@ -12,3 +12,8 @@ class Role(models.TextChoices):
 
 # Roles that work records (queues, assignment, transitions) rather than only raise them.
 FULFILLER_ROLES = frozenset({Role.AGENT, Role.MANAGER, Role.CHANGE_MANAGER, Role.QA, Role.ADMIN})
+
+
+# The named account background jobs and the CLI act as. It cannot sign in (inactive), yet it reads and
+# changes everything, as an administrator would.
+SYSTEM_USERNAME = "system"

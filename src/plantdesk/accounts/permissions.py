@@ -10,7 +10,7 @@ from typing import Literal, TypeVar
 
 from django.db.models import Model, Q, QuerySet
 
-from plantdesk.accounts.choices import Role
+from plantdesk.accounts.choices import SYSTEM_USERNAME, Role
 from plantdesk.accounts.models import User
 
 Action = Literal["view", "change"]
@@ -27,7 +27,9 @@ def register_scope(model: type[Model], scope: Scope) -> None:
 
 def restrict(user: User | object, action: Action, model: type[M]) -> QuerySet[M]:
     manager = model._default_manager
-    if not isinstance(user, User) or not user.is_authenticated or not user.is_active:
+    if not isinstance(user, User) or not user.is_authenticated:
+        return manager.none()
+    if not user.is_active and user.username != SYSTEM_USERNAME:  # the system account is inactive by design
         return manager.none()
     if user.role == Role.ADMIN:
         return manager.all()

@@ -104,3 +104,14 @@ def test_cli_import_dry_run_and_export(plant: Plant, tmp_path: Path) -> None:
     with pytest.raises(CommandError, match="nothing was imported"):
         call_command("import", "cis", str(bad), stdout=io.StringIO(), stderr=errors)
     assert "line 2: ci_class" in errors.getvalue()
+
+
+def test_the_cli_imports_as_the_system_account_across_sites(plant: Plant, tmp_path: Path) -> None:
+    """The CLI acts as the inactive system account, which sees and changes every site's CIs."""
+    do_import_cis(parse("name,ci_class,site\nSIN-DB-01,database,sin\n", "csv"), actor=plant.admin)
+    path = tmp_path / "rel.csv"
+    path.write_text("name,ci_class,site,rel:runs_on\nSIN-APP-01,application,sin,\nBER-APP-09,application,ber,\n")
+    call_command("import", "cis", str(path), stdout=io.StringIO(), stderr=io.StringIO())
+    path.write_text("name,rel:depends_on\nBER-APP-09,SIN-DB-01\n")
+    call_command("import", "cis", str(path), stdout=io.StringIO(), stderr=io.StringIO())
+    assert Relationship.objects.filter(source__name="BER-APP-09", target__name="SIN-DB-01").exists()
