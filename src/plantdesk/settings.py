@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "plantdesk.accounts",
     "plantdesk.cmdb",
     "plantdesk.incidents",
+    "plantdesk.slas",
     "plantdesk.api",
     "plantdesk.ui",
 ]

@@ -1,0 +1,128 @@
+"""/api/v1/schedules (CONTRACT.md section 6): plant calendars and the `due` calculation."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema, Status
+from pydantic import ConfigDict, Field
+
+from plantdesk.api.auth import actor_of
+from plantdesk.core.errors import Forbidden, InvalidInput, NotFound
+from plantdesk.slas import actions
+from plantdesk.slas.models import Schedule
+from plantdesk.slas.schedules import calendar_for, schedule_to_dict
+
+schedules_router = Router(tags=["service levels"])
+MAX_DURATION = timedelta(days=3660)
+
+
+class ScheduleOut(Schema):
+    name: str
+    time_zone: str
+    hours: list[dict[str, Any]]
+    holidays: dict[str, Any] | None
+    extra_closed_days: list[str]
+    updated_at: datetime
+
+
+class ScheduleIn(Schema):
+    """Loosely typed on purpose: `schedules.parse_schedule` checks meanings and names the exact field."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Any = None
+    time_zone: Any = None
+    hours: Any = None
+    holidays: Any = None
+    extra_closed_days: Any = None
+
+
+class ScheduleListOut(Schema):
+    items: list[ScheduleOut]
+
+
+class DueParams(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    start: datetime
+    duration: timedelta = Field(description="ISO 8601, e.g. PT4H or P2DT4H")
+
+
+class DueOut(Schema):
+    due: datetime
+
+
+class PeriodsParams(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    start: datetime | None = None
+    count: int = Field(10, ge=1, le=200)
+
+
+class PeriodOut(Schema):
+    start: datetime
+    end: datetime
+
+
+class PeriodsOut(Schema):
+    items: list[PeriodOut]
+
+
+def _readable(request: HttpRequest) -> None:
+    if not actor_of(request).is_fulfiller:
+        raise Forbidden("Schedules are for agents and administrators.")
+
+
+def _schedule(request: HttpRequest, name: str) -> Schedule:
+    _readable(request)
+    schedule = Schedule.objects.filter(name=name).first()
+    if schedule is None:
+        raise NotFound(f"Schedule {name} not found.")
+    return schedule
+
+
+@schedules_router.get("", response=ScheduleListOut, summary="List working-time schedules")
+def list_schedules(request: HttpRequest) -> dict[str, Any]:
+    _readable(request)
+    return {"items": [schedule_to_dict(s) for s in Schedule.objects.order_by("name")]}
+
+
+@schedules_router.post("", response={201: ScheduleOut}, summary="Create a schedule (administrators)")
+def create_schedule(request: HttpRequest, payload: ScheduleIn) -> Status[dict[str, Any]]:
+    schedule = actions.do_create_schedule(payload.model_dump(exclude_unset=True), actor=actor_of(request))
+    return Status(201, schedule_to_dict(schedule))
+
+
+@schedules_router.get("/{name}", response=ScheduleOut, summary="Get a schedule")
+def get_schedule(request: HttpRequest, name: str) -> dict[str, Any]:
+    return schedule_to_dict(_schedule(request, name))
+
+
+@schedules_router.patch("/{name}", response=ScheduleOut, summary="Change a schedule (administrators)")
+def patch_schedule(request: HttpRequest, name: str, payload: ScheduleIn) -> dict[str, Any]:
+    data = payload.model_dump(exclude_unset=True)
+    return schedule_to_dict(actions.do_update_schedule(_schedule(request, name), data, actor=actor_of(request)))
+
+
+@schedules_router.get("/{name}/due", response=DueOut, summary="When `duration` of working time has passed")
+def due(request: HttpRequest, name: str, params: Query[DueParams]) -> dict[str, Any]:
+    if params.start.tzinfo is None:
+        raise InvalidInput.for_field("start", "Give a time zone offset, e.g. 2026-11-24T10:00:00+01:00.")
+    if not timedelta(0) < params.duration <= MAX_DURATION:
+        raise InvalidInput.for_field("duration", "Must be more than zero and at most 10 years.")
+    calendar = calendar_for(_schedule(request, name))
+    return {"due": calendar.due(params.start, params.duration)}
+
+
+@schedules_router.get("/{name}/periods", response=PeriodsOut, summary="The next working periods")
+def periods(request: HttpRequest, name: str, params: Query[PeriodsParams]) -> dict[str, Any]:
+    from django.utils import timezone
+
+    start = params.start or timezone.now()
+    if start.tzinfo is None:
+        raise InvalidInput.for_field("start", "Give a time zone offset, e.g. 2026-11-24T10:00:00+01:00.")
+    found = calendar_for(_schedule(request, name)).periods(start, params.count)
+    return {"items": [{"start": a, "end": b} for a, b in found]}
