@@ -8,7 +8,7 @@ from plantdesk.api.auth import ActiveSessionAuth, BearerTokenAuth
 from plantdesk.api.errors import install_error_handlers
 from plantdesk.cmdb.api import cis_router, classes_router, relationships_router
 from plantdesk.incidents.api import router as incidents_router
-from plantdesk.slas.api import schedules_router
+from plantdesk.slas.api import definitions_router, schedules_router
 
 api = NinjaAPI(
     title="PlantDesk API",
@@ -25,3 +25,4 @@ api.add_router("/cis", cis_router)
 api.add_router("/ci-classes", classes_router)
 api.add_router("/relationships", relationships_router)
 api.add_router("/schedules", schedules_router)
+api.add_router("/sla-definitions", definitions_router)

@@ -29,6 +29,7 @@ from plantdesk.incidents.fields import (
 )
 from plantdesk.incidents.models import NUMBER_PREFIX, RECORD_TYPE, AssignmentRule, Incident
 from plantdesk.incidents.priority import priority_for
+from plantdesk.slas.clocks import sync_clocks
 
 
 def do_create_incident(data: Mapping[str, Any], *, actor: User, opened_at: datetime | None = None) -> Incident:
@@ -67,6 +68,7 @@ def do_create_incident(data: Mapping[str, Any], *, actor: User, opened_at: datet
             after=audit.snapshot(incident, AUDITED_FIELDS),
             action="created",
         )
+        sync_clocks(incident, actor=actor, now=min(incident.opened_at, now))
     return incident
 
 
@@ -109,6 +111,7 @@ def do_update_incident(
             return locked
         locked.updated_at = timezone.now()
         locked.save(update_fields=[*_model_fields(changed), "updated_at"])
+        sync_clocks(locked, actor=actor)
     return locked
 
 
@@ -171,6 +174,8 @@ def do_add_comment(incident: Incident, body: str, visibility: str, *, actor: Use
         else:
             locked.updated_at = timezone.now()
             locked.save(update_fields=["updated_at"])
+            if visibility == Visibility.PUBLIC and actor.is_fulfiller:
+                sync_clocks(locked, actor=actor, responded=True)  # an agent's answer meets the response target
     return entry
 
 
@@ -280,6 +285,7 @@ def _apply_transition(
         action="transition", reason=audit_reason,
     )  # fmt: skip
     locked.save(update_fields=[*_model_fields(changed), *_TRANSITION_TIMESTAMPS, "updated_at"])
+    sync_clocks(locked, actor=actor)
     if to == State.RESOLVED:
         _resolve_children(locked, actor=actor)
     return locked

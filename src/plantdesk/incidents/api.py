@@ -30,6 +30,7 @@ from plantdesk.incidents.schemas import (
     TransitionIn,
 )
 from plantdesk.incidents.serializers import comment_to_dict, incident_to_dict
+from plantdesk.slas.clocks import clocks_of
 
 router = Router(tags=["incidents"])
 
@@ -91,7 +92,8 @@ def list_incidents(request: HttpRequest, params: Query[ListParams]) -> dict[str,
     qs = qs.order_by("priority", "opened_at", "id")
     count, exact = bounded_count(qs)
     page = queries.page_of(qs, params.offset, params.limit)
-    return {"items": [incident_to_dict(i) for i in page], "count": count, "count_exact": exact}
+    clocks = clocks_of("incident", [i.pk for i in page])  # one query for the page, not one per row
+    return {"items": [incident_to_dict(i, clocks[i.pk]) for i in page], "count": count, "count_exact": exact}
 
 
 @router.post("", response={201: IncidentOut}, summary="Create an incident")

@@ -64,6 +64,15 @@ class CommentIn(Strict):
     visibility: Literal["public", "internal"] = "public"
 
 
+class SLAClockOut(Schema):
+    definition: str
+    kind: str
+    target: str
+    due: datetime | None
+    state: str
+    elapsed_percent: float
+
+
 class IncidentOut(Schema):
     number: str
     state: State
@@ -96,6 +105,7 @@ class IncidentOut(Schema):
     resolved_at: datetime | None
     resolved_by: str | None
     closed_at: datetime | None
+    sla: list[SLAClockOut]
 
 
 class IncidentListOut(Schema):

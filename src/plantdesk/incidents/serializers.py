@@ -6,13 +6,16 @@ from typing import Any
 
 from plantdesk.core.models import JournalEntry
 from plantdesk.incidents.models import Incident
+from plantdesk.slas.clocks import ClockView, clocks_of
 
 
 def _username(user: Any) -> str | None:
     return user.username if user is not None else None
 
 
-def incident_to_dict(incident: Incident) -> dict[str, Any]:
+def incident_to_dict(incident: Incident, sla: list[ClockView] | None = None) -> dict[str, Any]:
+    """`sla`: the incident's clocks, when the caller loaded them for a whole page (else read here)."""
+    clocks = sla if sla is not None else clocks_of("incident", [incident.pk])[incident.pk]
     return {
         "number": incident.number,
         "state": incident.state,
@@ -45,7 +48,15 @@ def incident_to_dict(incident: Incident) -> dict[str, Any]:
         "resolved_at": incident.resolved_at,
         "resolved_by": _username(incident.resolved_by),
         "closed_at": incident.closed_at,
+        "sla": [clock_to_dict(c) for c in clocks],
     }
+
+
+def clock_to_dict(clock: ClockView) -> dict[str, Any]:
+    return {
+        "definition": clock.definition, "kind": clock.kind, "target": clock.target, "due": clock.due,
+        "state": clock.state, "elapsed_percent": clock.elapsed_percent,
+    }  # fmt: skip
 
 
 def comment_to_dict(entry: JournalEntry) -> dict[str, Any]:

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from django.utils import timezone
 
 from plantdesk.accounts.choices import Role
-from plantdesk.accounts.models import User
+from plantdesk.accounts.models import Site, User
 from plantdesk.core import audit
 from plantdesk.core.errors import FieldError, Forbidden, InvalidInput
-from plantdesk.slas.models import Schedule
+from plantdesk.slas.definitions import parse_definition
+from plantdesk.slas.models import LocationSchedule, Schedule, SLADefinition
 from plantdesk.slas.schedules import parse_schedule
 
 SCHEDULE_RECORD = "schedule"
@@ -26,20 +27,28 @@ def _admin_only(actor: User) -> None:
 def do_create_schedule(data: Mapping[str, Any], *, actor: User) -> Schedule:
     _admin_only(actor)
     errors: list[FieldError] = []
-    values = parse_schedule(data, errors)
-    if values.get("name") and Schedule.objects.filter(name=values["name"]).exists():
-        errors.append(FieldError("name", f"A schedule named {values['name']!r} exists already."))
+    return _create_named(Schedule, parse_schedule(data, errors), errors, SCHEDULE_RECORD, SCHEDULE_AUDITED, actor)
+
+
+M = TypeVar("M", Schedule, SLADefinition)
+
+
+def _create_named(
+    model: type[M], values: dict[str, Any], errors: list[FieldError], record_type: str, audited: list[str], actor: User
+) -> M:
+    """Create a configuration row with a unique name, all of it in the audit trail, or refuse naming fields."""
+    if values.get("name") and model.objects.filter(name=values["name"]).exists():
+        errors.append(FieldError("name", f"A {model._meta.verbose_name} named {values['name']!r} exists already."))
     if errors:
         raise InvalidInput.for_fields(errors)
     with audit.action_transaction():
         now = timezone.now()
-        schedule = Schedule.objects.create(created_at=now, updated_at=now, **values)
+        row = model.objects.create(created_at=now, updated_at=now, **values)
         audit.record_changes(
-            actor=actor, obj=schedule, record_type=SCHEDULE_RECORD,
-            before=audit.default_snapshot(Schedule, SCHEDULE_AUDITED),
-            after=audit.snapshot(schedule, SCHEDULE_AUDITED), action="created",
+            actor=actor, obj=row, record_type=record_type, before=audit.default_snapshot(model, audited),
+            after=audit.snapshot(row, audited), action="created",
         )  # fmt: skip
-    return schedule
+    return row
 
 
 def do_update_schedule(schedule: Schedule, data: Mapping[str, Any], *, actor: User) -> Schedule:
@@ -64,3 +73,28 @@ def do_update_schedule(schedule: Schedule, data: Mapping[str, Any], *, actor: Us
             locked.updated_at = timezone.now()
             locked.save()
     return locked
+
+
+DEFINITION_RECORD = "sla_definition"
+DEFINITION_AUDITED = ["name", "kind", "target", "record_type", "duration", "schedule", "use_location_schedule",
+                      "conditions", "pause_hold_reasons", "warnings", "breach_actions", "active"]  # fmt: skip
+
+
+def do_create_definition(data: Mapping[str, Any], *, actor: User) -> SLADefinition:
+    """A new definition applies to records as they change from now on (running clocks are not touched)."""
+    _admin_only(actor)
+    errors: list[FieldError] = []
+    values = parse_definition(data, errors)
+    return _create_named(SLADefinition, values, errors, DEFINITION_RECORD, DEFINITION_AUDITED, actor)
+
+
+def do_set_location_schedule(schedule: Schedule, *, site: Site | None = None, line: Any = None, actor: User) -> None:
+    """Give a site or a line its own working time (definitions with use_location_schedule follow it)."""
+    _admin_only(actor)
+    if (site is None) == (line is None):
+        raise InvalidInput.for_field("site", "Name either a site or a line.")
+    with audit.action_transaction():
+        LocationSchedule.objects.update_or_create(site=site, line=line, defaults={"schedule": schedule})
+        place = site.code if site else line.name
+        audit.record(actor=actor, record_type=SCHEDULE_RECORD, record_id=schedule.pk, record_label=schedule.name,
+                     action="assigned", field="location", new=place)  # fmt: skip

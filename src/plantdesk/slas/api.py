@@ -12,10 +12,12 @@ from pydantic import ConfigDict, Field
 from plantdesk.api.auth import actor_of
 from plantdesk.core.errors import Forbidden, InvalidInput, NotFound
 from plantdesk.slas import actions
-from plantdesk.slas.models import Schedule
+from plantdesk.slas.definitions import definition_to_dict
+from plantdesk.slas.models import Schedule, SLADefinition
 from plantdesk.slas.schedules import calendar_for, schedule_to_dict
 
 schedules_router = Router(tags=["service levels"])
+definitions_router = Router(tags=["service levels"])
 MAX_DURATION = timedelta(days=3660)
 
 
@@ -126,3 +128,54 @@ def periods(request: HttpRequest, name: str, params: Query[PeriodsParams]) -> di
         raise InvalidInput.for_field("start", "Give a time zone offset, e.g. 2026-11-24T10:00:00+01:00.")
     found = calendar_for(_schedule(request, name)).periods(start, params.count)
     return {"items": [{"start": a, "end": b} for a, b in found]}
+
+
+class DefinitionIn(Schema):
+    """Loosely typed on purpose: `definitions.parse_definition` checks meanings and names the field."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Any = None
+    kind: Any = None
+    target: Any = None
+    record_type: Any = None
+    duration: Any = None
+    schedule: Any = None
+    use_location_schedule: Any = None
+    conditions: Any = None
+    pause_hold_reasons: Any = None
+    warnings: Any = None
+    breach_actions: Any = None
+    active: Any = None
+
+
+class DefinitionOut(Schema):
+    name: str
+    kind: str
+    target: str
+    record_type: str
+    duration: timedelta
+    schedule: str
+    use_location_schedule: bool
+    conditions: dict[str, Any]
+    pause_hold_reasons: list[str]
+    warnings: list[int]
+    breach_actions: list[dict[str, Any]]
+    active: bool
+
+
+class DefinitionListOut(Schema):
+    items: list[DefinitionOut]
+
+
+@definitions_router.get("", response=DefinitionListOut, summary="List SLA and OLA definitions")
+def list_definitions(request: HttpRequest) -> dict[str, Any]:
+    _readable(request)
+    rows = SLADefinition.objects.select_related("schedule").order_by("record_type", "target", "name")
+    return {"items": [definition_to_dict(d) for d in rows]}
+
+
+@definitions_router.post("", response={201: DefinitionOut}, summary="Create an SLA or OLA definition (administrators)")
+def create_definition(request: HttpRequest, payload: DefinitionIn) -> Status[dict[str, Any]]:
+    definition = actions.do_create_definition(payload.model_dump(exclude_unset=True), actor=actor_of(request))
+    return Status(201, definition_to_dict(definition))

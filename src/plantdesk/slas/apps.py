@@ -8,6 +8,6 @@ class SlasConfig(AppConfig):
 
     def ready(self) -> None:
         from plantdesk.core.config_cache import clear_on_change
-        from plantdesk.slas.models import Schedule
+        from plantdesk.slas.models import LocationSchedule, Schedule, SLADefinition
 
-        clear_on_change(Schedule)
+        clear_on_change(Schedule, SLADefinition, LocationSchedule)

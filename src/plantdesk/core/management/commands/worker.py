@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from plantdesk.core.scheduler import enqueue_due_jobs
+from plantdesk.slas.jobs import BATCH, fire_due_events
 
 
 class Command(BaseCommand):
@@ -19,6 +20,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--interval", type=float, default=2.0, help="seconds between polls when idle")
+        parser.add_argument(
+            "--sla-tick", type=float, default=0.25, help="seconds between SLA polls (warnings, breaches on time)"
+        )
         parser.add_argument("--once", action="store_true", help="one round of due jobs and queued tasks, then exit")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -30,11 +34,16 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         self.stdout.write("plantdesk worker running")
+        next_round = 0.0
         while not self._stopping:
-            due = enqueue_due_jobs()
-            if due:
-                self.stdout.write(f"enqueued: {', '.join(due)}")
-            call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+            while fire_due_events() == BATCH:  # a full batch: more may be due right now
+                pass
+            if time.monotonic() >= next_round:
+                due = enqueue_due_jobs()
+                if due:
+                    self.stdout.write(f"enqueued: {', '.join(due)}")
+                call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+                next_round = time.monotonic() + options["interval"]
             if options["once"]:
                 return
-            time.sleep(options["interval"])
+            time.sleep(options["sla_tick"])

@@ -1,0 +1,201 @@
+"""SLA definitions: validating the API form, matching records, and the schedule a clock runs on."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from plantdesk.accounts.lookups import group_named
+from plantdesk.core.config_cache import config_cache
+from plantdesk.core.errors import FieldError
+from plantdesk.incidents.choices import HoldReason
+from plantdesk.slas.models import LocationSchedule, Schedule, SLADefinition
+
+# Record fields a definition may select on, and how to read each from an incident.
+CONDITION_FIELDS: dict[str, Any] = {
+    "priority": lambda i: i.priority,
+    "impact": lambda i: i.impact,
+    "urgency": lambda i: i.urgency,
+    "category": lambda i: i.category,
+    "site": lambda i: i.site.code if i.site_id else None,
+    "assignment_group": lambda i: i.assignment_group.name if i.assignment_group_id else None,
+    "ci_class": lambda i: i.ci.ci_class.name if i.ci_id else None,
+    "major_incident": lambda i: i.major_incident,
+    "source": lambda i: i.source,
+}
+BREACH_ACTIONS = {"notify", "raise_priority", "reassign"}
+DEFAULT_WARNINGS = [50, 75, 90]
+MAX_DURATION = timedelta(days=3660)
+_durations = TypeAdapter(timedelta)
+
+_active = config_cache(
+    lambda: list(SLADefinition.objects.filter(active=True).select_related("schedule").order_by("pk"))
+)
+
+
+def active_definitions(record_type: str) -> list[SLADefinition]:
+    return [d for d in _active.get() if d.record_type == record_type]
+
+
+def matches(definition: SLADefinition, record: Any) -> bool:
+    return all(CONDITION_FIELDS[f](record) in allowed for f, allowed in definition.conditions.items())
+
+
+def schedule_for(definition: SLADefinition, record: Any) -> Schedule:
+    """The line's schedule, else the site's, else the definition's: a line or a site may work other hours
+    than the definition assumes (DOMAIN.md section 6)."""
+    if not definition.use_location_schedule:
+        return definition.schedule
+    overrides = {(o.site_id, o.line_id): o.schedule for o in _overrides.get()}
+    line_id = _line_of(record.ci) if getattr(record, "ci_id", None) else None
+    return overrides.get((None, line_id)) or overrides.get((record.site_id, None)) or definition.schedule
+
+
+_overrides = config_cache(lambda: list(LocationSchedule.objects.select_related("schedule")))
+
+
+def _line_of(ci: Any) -> int | None:
+    """The line a CI is on: itself, or the line that contains it directly or through its cell."""
+    from plantdesk.cmdb.models import Relationship
+
+    if ci.ci_class.name == "line":
+        return int(ci.pk)
+    current = [ci.pk]
+    for _ in range(2):  # cell -> line
+        containers = list(
+            Relationship.objects.filter(target_id__in=current, type__name="contains").values_list(
+                "source_id", "source__ci_class__name"
+            )
+        )
+        lines = [pk for pk, cls in containers if cls == "line"]
+        if lines:
+            return int(lines[0])
+        current = [pk for pk, cls in containers if cls == "cell"]
+        if not current:
+            return None
+    return None
+
+
+# -- the API form -------------------------------------------------------------------------------
+
+
+def parse_definition(data: Mapping[str, Any], errors: list[FieldError], *, partial: bool = False) -> dict[str, Any]:
+    known = {"name", "kind", "target", "record_type", "duration", "schedule", "use_location_schedule",
+             "conditions", "pause_hold_reasons", "warnings", "breach_actions", "active"}  # fmt: skip
+    for field in sorted(set(data) - known):
+        errors.append(FieldError(field, "Unknown field."))
+    values: dict[str, Any] = {}
+
+    def given(name: str) -> bool:
+        return name in data or not partial
+
+    if given("name"):
+        name = data.get("name")
+        if not isinstance(name, str) or not 0 < len(name.strip()) <= 100:
+            errors.append(FieldError("name", "A name of 1 to 100 characters."))
+        else:
+            values["name"] = name.strip()
+    for field, choices in (("kind", ["sla", "ola"]), ("target", ["response", "resolution"])):
+        if field in data or (not partial and field == "target"):
+            if data.get(field) not in choices:
+                errors.append(FieldError(field, f"Must be one of {', '.join(choices)}."))
+            values[field] = data.get(field)
+    if "record_type" in data:
+        if data["record_type"] != "incident":
+            errors.append(FieldError("record_type", "Only incident for now."))
+        values["record_type"] = data["record_type"]
+    if given("duration"):
+        values["duration"] = _duration(data.get("duration"), errors)
+    if given("schedule"):
+        schedule = (
+            Schedule.objects.filter(name=data.get("schedule")).first()
+            if isinstance(data.get("schedule"), str)
+            else None
+        )
+        if schedule is None:
+            errors.append(FieldError("schedule", f"Unknown schedule {data.get('schedule')!r}."))
+        values["schedule"] = schedule
+    if "conditions" in data:
+        values["conditions"] = _conditions(data["conditions"], errors)
+    if "pause_hold_reasons" in data:
+        reasons = data["pause_hold_reasons"]
+        if not isinstance(reasons, list) or any(r not in HoldReason.values for r in reasons):
+            errors.append(FieldError("pause_hold_reasons", f"A list of: {', '.join(HoldReason.values)}."))
+        values["pause_hold_reasons"] = reasons
+    if "warnings" in data or not partial:
+        values["warnings"] = _warnings(data.get("warnings", DEFAULT_WARNINGS), errors)
+    if "breach_actions" in data:
+        values["breach_actions"] = _breach_actions(data["breach_actions"], errors)
+    for flag in ("active", "use_location_schedule"):
+        if flag in data:
+            if not isinstance(data[flag], bool):
+                errors.append(FieldError(flag, "Must be true or false."))
+            values[flag] = data[flag]
+    return values
+
+
+def _duration(raw: Any, errors: list[FieldError]) -> timedelta | None:
+    try:
+        duration = _durations.validate_python(raw) if isinstance(raw, str | int) and not isinstance(raw, bool) else None
+    except ValidationError:
+        duration = None
+    if duration is None or not timedelta(0) < duration <= MAX_DURATION:
+        errors.append(FieldError("duration", "An ISO 8601 duration above zero, e.g. PT4H or P2D (at most 10 years)."))
+        return None
+    return duration
+
+
+def _conditions(raw: Any, errors: list[FieldError]) -> dict[str, list[Any]]:
+    if not isinstance(raw, dict):
+        errors.append(FieldError("conditions", "An object of field -> list of values."))
+        return {}
+    cleaned: dict[str, list[Any]] = {}
+    for field, allowed in raw.items():
+        if field not in CONDITION_FIELDS:
+            errors.append(FieldError(f"conditions.{field}", f"Unknown field; use {', '.join(CONDITION_FIELDS)}."))
+        elif not isinstance(allowed, list) or not allowed:
+            errors.append(FieldError(f"conditions.{field}", "A non-empty list of values."))
+        elif field == "assignment_group" and any(group_named(g) is None for g in allowed if isinstance(g, str)):
+            errors.append(FieldError(f"conditions.{field}", "Unknown assignment group."))
+        else:
+            cleaned[field] = allowed
+    return cleaned
+
+
+def _warnings(raw: Any, errors: list[FieldError]) -> list[int]:
+    if not isinstance(raw, list) or any(isinstance(w, bool) or not isinstance(w, int) or not 0 < w < 100 for w in raw):
+        errors.append(FieldError("warnings", "A list of percentages between 1 and 99, e.g. [50, 75, 90]."))
+        return []
+    return sorted(set(raw))
+
+
+def _breach_actions(raw: Any, errors: list[FieldError]) -> list[dict[str, str]]:
+    if not isinstance(raw, list):
+        errors.append(FieldError("breach_actions", 'A list like [{"action": "raise_priority"}].'))
+        return []
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict) or item.get("action") not in BREACH_ACTIONS:
+            errors.append(FieldError(f"breach_actions[{i}]", f"action is one of {', '.join(sorted(BREACH_ACTIONS))}."))
+        elif item["action"] == "reassign" and group_named(str(item.get("group"))) is None:
+            errors.append(FieldError(f"breach_actions[{i}].group", f"Unknown assignment group {item.get('group')!r}."))
+    return list(raw)
+
+
+def definition_to_dict(definition: SLADefinition) -> dict[str, Any]:
+    return {
+        "name": definition.name,
+        "kind": definition.kind,
+        "target": definition.target,
+        "record_type": definition.record_type,
+        "duration": definition.duration,
+        "schedule": definition.schedule.name,
+        "use_location_schedule": definition.use_location_schedule,
+        "conditions": definition.conditions,
+        "pause_hold_reasons": definition.pause_hold_reasons,
+        "warnings": definition.warnings,
+        "breach_actions": definition.breach_actions,
+        "active": definition.active,
+    }

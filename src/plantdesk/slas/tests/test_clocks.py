@@ -1,0 +1,187 @@
+"""SLA clocks on incidents: started by definitions, paused on hold, re-selected on priority change, met,
+and warned and breached by the worker, with what the API's `sla` block shows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from plantdesk.core import audit
+from plantdesk.core.audit import verify_chain
+from plantdesk.core.models import AuditEntry, JournalEntry
+from plantdesk.incidents.actions import do_transition_incident, do_update_incident
+from plantdesk.slas.actions import do_create_definition, do_create_schedule
+from plantdesk.slas.clocks import sync_clocks
+from plantdesk.slas.jobs import fire_due_events
+from plantdesk.slas.models import SLAClock
+from plantdesk.testing.fixtures import ApiClient, Plant, make_incident
+
+pytestmark = pytest.mark.django_db
+
+ALWAYS = {"name": "24x7", "time_zone": "UTC", "hours": [{"days": "mon-sun", "start": "00:00", "end": "24:00"}]}
+BERLIN_DAY = {
+    "name": "BER day",
+    "time_zone": "Europe/Berlin",
+    "hours": [{"days": "mon-fri", "start": "08:00", "end": "16:00"}],
+}
+
+
+@pytest.fixture
+def p1_slas(plant: Plant) -> Plant:
+    do_create_schedule(ALWAYS, actor=plant.admin)
+    for name, target, duration in (("P1 response", "response", "PT30M"), ("P1 resolution", "resolution", "PT4H")):
+        do_create_definition(
+            {"name": name, "target": target, "duration": duration, "schedule": "24x7", "conditions": {"priority": [1]},
+             "breach_actions": [{"action": "notify"}]},
+            actor=plant.admin,
+        )  # fmt: skip
+    do_create_definition(
+        {"name": "P2 resolution", "target": "resolution", "duration": "PT8H", "schedule": "24x7",
+         "conditions": {"priority": [2]}},
+        actor=plant.admin,
+    )  # fmt: skip
+    return plant
+
+
+def clocks(incident: Any) -> dict[str, SLAClock]:
+    rows = SLAClock.objects.filter(record_id=incident.pk).select_related("definition")
+    return {c.definition.name: c for c in rows}
+
+
+def test_a_p1_gets_response_and_resolution_clocks_shown_on_the_api(p1_slas: Plant) -> None:
+    incident = make_incident(p1_slas.agent, impact=1, urgency=1)
+    body = ApiClient(p1_slas.agent).get(f"/incidents/{incident.number}").json()
+    shown = {c["definition"]: c for c in body["sla"]}
+    assert set(shown) == {"P1 response", "P1 resolution"}
+    assert shown["P1 resolution"]["state"] == "running" and shown["P1 resolution"]["target"] == "resolution"
+    due = datetime.fromisoformat(shown["P1 resolution"]["due"].replace("Z", "+00:00"))
+    assert due - incident.opened_at.replace(microsecond=0) == timedelta(hours=4)
+    listed = ApiClient(p1_slas.agent).get("/incidents").json()["items"][0]["sla"]
+    assert {c["definition"] for c in listed} == {"P1 response", "P1 resolution"}
+
+
+def test_assignment_meets_the_response_target_and_resolve_the_resolution_target(p1_slas: Plant) -> None:
+    incident = make_incident(p1_slas.agent, impact=1, urgency=1, assignment_group="Service Desk")
+    incident = do_update_incident(incident, {"assignee": "alice"}, actor=p1_slas.agent)
+    assert clocks(incident)["P1 response"].state == "achieved"
+    assert clocks(incident)["P1 resolution"].state == "running"
+    do_transition_incident(incident, "in_progress", actor=p1_slas.agent)
+    do_transition_incident(
+        incident, "resolved", actor=p1_slas.agent, resolution_code="solved_fix", resolution_notes="Replaced the PSU."
+    )
+    assert clocks(incident)["P1 resolution"].state == "achieved"
+    assert AuditEntry.objects.filter(record_id=incident.pk, action="sla_stopped", field="sla:P1 resolution").exists()
+
+
+def test_a_priority_change_cancels_the_clocks_that_no_longer_apply(p1_slas: Plant) -> None:
+    incident = make_incident(p1_slas.agent, impact=2, urgency=2)  # P3: no definition
+    assert clocks(incident) == {}
+    incident = do_update_incident(incident, {"urgency": 1}, actor=p1_slas.agent)  # P2
+    assert clocks(incident)["P2 resolution"].state == "running"
+    incident = do_update_incident(incident, {"impact": 1}, actor=p1_slas.agent)  # P1
+    now = clocks(incident)
+    assert now["P2 resolution"].state == "canceled"
+    assert now["P1 resolution"].state == "running" and now["P1 response"].state == "running"
+
+
+def sync_at(incident: Any, actor: Any, now: datetime) -> None:
+    with audit.action_transaction():
+        sync_clocks(incident, actor=actor, now=now)
+
+
+def test_on_hold_pauses_and_the_due_date_moves_by_the_pause_exactly(p1_slas: Plant) -> None:
+    incident = make_incident(p1_slas.agent, impact=1, urgency=1)
+    opened = incident.opened_at.replace(microsecond=0)
+    incident.state, incident.hold_reason = "on_hold", "awaiting_vendor"
+    sync_at(incident, p1_slas.agent, opened + timedelta(hours=1))
+    paused = clocks(incident)["P1 resolution"]
+    assert paused.state == "paused" and paused.due_at is None
+    assert paused.elapsed_us == 3_600_000_000
+    incident.state, incident.hold_reason = "in_progress", ""
+    sync_at(incident, p1_slas.agent, opened + timedelta(hours=3))
+    resumed = clocks(incident)["P1 resolution"]
+    assert resumed.state == "running"
+    assert resumed.due_at == opened + timedelta(hours=6)  # 4 h of work + 2 h on hold
+
+
+def test_a_clock_paused_and_resumed_outside_working_time(plant: Plant) -> None:
+    do_create_schedule(BERLIN_DAY, actor=plant.admin)
+    do_create_definition(
+        {"name": "P3 resolution", "target": "resolution", "duration": "PT6H", "schedule": "BER day",
+         "conditions": {"priority": [3]}},
+        actor=plant.admin,
+    )  # fmt: skip
+    incident = make_incident(plant.agent)  # P3 (impact 2, urgency 2)
+    start = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)  # Thursday 15:00 in Berlin
+    clock = SLAClock.objects.get(record_id=incident.pk)
+    clock.started_at = clock.segment_start = start
+    clock.save()
+    incident.state, incident.hold_reason = "on_hold", "awaiting_caller"
+    sync_at(incident, plant.agent, datetime(2026, 11, 26, 18, 0, tzinfo=UTC))  # 19:00 in Berlin: closed
+    assert SLAClock.objects.get(pk=clock.pk).elapsed_us == 3_600_000_000  # 15:00-16:00 only
+    incident.state, incident.hold_reason = "in_progress", ""
+    sync_at(incident, plant.agent, datetime(2026, 11, 28, 10, 0, tzinfo=UTC))  # Saturday
+    resumed = SLAClock.objects.get(pk=clock.pk)
+    assert resumed.due_at == datetime(2026, 11, 30, 12, 0, tzinfo=UTC)  # Monday 08:00 + 5 h = 13:00 Berlin
+
+
+def test_the_worker_fires_warnings_then_the_breach_with_its_actions(p1_slas: Plant) -> None:
+    incident = make_incident(p1_slas.agent, impact=1, urgency=1, assignment_group="Service Desk")
+    opened = incident.opened_at.replace(microsecond=0)
+    assert fire_due_events(now=opened + timedelta(minutes=10)) == 0
+    fire_due_events(now=opened + timedelta(minutes=16))  # P1 response at 50 %
+    notes = list(JournalEntry.objects.filter(record_id=incident.pk).values_list("body", flat=True))
+    assert notes == ["SLA warning: P1 response (response) at 50 %, due " + _iso(opened + timedelta(minutes=30)) + "."]
+    while fire_due_events(now=opened + timedelta(hours=5)):
+        pass
+    bodies = list(JournalEntry.objects.filter(record_id=incident.pk).order_by("pk").values_list("body", flat=True))
+    assert sum("P1 resolution (resolution) at" in b for b in bodies) == 3  # 50, 75, 90 %
+    assert any(b.startswith("SLA breached: P1 resolution") for b in bodies)
+    assert any(b == "SLA P1 resolution breached: Service Desk notified." for b in bodies)
+    resolution = clocks(incident)["P1 resolution"]
+    assert resolution.state == "breached" and resolution.breached_at == opened + timedelta(hours=4)
+    assert verify_chain().ok
+
+
+def test_a_breach_can_raise_the_priority(plant: Plant) -> None:
+    do_create_schedule(ALWAYS, actor=plant.admin)
+    do_create_definition(
+        {"name": "P3 response", "target": "response", "duration": "PT1H", "schedule": "24x7", "warnings": [],
+         "conditions": {"priority": [3]}, "breach_actions": [{"action": "raise_priority"}]},
+        actor=plant.admin,
+    )  # fmt: skip
+    incident = make_incident(plant.agent)
+    fire_due_events(now=incident.opened_at + timedelta(hours=1, seconds=1))
+    incident.refresh_from_db()
+    assert (incident.urgency, incident.priority) == (1, 2)
+    assert clocks(incident)["P3 response"].state == "canceled"  # P2 now; the P3 definition no longer applies
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"conditions": {"colour": ["red"]}}, "conditions.colour"),
+        ({"duration": "PT0S"}, "duration"),
+        ({"duration": "-PT1H"}, "duration"),
+        ({"schedule": "Nope"}, "schedule"),
+        ({"target": "lunch"}, "target"),
+        ({"warnings": [50, 120]}, "warnings"),
+        ({"pause_hold_reasons": ["coffee"]}, "pause_hold_reasons"),
+        ({"breach_actions": [{"action": "reassign", "group": "Catering"}]}, "breach_actions[0].group"),
+    ],
+)
+def test_bad_definitions_are_refused_naming_the_field(plant: Plant, change: dict[str, Any], field: str) -> None:
+    do_create_schedule(ALWAYS, actor=plant.admin)
+    good = {"name": "P1 resolution", "target": "resolution", "duration": "PT4H", "schedule": "24x7"}
+    response = ApiClient(plant.admin).post("/sla-definitions", good | change)
+    assert response.status_code == 400, response.content
+    assert field in [e["field"] for e in response.json()["errors"]]
+    assert ApiClient(plant.admin).get("/sla-definitions").json()["items"] == []
+    assert ApiClient(plant.admin).post("/sla-definitions", good).status_code == 201
+
+
+def _iso(value: datetime) -> str:
+    return timezone.localtime(value, UTC).isoformat(timespec="seconds")
