@@ -11,6 +11,7 @@ from plantdesk.accounts.choices import Role
 from plantdesk.accounts.models import Site, User
 from plantdesk.core import audit
 from plantdesk.core.errors import FieldError, Forbidden, InvalidInput
+from plantdesk.slas.clocks import recompute_for_schedule
 from plantdesk.slas.definitions import parse_definition
 from plantdesk.slas.models import LocationSchedule, Schedule, SLADefinition
 from plantdesk.slas.schedules import parse_schedule
@@ -72,6 +73,7 @@ def do_update_schedule(schedule: Schedule, data: Mapping[str, Any], *, actor: Us
         if changed:
             locked.updated_at = timezone.now()
             locked.save()
+            recompute_for_schedule(locked.pk)  # in the same transaction: no clock is left on the old hours
     return locked
 
 

@@ -207,3 +207,22 @@ def lock_due(now: datetime, batch: int) -> list[SLAClock]:
         qs = qs.select_for_update(skip_locked=True, of=("self",))
     assert transaction.get_connection().in_atomic_block
     return list(qs.select_related("definition", "schedule")[:batch])
+
+
+def recompute_for_schedule(schedule_id: int, *, chunk: int = 5000) -> int:
+    """After a schedule edit: every running clock on it gets its due date and next event again, from the
+    working time it had already used (paused and stopped clocks need nothing: they are planned on resume).
+    Returns the number of clocks updated."""
+    from plantdesk.slas.models import Schedule
+
+    calendar = calendar_for(Schedule.objects.get(pk=schedule_id))
+    running = SLAClock.objects.filter(schedule_id=schedule_id, stage=SLAClock.RUNNING).select_related("definition")
+    done, last_pk = 0, 0
+    while True:
+        batch = list(running.filter(pk__gt=last_pk).order_by("pk")[:chunk])
+        if not batch:
+            return done
+        for clock in batch:
+            plan_next(clock, calendar)
+        SLAClock.objects.bulk_update(batch, ["due_at", "next_event_at"], batch_size=chunk)
+        done, last_pk = done + len(batch), batch[-1].pk

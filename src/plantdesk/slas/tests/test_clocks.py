@@ -185,3 +185,26 @@ def test_bad_definitions_are_refused_naming_the_field(plant: Plant, change: dict
 
 def _iso(value: datetime) -> str:
     return timezone.localtime(value, UTC).isoformat(timespec="seconds")
+
+
+def test_editing_a_schedule_moves_the_due_dates_of_running_clocks(plant: Plant) -> None:
+    from plantdesk.slas.actions import do_update_schedule
+    from plantdesk.slas.models import Schedule
+
+    do_create_schedule(BERLIN_DAY, actor=plant.admin)
+    do_create_definition(
+        {"name": "P3 resolution", "target": "resolution", "duration": "PT4H", "schedule": "BER day",
+         "conditions": {"priority": [3]}},
+        actor=plant.admin,
+    )  # fmt: skip
+    incident = make_incident(plant.agent)
+    clock = SLAClock.objects.get(record_id=incident.pk)
+    clock.segment_start = clock.started_at = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)  # Monday 08:00 Berlin
+    clock.save()
+    hours = [
+        {"days": "mon-fri", "start": "08:00", "end": "10:00"},
+        {"days": "mon-fri", "start": "13:00", "end": "16:00"},
+    ]
+    do_update_schedule(Schedule.objects.get(name="BER day"), {"hours": hours}, actor=plant.admin)
+    moved = SLAClock.objects.get(pk=clock.pk)
+    assert moved.due_at == datetime(2026, 11, 30, 14, 0, tzinfo=UTC)  # 2 h before the break, 2 h after: 15:00 Berlin
