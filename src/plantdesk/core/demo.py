@@ -20,6 +20,7 @@ from plantdesk.incidents.actions import (
     do_update_incident,
 )
 from plantdesk.incidents.models import AssignmentRule, Incident
+from plantdesk.slas.demo import load_demo_slas
 
 # Shown by `make run`; a demo database is not a place for real credentials.
 DEMO_PASSWORD = "plantdesk-demo"  # noqa: S105
@@ -143,6 +144,7 @@ def load_demo(seed: int = 42) -> int:
             if not AssignmentRule.objects.filter(name=name).exists():
                 do_create_assignment_rule(name, group=group, order=order, actor=admin, **conditions)
         load_demo_cmdb(admin)
+        load_demo_slas(admin)
         if Incident.objects.exists():
             return 0
         return _load_incidents(random.Random(seed))
