@@ -33,6 +33,7 @@ from plantdesk.incidents.forms import (
 )
 from plantdesk.incidents.forms import TransitionForm as TransitionFormClass
 from plantdesk.incidents.models import RECORD_TYPE, Incident
+from plantdesk.slas.clocks import clocks_of
 from plantdesk.ui.htmx import fulfiller_required, is_htmx, redirect_after_post, run_form_action, vary_on_htmx
 
 
@@ -182,6 +183,7 @@ def detail_context(
         "communication_form": communication_form or CommunicationForm(),
     }
     context["ci_impact"] = ci_impact(user, incident)
+    context["sla"] = clocks_of(RECORD_TYPE, [incident.pk])[incident.pk]
     if tab == "history":
         context["history"] = history_for(RECORD_TYPE, incident.pk, include_internal=True)
     else:

@@ -174,6 +174,7 @@ class ClockView:
     kind: str
     target: str
     state: str
+    stage: str  # running | paused | stopped | canceled: whether time is still being counted
     due: datetime | None
     elapsed_percent: float
     remaining_us: int
@@ -195,8 +196,8 @@ def view_of(clock: SLAClock, now: datetime) -> ClockView:
     done = elapsed_us(clock, now)
     return ClockView(
         definition=clock.definition.name, kind=clock.definition.kind, target=clock.definition.target,
-        state=clock.state, due=clock.due_at, elapsed_percent=round(100 * done / clock.duration_us, 1),
-        remaining_us=clock.duration_us - done,
+        state=clock.state, stage=clock.stage, due=clock.due_at,
+        elapsed_percent=round(100 * done / clock.duration_us, 1), remaining_us=clock.duration_us - done,
     )  # fmt: skip
 
 

@@ -36,8 +36,9 @@ def calendars(draw: st.DrawFn) -> Calendar:
         cuts = sorted(draw(st.sets(st.integers(0, 96), max_size=6)))
         pairs = list(zip(cuts[::2], cuts[1::2], strict=False))
         hours += [Hours(weekday, a * 900, b * 900) for a, b in pairs if b > a]
-    if not hours:
-        hours = [Hours(0, 8 * 3600, 16 * 3600)]
+    if sum(h.end - h.start for h in hours) < 4 * 3600:
+        # A few minutes a week would put a 120-day target decades out (refused as "no working time").
+        hours = [Hours(d, 8 * 3600, 16 * 3600) for d in range(5)]
     closed = draw(st.sets(st.dates(date(2025, 1, 1), date(2028, 12, 31)), max_size=20))
     return Calendar(zone, hours, closed.__contains__)
 

@@ -14,9 +14,10 @@ from plantdesk.core.audit import verify_chain
 from plantdesk.core.models import AuditEntry, JournalEntry
 from plantdesk.incidents.actions import do_transition_incident, do_update_incident
 from plantdesk.slas.actions import do_create_definition, do_create_schedule
-from plantdesk.slas.clocks import sync_clocks
+from plantdesk.slas.clocks import plan_next, sync_clocks
 from plantdesk.slas.jobs import fire_due_events
 from plantdesk.slas.models import SLAClock
+from plantdesk.slas.schedules import calendar_for
 from plantdesk.testing.fixtures import ApiClient, Plant, make_incident
 
 pytestmark = pytest.mark.django_db
@@ -208,3 +209,22 @@ def test_editing_a_schedule_moves_the_due_dates_of_running_clocks(plant: Plant) 
     do_update_schedule(Schedule.objects.get(name="BER day"), {"hours": hours}, actor=plant.admin)
     moved = SLAClock.objects.get(pk=clock.pk)
     assert moved.due_at == datetime(2026, 11, 30, 14, 0, tzinfo=UTC)  # 2 h before the break, 2 h after: 15:00 Berlin
+
+
+def test_the_incident_page_shows_each_clock_with_time_left_and_a_bar(p1_slas: Plant) -> None:
+    from plantdesk.testing.fixtures import client_for, text
+
+    incident = make_incident(p1_slas.agent, impact=1, urgency=1)
+    page = text(client_for(p1_slas.agent).get(f"/incidents/{incident.number}/"))
+    assert "Service levels" in page
+    assert "P1 resolution" in page and "P1 response" in page
+    assert "4 h of working time left" in page or "3 h 59 min of working time left" in page
+    assert 'role="meter"' in page
+    for clock in SLAClock.objects.filter(record_id=incident.pk).select_related("definition", "schedule"):
+        clock.started_at = clock.segment_start = clock.started_at - timedelta(hours=5)  # opened 5 h ago
+        plan_next(clock, calendar_for(clock.schedule))
+        clock.save()
+    while fire_due_events():
+        pass
+    later = text(client_for(p1_slas.agent).get(f"/incidents/{incident.number}/"))
+    assert "sla-breached" in later and "overdue by" in later

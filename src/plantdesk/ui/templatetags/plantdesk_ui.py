@@ -99,3 +99,17 @@ def audit_value(field: str, value: str) -> str:
     if field == "priority" and value.isdigit():
         return f"P{value} {_PRIORITY_NAMES.get(int(value), '')}".strip()
     return _VALUE_LABELS.get(field, {}).get(value, value)
+
+
+@register.filter
+def business_time(microseconds: int) -> str:
+    """A clock's remaining (or overdue) working time as people say it: '2 h 15 min', '3 d 4 h', '40 s'."""
+    seconds = abs(int(microseconds)) // 1_000_000
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{minutes} min" if minutes else f"{seconds} s"
