@@ -209,7 +209,7 @@ class QueueFilterForm(forms.Form):
         ("my_groups", "Open in my groups"),
         ("all", "All incidents"),
     ]
-    SORTS = ["priority", "number", "opened", "updated", "state"]
+    SORTS = ["priority", "number", "opened", "updated", "state", "due"]
 
     view = forms.ChoiceField(choices=VIEWS, required=False)
     state = forms.ChoiceField(choices=[("", "Any state"), *State.choices], required=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, OuterRef, QuerySet, Subquery, Value, When
 
 from plantdesk.accounts.models import User
 from plantdesk.core import pagination
@@ -12,6 +12,7 @@ from plantdesk.core.pagination import Page
 from plantdesk.incidents import queries
 from plantdesk.incidents.models import Incident
 from plantdesk.incidents.transitions import ORDER
+from plantdesk.slas.models import SLAClock
 
 # Workflow order, so sorting by state reads new -> in progress -> ... rather than alphabetically.
 _STATE_RANK = Case(
@@ -27,6 +28,7 @@ SORT_COLUMNS: dict[str, tuple[str, ...]] = {
     "opened": ("opened_at",),
     "updated": ("updated_at",),
     "state": ("state_rank", "priority"),
+    "due": ("sla_due",),
 }
 DEFAULT_SORT = "priority"
 
@@ -44,12 +46,20 @@ def view_queryset(user: User, view: str) -> QuerySet[Incident]:
     return queries.filter_incidents(visible, queries.IncidentFilters(open_only=True))
 
 
+def with_sla_due(qs: QuerySet[Incident]) -> QuerySet[Incident]:
+    """`sla_due`: the soonest due date of the incident's running clocks (None when nothing is running)."""
+    running = SLAClock.objects.filter(record_type="incident", record_id=OuterRef("pk"), stage=SLAClock.RUNNING)
+    return qs.annotate(sla_due=Subquery(running.order_by("due_at").values("due_at")[:1]))
+
+
 def sorted_queryset(qs: QuerySet[Incident], sort: str) -> QuerySet[Incident]:
     descending = sort.startswith("-")
     columns = SORT_COLUMNS.get(sort.lstrip("-"), SORT_COLUMNS[DEFAULT_SORT])
     if "state_rank" in columns:
         qs = qs.annotate(state_rank=_STATE_RANK)
-    ordering = [f"-{c}" if descending else c for c in columns]
+    qs = with_sla_due(qs)
+    # Incidents without a running clock sort last either way: "due soonest" means the ones that have a due.
+    ordering = [F(c).desc(nulls_last=True) if descending else F(c).asc(nulls_last=True) for c in columns]
     return qs.order_by(*ordering, "-id" if descending else "id")
 
 

@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from plantdesk.accounts.models import User
@@ -86,6 +87,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "views": QueueFilterForm.VIEWS,
         "current_view": form.cleaned_data.get("view") or "all_open" if form.is_bound else "all_open",
         "sort": (form.cleaned_data.get("sort") if page else None) or tables.DEFAULT_SORT,
+        "now": timezone.now(),
     }
     template = "incidents/_queue_results.html" if partial else "incidents/queue.html"
     return vary_on_htmx(render(request, template, context, status=status))

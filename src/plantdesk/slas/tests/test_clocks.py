@@ -228,3 +228,16 @@ def test_the_incident_page_shows_each_clock_with_time_left_and_a_bar(p1_slas: Pl
         pass
     later = text(client_for(p1_slas.agent).get(f"/incidents/{incident.number}/"))
     assert "sla-breached" in later and "overdue by" in later
+
+
+def test_the_queue_shows_and_sorts_by_the_soonest_due(p1_slas: Plant) -> None:
+    from plantdesk.testing.fixtures import client_for, text
+
+    p2 = make_incident(p1_slas.agent, impact=1, urgency=2, short_description="Eight hours")  # P2: 8 h
+    p1 = make_incident(p1_slas.agent, impact=1, urgency=1, short_description="Thirty minutes")  # P1: 30 min
+    p3 = make_incident(p1_slas.agent, short_description="No clock")  # P3: no definition
+    page = text(client_for(p1_slas.agent).get("/incidents/", {"sort": "due"}))
+    order = [page.index(n) for n in (p1.number, p2.number, p3.number)]
+    assert order == sorted(order)
+    reverse = text(client_for(p1_slas.agent).get("/incidents/", {"sort": "-due"}))
+    assert reverse.index(p2.number) < reverse.index(p1.number) < reverse.index(p3.number)  # no due: last
