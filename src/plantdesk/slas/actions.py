@@ -100,3 +100,25 @@ def do_set_location_schedule(schedule: Schedule, *, site: Site | None = None, li
         place = site.code if site else line.name
         audit.record(actor=actor, record_type=SCHEDULE_RECORD, record_id=schedule.pk, record_label=schedule.name,
                      action="assigned", field="location", new=place)  # fmt: skip
+
+
+def do_set_schedule_sites(schedule: Schedule, sites: list[Site], *, actor: User) -> None:
+    """Exactly these sites work this schedule's hours (sites it had and no longer has go back to the
+    definitions' own schedules)."""
+    _admin_only(actor)
+    with audit.action_transaction():
+        current = set(
+            LocationSchedule.objects.filter(schedule=schedule, site__isnull=False).values_list("site_id", flat=True)
+        )
+        wanted = {s.pk for s in sites}
+        LocationSchedule.objects.filter(schedule=schedule, site_id__in=current - wanted).delete()
+        for site in sites:
+            if site.pk not in current:
+                LocationSchedule.objects.update_or_create(site=site, defaults={"schedule": schedule})
+        if current != wanted:
+            codes = dict(Site.objects.filter(pk__in=current | wanted).values_list("pk", "code"))
+            audit.record(
+                actor=actor, record_type=SCHEDULE_RECORD, record_id=schedule.pk, record_label=schedule.name,
+                action="updated", field="sites", old=", ".join(sorted(codes[i] for i in current)),
+                new=", ".join(sorted(codes[i] for i in wanted)),
+            )  # fmt: skip

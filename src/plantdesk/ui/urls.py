@@ -16,4 +16,5 @@ urlpatterns = [
     path("portal/<str:number>/transition/", portal.transition, name="portal-transition"),
     path("incidents/", include("plantdesk.incidents.urls")),
     path("cmdb/", include("plantdesk.cmdb.urls")),
+    path("service-levels/", include("plantdesk.slas.urls")),
 ]

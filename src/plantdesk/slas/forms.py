@@ -1,0 +1,99 @@
+"""The schedule form: hours as people write them on a shift plan ("mon-fri 06:00-14:00", one range a line),
+turned into the API form so that the action validates both the same way."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from zoneinfo import available_timezones
+
+import holidays
+from django import forms
+
+from plantdesk.accounts.models import Site
+from plantdesk.core.errors import DomainError
+from plantdesk.slas.models import LocationSchedule, Schedule
+
+RANGE_LINE = re.compile(r"\s*(?P<days>[a-zA-Z,\-]+)\s+(?P<start>\d{1,2}:\d{2})\s*-\s*(?P<end>\d{1,2}:\d{2})\s*")
+HOURS_ERROR = re.compile(r"hours\[(\d+)\]")
+
+
+class ScheduleForm(forms.Form):
+    name = forms.CharField(max_length=100, required=False)
+    time_zone = forms.CharField(max_length=64, required=False, help_text="IANA name, e.g. Europe/Berlin")
+    hours = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5, "spellcheck": "false"}),
+        help_text="One range a line: days and times, e.g. mon-fri 06:00-14:00. Split night shifts at 24:00.",
+    )
+    holiday_country = forms.ChoiceField(required=False, label="Public holidays of")
+    holiday_subdivision = forms.CharField(
+        required=False, max_length=16, label="State / subdivision", help_text="e.g. BE"
+    )
+    extra_closed_days = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Plant closures, one date a line (YYYY-MM-DD).",
+    )
+    sites = forms.ModelMultipleChoiceField(
+        queryset=Site.objects.order_by("code"), required=False, widget=forms.CheckboxSelectMultiple,
+        help_text="Sites working these hours (SLA definitions that follow the site's hours use them).",
+    )  # fmt: skip
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["holiday_country"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", "None"), *((c, c) for c in sorted(holidays.list_supported_countries()))]
+        self.fields["time_zone"].widget.attrs["list"] = "time-zones"
+        self.time_zones = sorted(available_timezones())
+
+    def action_data(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        country = data.get("holiday_country") or ""
+        return {
+            "name": data.get("name") or "",
+            "time_zone": (data.get("time_zone") or "").strip(),
+            "hours": [_range(line) for line in (data.get("hours") or "").splitlines() if line.strip()],
+            "holidays": {"country": country, "subdivision": data.get("holiday_subdivision") or None}
+            if country
+            else None,
+            "extra_closed_days": [d.strip() for d in (data.get("extra_closed_days") or "").splitlines() if d.strip()],
+        }
+
+    def add_action_error(self, error: DomainError) -> None:
+        """Each FieldError next to its input; an hours problem names the line it is on."""
+        if not error.errors:
+            self.add_error(None, error.detail)
+        for item in error.errors:
+            line = HOURS_ERROR.match(item.field)
+            if line:
+                self.add_error("hours", f"Line {int(line.group(1)) + 1}: {item.message}")
+            elif item.field.startswith("holidays."):
+                self.add_error("holiday_" + item.field.removeprefix("holidays."), item.message)
+            elif item.field.startswith("extra_closed_days"):
+                self.add_error("extra_closed_days", item.message)
+            else:
+                self.add_error(item.field if item.field in self.fields else None, item.message)
+
+    @classmethod
+    def initial_for(cls, schedule: Schedule) -> dict[str, Any]:
+        return {
+            "name": schedule.name,
+            "time_zone": schedule.time_zone,
+            "hours": "\n".join(f"{h['days']} {h['start']}-{h['end']}" for h in schedule.hours),
+            "holiday_country": schedule.holiday_country,
+            "holiday_subdivision": schedule.holiday_subdivision,
+            "extra_closed_days": "\n".join(schedule.extra_closed_days),
+            "sites": [o.site_id for o in LocationSchedule.objects.filter(schedule=schedule, site__isnull=False)],
+        }
+
+
+def _range(line: str) -> Any:
+    """'mon-fri 06:00-14:00' -> the API's {"days", "start", "end"}; anything else is passed on as is, so
+    the action refuses it naming the line."""
+    match = RANGE_LINE.fullmatch(line)
+    if match is None:
+        return line.strip()
+    start, end = (t if len(t) == 5 else f"0{t}" for t in (match["start"], match["end"]))
+    return {"days": match["days"].lower(), "start": start, "end": end}

@@ -1,0 +1,142 @@
+"""Service-level pages: schedules (agents read, administrators edit, with a preview of the next working
+periods) and the attainment report. Thin: forms shape input, `slas.actions` validates and writes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from django import forms
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from plantdesk.accounts.choices import Role
+from plantdesk.accounts.models import User
+from plantdesk.core.errors import DomainError, FieldError, InvalidInput
+from plantdesk.slas import actions, report
+from plantdesk.slas.forms import ScheduleForm
+from plantdesk.slas.models import LocationSchedule, Schedule
+from plantdesk.slas.schedules import calendar_for, parse_schedule
+from plantdesk.ui.htmx import fulfiller_required, redirect_after_post
+
+PREVIEW_PERIODS = 10
+
+
+def _to_portal(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    return HttpResponseRedirect(reverse("ui:portal"))
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)  # fulfiller_required ran first
+    return request.user
+
+
+@require_GET
+@fulfiller_required(_to_portal)
+def schedule_list(request: HttpRequest) -> HttpResponse:
+    schedules = list(Schedule.objects.order_by("name"))
+    sites: dict[int, list[str]] = {}
+    for location in LocationSchedule.objects.filter(site__isnull=False).select_related("site"):
+        assert location.site is not None
+        sites.setdefault(location.schedule_id, []).append(location.site.code)
+    rows = [(s, sorted(sites.get(s.pk, []))) for s in schedules]
+    return render(request, "slas/schedule_list.html", {"rows": rows, "is_admin": _user(request).role == Role.ADMIN})
+
+
+@require_http_methods(["GET", "POST"])
+@fulfiller_required(_to_portal)
+def schedule_edit(request: HttpRequest, name: str | None = None) -> HttpResponse:
+    schedule = _schedule_or_404(name) if name else None
+    user = _user(request)
+    if request.method == "GET":
+        form = ScheduleForm(initial=ScheduleForm.initial_for(schedule) if schedule else {"time_zone": "Europe/Berlin"})
+        return _render_form(request, form, schedule)
+    form = ScheduleForm(request.POST)
+    if not form.is_valid():
+        return _render_form(request, form, schedule, status=400)
+    try:
+        data = form.action_data()
+        if schedule is None:
+            saved = actions.do_create_schedule(data, actor=user)
+        else:
+            saved = actions.do_update_schedule(schedule, data, actor=user)
+        actions.do_set_schedule_sites(saved, list(form.cleaned_data["sites"]), actor=user)
+    except DomainError as error:
+        form.add_action_error(error)
+        return _render_form(request, form, schedule, status=error.status)
+    return redirect_after_post(request, reverse("ui:slas:schedule", args=[saved.name]))
+
+
+@require_POST
+@fulfiller_required(_to_portal)
+def schedule_preview(request: HttpRequest) -> HttpResponse:
+    """The next working periods of the hours being typed, before anything is saved."""
+    form = ScheduleForm(request.POST)
+    periods: list[tuple[datetime, datetime]] = []
+    if form.is_valid():
+        errors: list[FieldError] = []
+        values = parse_schedule(form.action_data() | {"name": "preview"}, errors)
+        if errors:
+            form.add_action_error(InvalidInput.for_fields(errors))
+        else:
+            draft = Schedule(**{k: v for k, v in values.items() if k != "name"})
+            periods = calendar_for(draft).periods(timezone.now(), PREVIEW_PERIODS)
+    return render(request, "slas/_preview.html", {"periods": periods, "form": form})
+
+
+def _render_form(
+    request: HttpRequest, form: ScheduleForm, schedule: Schedule | None, status: int = 200
+) -> HttpResponse:
+    periods = calendar_for(schedule).periods(timezone.now(), PREVIEW_PERIODS) if schedule else []
+    context = {"form": form, "schedule": schedule, "periods": periods, "is_admin": _user(request).role == Role.ADMIN}
+    return render(request, "slas/schedule_form.html", context, status=status)
+
+
+def _schedule_or_404(name: str) -> Schedule:
+    schedule = Schedule.objects.filter(name=name).first()
+    if schedule is None:
+        raise Http404(f"Schedule {name} not found.")
+    return schedule
+
+
+# -- attainment ---------------------------------------------------------------------------------
+
+
+class ReportForm(forms.Form):
+    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "month"}), input_formats=["%Y-%m"])
+    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "month"}), input_formats=["%Y-%m"])
+    by = forms.ChoiceField(
+        choices=[("assignment_group", "Group"), ("priority", "Priority"), ("site", "Site")], required=False
+    )
+    kind = forms.ChoiceField(choices=[("", "SLAs and OLAs"), ("sla", "SLAs"), ("ola", "OLAs")], required=False)
+
+
+@require_GET
+@fulfiller_required(_to_portal)
+def attainment(request: HttpRequest) -> HttpResponse:
+    form = ReportForm(request.GET or None)
+    now = timezone.now()
+    start = datetime(now.year, 1, 1, tzinfo=UTC)
+    end = datetime(now.year + (now.month == 12), now.month % 12 + 1, 1, tzinfo=UTC)
+    by, kind = "assignment_group", None
+    if form.is_valid():
+        data = form.cleaned_data
+        if data.get("start"):
+            start = datetime(data["start"].year, data["start"].month, 1, tzinfo=UTC)
+        if data.get("end"):
+            last = data["end"]
+            end = datetime(last.year + (last.month == 12), last.month % 12 + 1, 1, tzinfo=UTC)
+        by, kind = data.get("by") or by, data.get("kind") or None
+    rows = report.attainment(start, end, by, kind) if form.is_valid() or not form.is_bound else []
+    months = sorted({r.month for r in rows})
+    keys = sorted({r.key for r in rows})
+    cells = {(r.key, r.month): r for r in rows}
+    table = [(key, [cells.get((key, m)) for m in months]) for key in keys]
+    context = {
+        "form": form, "months": months, "table": table, "chart": report.totals_by_key(rows), "start": start,
+        "end": end, "by_label": dict(ReportForm.base_fields["by"].choices)[by],  # type: ignore[attr-defined]
+    }  # fmt: skip
+    return render(request, "slas/attainment.html", context, status=200 if form.is_valid() or not form.is_bound else 400)
