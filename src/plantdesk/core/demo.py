@@ -21,6 +21,7 @@ from plantdesk.incidents.actions import (
 )
 from plantdesk.incidents.models import AssignmentRule, Incident
 from plantdesk.slas.demo import load_demo_slas
+from plantdesk.slas.models import SLAClock
 
 # Shown by `make run`; a demo database is not a place for real credentials.
 DEMO_PASSWORD = "plantdesk-demo"  # noqa: S105
@@ -193,7 +194,25 @@ def _load_incidents(rng: random.Random) -> int:
     for child in created[26:28]:
         if child.is_open:
             do_update_incident(child, {"parent": parent.number}, actor=users["kschmidt"])
+    _spread_clock_outcomes(rng, created)
     return len(created)
+
+
+def _spread_clock_outcomes(rng: random.Random, incidents: list[Incident]) -> None:
+    """The history above is played in seconds, so every clock of an incident opened days ago would end
+    breached. Give the ended clocks of the demo the outcomes a desk has: about 85 % met, stopped within
+    (or, when breached, somewhat after) their target, so that the attainment report reads like a plant's."""
+    ended = SLAClock.objects.filter(
+        record_type="incident", record_id__in=[i.pk for i in incidents], stage="stopped"
+    ).select_related("definition")
+    for clock in ended:
+        met = rng.random() < 0.85
+        share = rng.uniform(0.2, 0.95) if met else rng.uniform(1.05, 1.6)
+        clock.elapsed_us = int(clock.duration_us * share)
+        clock.stopped_at = clock.started_at + timedelta(microseconds=clock.elapsed_us)
+        clock.breached_at = None if met else clock.started_at + timedelta(microseconds=clock.duration_us)
+        clock.warnings_fired = sum(1 for w in clock.definition.warnings if share * 100 >= w) + (0 if met else 1)
+        clock.save(update_fields=["elapsed_us", "stopped_at", "breached_at", "warnings_fired"])
 
 
 def _play_history(rng: random.Random, incident: Incident, *, agent: User, caller: User, step: int) -> None:
