@@ -164,3 +164,18 @@ def test_agent_creates_an_incident_from_the_form(page: Any) -> None:
     page.get_by_role("button", name="Create incident").click()
     expect(page.get_by_role("heading", name=title)).to_be_visible()
     expect(page.locator(".facts")).to_contain_text("John Doe")
+
+
+def test_agent_sees_sla_clocks_and_sorts_the_queue_by_due(page: Any, server: LiveServer) -> None:
+    login(page, "mmueller")
+    page.get_by_role("link", name="Due", exact=True).click()
+    expect(page).to_have_url(re.compile(r"sort=due"))
+    first = page.locator("table tbody tr").first
+    first.get_by_role("link").first.click()
+    sla = page.get_by_role("region", name="Service levels")
+    expect(sla).to_be_visible()
+    expect(sla.get_by_role("meter").first).to_be_visible()
+    expect(sla.get_by_text(re.compile(r"working time (left|$)|overdue by"))).not_to_have_count(0)
+    page.get_by_role("link", name="Service levels", exact=True).click()
+    expect(page.get_by_role("heading", name="Service-level attainment")).to_be_visible()
+    expect(page.get_by_role("img", name=re.compile(r"% met"))).not_to_have_count(0)
