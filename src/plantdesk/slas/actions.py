@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from plantdesk.accounts.choices import Role
 from plantdesk.accounts.models import Site, User
+from plantdesk.cmdb.models import ConfigurationItem
 from plantdesk.core import audit
 from plantdesk.core.errors import FieldError, Forbidden, InvalidInput
 from plantdesk.slas.clocks import recompute_for_schedule
@@ -90,35 +91,31 @@ def do_create_definition(data: Mapping[str, Any], *, actor: User) -> SLADefiniti
     return _create_named(SLADefinition, values, errors, DEFINITION_RECORD, DEFINITION_AUDITED, actor)
 
 
-def do_set_location_schedule(schedule: Schedule, *, site: Site | None = None, line: Any = None, actor: User) -> None:
-    """Give a site or a line its own working time (definitions with use_location_schedule follow it)."""
+def do_set_schedule_locations(
+    schedule: Schedule, *, sites: list[Site], lines: list[ConfigurationItem] | None = None, actor: User
+) -> None:
+    """Exactly these sites and lines work this schedule's hours; places it had and no longer has go back
+    to the definitions' own schedules (or their site's). Definitions with use_location_schedule follow."""
     _admin_only(actor)
-    if (site is None) == (line is None):
-        raise InvalidInput.for_field("site", "Name either a site or a line.")
+    lines = lines or []
+    not_lines = [ci.name for ci in lines if ci.ci_class.name != "line"]
+    if not_lines:
+        raise InvalidInput.for_field("lines", f"Not a line: {', '.join(not_lines)}.")
     with audit.action_transaction():
-        LocationSchedule.objects.update_or_create(site=site, line=line, defaults={"schedule": schedule})
-        place = site.code if site else line.name
-        audit.record(actor=actor, record_type=SCHEDULE_RECORD, record_id=schedule.pk, record_label=schedule.name,
-                     action="assigned", field="location", new=place)  # fmt: skip
-
-
-def do_set_schedule_sites(schedule: Schedule, sites: list[Site], *, actor: User) -> None:
-    """Exactly these sites work this schedule's hours (sites it had and no longer has go back to the
-    definitions' own schedules)."""
-    _admin_only(actor)
-    with audit.action_transaction():
-        current = set(
-            LocationSchedule.objects.filter(schedule=schedule, site__isnull=False).values_list("site_id", flat=True)
-        )
-        wanted = {s.pk for s in sites}
-        LocationSchedule.objects.filter(schedule=schedule, site_id__in=current - wanted).delete()
+        before = _places(schedule)
+        LocationSchedule.objects.filter(schedule=schedule).exclude(site__in=sites).exclude(line__in=lines).delete()
         for site in sites:
-            if site.pk not in current:
-                LocationSchedule.objects.update_or_create(site=site, defaults={"schedule": schedule})
-        if current != wanted:
-            codes = dict(Site.objects.filter(pk__in=current | wanted).values_list("pk", "code"))
+            LocationSchedule.objects.update_or_create(site=site, defaults={"schedule": schedule})
+        for line in lines:
+            LocationSchedule.objects.update_or_create(line=line, defaults={"schedule": schedule})
+        after = _places(schedule)
+        if before != after:
             audit.record(
                 actor=actor, record_type=SCHEDULE_RECORD, record_id=schedule.pk, record_label=schedule.name,
-                action="updated", field="sites", old=", ".join(sorted(codes[i] for i in current)),
-                new=", ".join(sorted(codes[i] for i in wanted)),
+                action="updated", field="locations", old=", ".join(before), new=", ".join(after),
             )  # fmt: skip
+
+
+def _places(schedule: Schedule) -> list[str]:
+    rows = LocationSchedule.objects.filter(schedule=schedule).select_related("site", "line")
+    return sorted([row.site.code for row in rows if row.site] + [row.line.name for row in rows if row.line])

@@ -7,7 +7,7 @@ from typing import Any
 
 from plantdesk.accounts.lookups import site_coded
 from plantdesk.accounts.models import User
-from plantdesk.slas.actions import do_create_definition, do_create_schedule, do_set_location_schedule
+from plantdesk.slas.actions import do_create_definition, do_create_schedule, do_set_schedule_locations
 from plantdesk.slas.models import Schedule, SLADefinition
 
 ALL_DAY = [{"days": "mon-sun", "start": "00:00", "end": "24:00"}]
@@ -33,8 +33,9 @@ def load_demo_slas(admin: User) -> int:
     for schedule in SCHEDULES:
         do_create_schedule(schedule, actor=admin)
     berlin, singapore = Schedule.objects.get(name="BER two shifts"), Schedule.objects.get(name="SIN 24x7")
-    do_set_location_schedule(berlin, site=site_coded("ber"), actor=admin)
-    do_set_location_schedule(singapore, site=site_coded("sin"), actor=admin)
+    for own, code in ((berlin, "ber"), (singapore, "sin")):
+        site = site_coded(code)
+        do_set_schedule_locations(own, sites=[site] if site else [], actor=admin)
     created = 0
     for priority, response, resolution in TARGETS:
         for target, duration in (("response", response), ("resolution", resolution)):

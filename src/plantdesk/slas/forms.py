@@ -35,6 +35,10 @@ class ScheduleForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Plant closures, one date a line (YYYY-MM-DD).",
     )
+    lines = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Lines",
+        help_text="Line CIs working these hours although their site works others, one name a line.",
+    )  # fmt: skip
     sites = forms.ModelMultipleChoiceField(
         queryset=Site.objects.order_by("code"), required=False, widget=forms.CheckboxSelectMultiple,
         help_text="Sites working these hours (SLA definitions that follow the site's hours use them).",
@@ -86,6 +90,13 @@ class ScheduleForm(forms.Form):
             "holiday_subdivision": schedule.holiday_subdivision,
             "extra_closed_days": "\n".join(schedule.extra_closed_days),
             "sites": [o.site_id for o in LocationSchedule.objects.filter(schedule=schedule, site__isnull=False)],
+            "lines": "\n".join(
+                sorted(
+                    o.line.name
+                    for o in LocationSchedule.objects.filter(schedule=schedule).select_related("line")
+                    if o.line
+                )
+            ),
         }
 
 
@@ -97,3 +108,7 @@ def _range(line: str) -> Any:
         return line.strip()
     start, end = (t if len(t) == 5 else f"0{t}" for t in (match["start"], match["end"]))
     return {"days": match["days"].lower(), "start": start, "end": end}
+
+
+def line_names(text: str) -> list[str]:
+    return [name.strip() for name in (text or "").splitlines() if name.strip()]

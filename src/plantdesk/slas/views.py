@@ -15,9 +15,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from plantdesk.accounts.choices import Role
 from plantdesk.accounts.models import User
+from plantdesk.cmdb.models import ConfigurationItem
 from plantdesk.core.errors import DomainError, FieldError, InvalidInput
 from plantdesk.slas import actions, report
-from plantdesk.slas.forms import ScheduleForm
+from plantdesk.slas.forms import ScheduleForm, line_names
 from plantdesk.slas.models import LocationSchedule, Schedule
 from plantdesk.slas.schedules import calendar_for, parse_schedule
 from plantdesk.ui.htmx import fulfiller_required, redirect_after_post
@@ -59,11 +60,12 @@ def schedule_edit(request: HttpRequest, name: str | None = None) -> HttpResponse
         return _render_form(request, form, schedule, status=400)
     try:
         data = form.action_data()
+        lines = _lines(form.cleaned_data["lines"])  # checked before anything is written
         if schedule is None:
             saved = actions.do_create_schedule(data, actor=user)
         else:
             saved = actions.do_update_schedule(schedule, data, actor=user)
-        actions.do_set_schedule_sites(saved, list(form.cleaned_data["sites"]), actor=user)
+        actions.do_set_schedule_locations(saved, sites=list(form.cleaned_data["sites"]), lines=lines, actor=user)
     except DomainError as error:
         form.add_action_error(error)
         return _render_form(request, form, schedule, status=error.status)
@@ -85,6 +87,18 @@ def schedule_preview(request: HttpRequest) -> HttpResponse:
             draft = Schedule(**{k: v for k, v in values.items() if k != "name"})
             periods = calendar_for(draft).periods(timezone.now(), PREVIEW_PERIODS)
     return render(request, "slas/_preview.html", {"periods": periods, "form": form})
+
+
+def _lines(text: str) -> list[ConfigurationItem]:
+    names = line_names(text)
+    lines = list(ConfigurationItem.objects.filter(name__in=names).select_related("ci_class"))
+    unknown = sorted(set(names) - {ci.name for ci in lines})
+    if unknown:
+        raise InvalidInput.for_field("lines", f"Unknown CI: {', '.join(unknown)}.")
+    not_lines = sorted(ci.name for ci in lines if ci.ci_class.name != "line")
+    if not_lines:
+        raise InvalidInput.for_field("lines", f"Not a line: {', '.join(not_lines)}.")
+    return lines
 
 
 def _render_form(

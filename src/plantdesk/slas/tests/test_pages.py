@@ -79,3 +79,25 @@ def test_attainment_per_priority_with_a_chart(plant: Plant) -> None:
     assert 'aria-label="1: 100.0 % met"' in page
     assert 'aria-label="3: 0.0 % met"' in page
     assert "1 of 1" in page
+
+
+def test_a_line_works_its_own_hours_and_its_clocks_follow(plant: Plant) -> None:
+    from plantdesk.cmdb.actions import do_create_ci, do_create_relationship
+    from plantdesk.slas.models import SLAClock
+
+    do_create_schedule(ALWAYS, actor=plant.admin)
+    for name, cls in (("BER-L9", "line"), ("BER-L9-C1", "cell"), ("BER-L9-PLC01", "plc")):
+        do_create_ci({"name": name, "ci_class": cls, "site": "ber"}, actor=plant.admin)
+    do_create_relationship("BER-L9", "contains", "BER-L9-C1", actor=plant.admin)
+    do_create_relationship("BER-L9-C1", "contains", "BER-L9-PLC01", actor=plant.admin)
+    admin = client_for(plant.admin)
+    not_a_line = admin.post("/service-levels/schedules/new/", FORM | {"lines": "BER-L9-PLC01"})
+    assert not_a_line.status_code == 400 and "Not a line: BER-L9-PLC01." in text(not_a_line)
+    assert not Schedule.objects.filter(name="BER two shifts").exists()
+    assert admin.post("/service-levels/schedules/new/", FORM | {"lines": "BER-L9"}).status_code == 303
+    p3 = {"name": "P3 resolution", "target": "resolution", "duration": "PT8H", "schedule": "24x7"}
+    do_create_definition(p3 | {"use_location_schedule": True, "conditions": {"priority": [3]}}, actor=plant.admin)
+    on_line = make_incident(plant.agent, ci="BER-L9-PLC01")
+    elsewhere = make_incident(plant.agent)
+    assert SLAClock.objects.get(record_id=on_line.pk).schedule.name == "BER two shifts"  # via cell -> line
+    assert SLAClock.objects.get(record_id=elsewhere.pk).schedule.name == "24x7"
