@@ -80,7 +80,8 @@ def do_update_schedule(schedule: Schedule, data: Mapping[str, Any], *, actor: Us
 
 DEFINITION_RECORD = "sla_definition"
 DEFINITION_AUDITED = ["name", "kind", "target", "record_type", "duration", "schedule", "use_location_schedule",
-                      "conditions", "pause_hold_reasons", "warnings", "breach_actions", "active"]  # fmt: skip
+                      "conditions", "pause_hold_reasons", "response_met_by", "warnings", "breach_actions",
+                      "active"]  # fmt: skip
 
 
 def do_create_definition(data: Mapping[str, Any], *, actor: User) -> SLADefinition:

@@ -144,6 +144,7 @@ class DefinitionIn(Schema):
     use_location_schedule: Any = None
     conditions: Any = None
     pause_hold_reasons: Any = None
+    response_met_by: Any = None
     warnings: Any = None
     breach_actions: Any = None
     active: Any = None
@@ -159,6 +160,7 @@ class DefinitionOut(Schema):
     use_location_schedule: bool
     conditions: dict[str, Any]
     pause_hold_reasons: list[str]
+    response_met_by: list[str]
     warnings: list[int]
     breach_actions: list[dict[str, Any]]
     active: bool

@@ -50,7 +50,9 @@ def sync_clocks(incident: Any, *, actor: User, responded: bool = False, now: dat
 def _apply_state(clock: SLAClock, incident: Any, actor: User, now: datetime, responded: bool) -> None:
     if incident.state == State.CANCELED:
         return _cancel(clock, incident, actor, now) if clock.stage != SLAClock.STOPPED else None
-    met = incident.state in DONE or (clock.definition.target == "response" and _responded(incident, responded))
+    met = incident.state in DONE or (
+        clock.definition.target == "response" and _responded(clock.definition, incident, responded)
+    )
     if clock.stage == SLAClock.STOPPED:
         if not met and incident.state in OPEN and clock.definition.target == "resolution":
             _resume(clock, now)  # reopened: the resolution clock runs on
@@ -68,8 +70,10 @@ def _apply_state(clock: SLAClock, incident: Any, actor: User, now: datetime, res
     return None
 
 
-def _responded(incident: Any, responded: bool) -> bool:
-    return responded or incident.assignee_id is not None
+def _responded(definition: SLADefinition, incident: Any, commented: bool) -> bool:
+    """An agent's public comment just now (`commented`) or an assignee, as the definition counts them."""
+    by = definition.response_met_by
+    return ("public_comment" in by and commented) or ("assignment" in by and incident.assignee_id is not None)
 
 
 def _paused_by(definition: SLADefinition, incident: Any) -> bool:
@@ -85,7 +89,7 @@ def _calendar(clock: SLAClock) -> Calendar:
 
 
 def _start(definition: SLADefinition, incident: Any, actor: User, now: datetime, responded: bool) -> None:
-    if definition.target == "response" and _responded(incident, responded):
+    if definition.target == "response" and _responded(definition, incident, responded):
         return  # answered in the same breath it was raised: nothing to time
     schedule = schedule_for(definition, incident)
     clock = SLAClock(

@@ -25,7 +25,10 @@ CONDITION_FIELDS: dict[str, Any] = {
     "ci_class": lambda i: i.ci.ci_class.name if i.ci_id else None,
     "major_incident": lambda i: i.major_incident,
     "source": lambda i: i.source,
+    # The business services the incident's CI impacts (CMDB downstream): "anything touching batch recording".
+    "service": lambda i: services_of(i),
 }
+RESPONSE_EVENTS = ["assignment", "public_comment"]
 BREACH_ACTIONS = {"notify", "raise_priority", "reassign"}
 DEFAULT_WARNINGS = [50, 75, 90]
 MAX_DURATION = timedelta(days=3660)
@@ -41,7 +44,23 @@ def active_definitions(record_type: str) -> list[SLADefinition]:
 
 
 def matches(definition: SLADefinition, record: Any) -> bool:
-    return all(CONDITION_FIELDS[f](record) in allowed for f, allowed in definition.conditions.items())
+    for field, allowed in definition.conditions.items():
+        value = CONDITION_FIELDS[field](record)
+        if not (value & set(allowed) if isinstance(value, frozenset) else value in allowed):
+            return False
+    return True
+
+
+def services_of(record: Any) -> frozenset[str]:
+    """Names of the business services a failure of the record's CI reaches (computed only when a
+    definition asks, from the CMDB's impact analysis)."""
+    from plantdesk.cmdb.impact import impact
+
+    if not getattr(record, "ci_id", None):
+        return frozenset()
+    return frozenset(
+        item.name for item in impact(record.ci, "downstream", depth=8, limit=5000).of_class("business_service")
+    )
 
 
 def schedule_for(definition: SLADefinition, record: Any) -> Schedule:
@@ -84,7 +103,7 @@ def _line_of(ci: Any) -> int | None:
 
 def parse_definition(data: Mapping[str, Any], errors: list[FieldError], *, partial: bool = False) -> dict[str, Any]:
     known = {"name", "kind", "target", "record_type", "duration", "schedule", "use_location_schedule",
-             "conditions", "pause_hold_reasons", "warnings", "breach_actions", "active"}  # fmt: skip
+             "conditions", "pause_hold_reasons", "response_met_by", "warnings", "breach_actions", "active"}  # fmt: skip
     for field in sorted(set(data) - known):
         errors.append(FieldError(field, "Unknown field."))
     values: dict[str, Any] = {}
@@ -125,6 +144,11 @@ def parse_definition(data: Mapping[str, Any], errors: list[FieldError], *, parti
         if not isinstance(reasons, list) or any(r not in HoldReason.values for r in reasons):
             errors.append(FieldError("pause_hold_reasons", f"A list of: {', '.join(HoldReason.values)}."))
         values["pause_hold_reasons"] = reasons
+    if "response_met_by" in data:
+        met_by = data["response_met_by"]
+        if not isinstance(met_by, list) or not met_by or any(e not in RESPONSE_EVENTS for e in met_by):
+            errors.append(FieldError("response_met_by", f"A non-empty list of: {', '.join(RESPONSE_EVENTS)}."))
+        values["response_met_by"] = met_by
     if "warnings" in data or not partial:
         values["warnings"] = _warnings(data.get("warnings", DEFAULT_WARNINGS), errors)
     if "breach_actions" in data:
@@ -195,6 +219,7 @@ def definition_to_dict(definition: SLADefinition) -> dict[str, Any]:
         "use_location_schedule": definition.use_location_schedule,
         "conditions": definition.conditions,
         "pause_hold_reasons": definition.pause_hold_reasons,
+        "response_met_by": definition.response_met_by,
         "warnings": definition.warnings,
         "breach_actions": definition.breach_actions,
         "active": definition.active,

@@ -54,6 +54,10 @@ class LocationSchedule(models.Model):
         return f"{self.site_id or self.line_id}: {self.schedule_id}"
 
 
+def _response_events() -> list[str]:
+    return ["assignment", "public_comment"]
+
+
 class SLADefinition(models.Model):
     """What a record must achieve (response or resolution) within how much working time, for which records.
 
@@ -74,6 +78,8 @@ class SLADefinition(models.Model):
     use_location_schedule = models.BooleanField(default=False)  # the line's or site's schedule, if it has one
     conditions = models.JSONField(default=dict, blank=True)
     pause_hold_reasons = models.JSONField(default=list, blank=True)
+    # What meets a response target: an agent assigned, an agent's public comment (default: either).
+    response_met_by = models.JSONField(default=_response_events, blank=True)
     warnings = models.JSONField(default=list, blank=True)  # percentages, ascending, e.g. [50, 75, 90]
     breach_actions = models.JSONField(default=list, blank=True)  # e.g. [{"action": "raise_priority"}]
     active = models.BooleanField(default=True)

@@ -241,3 +241,42 @@ def test_the_queue_shows_and_sorts_by_the_soonest_due(p1_slas: Plant) -> None:
     assert order == sorted(order)
     reverse = text(client_for(p1_slas.agent).get("/incidents/", {"sort": "-due"}))
     assert reverse.index(p2.number) < reverse.index(p1.number) < reverse.index(p3.number)  # no due: last
+
+
+def test_a_definition_for_incidents_whose_ci_impacts_a_service(plant: Plant, plant_cis: dict[str, Any]) -> None:
+    from plantdesk.cmdb.actions import do_create_ci, do_create_relationship
+
+    do_create_schedule(ALWAYS, actor=plant.admin)
+    do_create_ci({"name": "SVC-BER-BATCH", "ci_class": "business_service", "site": "ber"}, actor=plant.admin)
+    do_create_relationship("SVC-BER-BATCH", "depends_on", "BER-MES-APP01", actor=plant.admin)
+    do_create_definition(
+        {"name": "Batch recording resolution", "target": "resolution", "duration": "PT2H", "schedule": "24x7",
+         "conditions": {"service": ["SVC-BER-BATCH"]}},
+        actor=plant.admin,
+    )  # fmt: skip
+    on_batch = make_incident(plant.agent, ci="BER-MES-APP01")
+    elsewhere = make_incident(plant.agent, ci="BER-HIST01")
+    assert set(clocks(on_batch)) == {"Batch recording resolution"}
+    assert clocks(elsewhere) == {}
+
+
+def test_a_response_met_only_by_a_public_comment(plant: Plant) -> None:
+    from plantdesk.incidents.actions import do_add_comment
+
+    do_create_schedule(ALWAYS, actor=plant.admin)
+    do_create_definition(
+        {"name": "Reply", "target": "response", "duration": "PT1H", "schedule": "24x7",
+         "response_met_by": ["public_comment"]},
+        actor=plant.admin,
+    )  # fmt: skip
+    incident = make_incident(plant.agent, assignment_group="Service Desk", assignee="alice")
+    assert clocks(incident)["Reply"].state == "running"  # assigned, but nobody has answered the caller yet
+    do_add_comment(incident, "Working on it.", "internal", actor=plant.agent)
+    assert clocks(incident)["Reply"].state == "running"
+    do_add_comment(incident, "We are on it; a technician is on the way.", "public", actor=plant.agent)
+    assert clocks(incident)["Reply"].state == "achieved"
+    bad = ApiClient(plant.admin).post(
+        "/sla-definitions", {"name": "X", "target": "response", "duration": "PT1H", "schedule": "24x7",
+                             "response_met_by": ["telepathy"]},
+    )  # fmt: skip
+    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "response_met_by"
