@@ -54,7 +54,10 @@ from common import (
     migrate,
     percentile,
     plantdesk_env,
+    report_footer,
+    run_in_scratch,
     setup_django,
+    standard_arguments,
     timed,
 )
 
@@ -117,12 +120,8 @@ class Result:
 
 def parse_args() -> Options:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--db", default="plantdesk_bench_cmdb", help="database name on 127.0.0.1 (created and dropped)")
+    standard_arguments(p, "plantdesk_bench_cmdb")
     p.add_argument("--cis", type=int, default=1_000_000, help="number of CIs (relationships scale with it)")
-    p.add_argument("--seed", type=int, default=20240601)
-    p.add_argument("--keep", action="store_true", help="keep the database for a later --reuse")
-    p.add_argument("--reuse", action="store_true", help="measure on a database kept by an earlier --keep run")
-    p.add_argument("--json", action="store_true", help="also write the figures to bench/results/")
     p.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE of one impact level query")
     p.add_argument("--samples", type=int, default=300, help="random roots for the impact measurement")
     p.add_argument("--hub-repeats", type=int, default=2, help="runs per hub root")
@@ -578,21 +577,12 @@ def run(opts: Options, home: Path) -> None:
     connection.close()
     results.append(measure_import(opts, layout, env))
     print_table(results)
-    print(f"code measured: {setup['code']}")
-    print(f"load average after the run: {os.getloadavg()}")
-    if opts.json:
-        print(f"written: {write_json(opts, results, setup, rows)}")
+    report_footer(setup["code"], write_json(opts, results, setup, rows) if opts.json else None)
 
 
 def main() -> None:
     opts = parse_args()
-    with tempfile.TemporaryDirectory(prefix="plantdesk-bench-") as home:
-        try:
-            run(opts, Path(home))
-        finally:
-            if not opts.keep:
-                admin_execute(f'DROP DATABASE IF EXISTS "{opts.db}" WITH (FORCE)')
-                print(f"dropped database {opts.db}")
+    run_in_scratch(run, opts)
 
 
 if __name__ == "__main__":

@@ -70,3 +70,33 @@ def code_state() -> str:
     dirty = subprocess.run(["git", "diff", "--name-only", "HEAD"], cwd=root, capture_output=True, text=True)
     changed = dirty.stdout.split()
     return head.stdout.strip() + (f" + uncommitted changes in {', '.join(changed)}" if changed else "")
+
+
+def run_in_scratch(run: Any, opts: Any) -> None:
+    """Run a benchmark with a throwaway PLANTDESK_HOME; drop its database afterwards unless --keep."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="plantdesk-bench-") as home:
+        try:
+            run(opts, Path(home))
+        finally:
+            if not opts.keep:
+                admin_execute(f'DROP DATABASE IF EXISTS "{opts.db}" WITH (FORCE)')
+                print(f"dropped database {opts.db}")
+
+
+def report_footer(code: str, written: Path | None) -> None:
+    """The lines every benchmark ends with: which code was measured, how loaded the machine was."""
+    print(f"code measured: {code}")
+    print(f"load average after the run: {os.getloadavg()}")
+    if written is not None:
+        print(f"written: {written}")
+
+
+def standard_arguments(parser: Any, database: str) -> None:
+    """The options every benchmark has: its database, seed, keeping and reusing data, JSON output."""
+    parser.add_argument("--db", default=database, help="database name on 127.0.0.1 (created and dropped)")
+    parser.add_argument("--seed", type=int, default=20240601)
+    parser.add_argument("--keep", action="store_true", help="keep the database for a later --reuse")
+    parser.add_argument("--reuse", action="store_true", help="measure on a database kept by an earlier --keep run")
+    parser.add_argument("--json", action="store_true", help="also write the figures to bench/results/")

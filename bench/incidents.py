@@ -42,7 +42,10 @@ from common import (
     migrate,
     percentile,
     plantdesk_env,
+    report_footer,
+    run_in_scratch,
     setup_django,
+    standard_arguments,
     timed,
 )
 
@@ -130,12 +133,8 @@ class Result:
 
 def parse_args() -> Options:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--db", default="plantdesk_bench", help="database name on 127.0.0.1 (created and dropped)")
+    standard_arguments(p, "plantdesk_bench")
     p.add_argument("--incidents", type=int, default=1_000_000)
-    p.add_argument("--seed", type=int, default=20240601)
-    p.add_argument("--keep", action="store_true", help="keep the database for a later --reuse")
-    p.add_argument("--reuse", action="store_true", help="measure on a database kept by an earlier --keep run")
-    p.add_argument("--json", action="store_true", help="also write the figures to bench/results/")
     p.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE of the queue queries")
     p.add_argument("--queue-iterations", type=int, default=200)
     p.add_argument("--get-requests", type=int, default=500)
@@ -602,22 +601,13 @@ def run(opts: Options, home: Path) -> None:
         with serve(env, w, t) as base:
             results.append(measure_creates(opts, base, tokens["bench_api"], f"{w} workers x {t} threads"))
     print_table(results)
-    print(f"code measured: {setup['code']}")
-    print(f"load average after the run: {os.getloadavg()}")
-    if opts.json:
-        print(f"written: {write_json(opts, results, setup)}")
+    report_footer(setup["code"], write_json(opts, results, setup) if opts.json else None)
 
 
 def main() -> None:
     opts = parse_args()
     logging.getLogger("httpx").setLevel(logging.WARNING)  # Django's logging config would log every request
-    with tempfile.TemporaryDirectory(prefix="plantdesk-bench-") as home:
-        try:
-            run(opts, Path(home))
-        finally:
-            if not opts.keep:
-                admin_execute(f'DROP DATABASE IF EXISTS "{opts.db}" WITH (FORCE)')
-                print(f"dropped database {opts.db}")
+    run_in_scratch(run, opts)
 
 
 if __name__ == "__main__":

@@ -51,7 +51,6 @@ import os
 import random
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -70,7 +69,10 @@ from common import (
     migrate,
     percentile,
     plantdesk_env,
+    report_footer,
+    run_in_scratch,
     setup_django,
+    standard_arguments,
     timed,
 )
 
@@ -164,12 +166,8 @@ class Result:
 
 def parse_args() -> Options:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--db", default="plantdesk_bench_sla", help="database name on 127.0.0.1 (created and dropped)")
+    standard_arguments(p, "plantdesk_bench_sla")
     p.add_argument("--clocks", type=int, default=1_000_000, help="running clocks in the background")
-    p.add_argument("--seed", type=int, default=20240601)
-    p.add_argument("--keep", action="store_true", help="keep the database for a later --reuse")
-    p.add_argument("--reuse", action="store_true", help="reuse a database kept by --keep (clocks regenerated)")
-    p.add_argument("--json", action="store_true", help="also write the figures to bench/results/")
     p.add_argument("--eval-clocks", type=int, default=100_000, help="clocks evaluated in-process")
     p.add_argument("--stream", type=int, default=3000, help="clocks breaching during the worker run")
     p.add_argument("--stream-seconds", type=float, default=60.0, help="over how long their due dates spread")
@@ -664,21 +662,12 @@ def run(opts: Options, home: Path) -> None:
     print("breach stream measured")
     results += measure_edits(opts)
     print_table(results)
-    print(f"code measured: {setup['code']}")
-    print(f"load average after the run: {os.getloadavg()}")
-    if opts.json:
-        print(f"written: {write_json(opts, results, setup)}")
+    report_footer(setup["code"], write_json(opts, results, setup) if opts.json else None)
 
 
 def main() -> None:
     opts = parse_args()
-    with tempfile.TemporaryDirectory(prefix="plantdesk-bench-") as home:
-        try:
-            run(opts, Path(home))
-        finally:
-            if not opts.keep:
-                admin_execute(f'DROP DATABASE IF EXISTS "{opts.db}" WITH (FORCE)')
-                print(f"dropped database {opts.db}")
+    run_in_scratch(run, opts)
 
 
 if __name__ == "__main__":
