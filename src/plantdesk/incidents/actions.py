@@ -68,7 +68,7 @@ def do_create_incident(data: Mapping[str, Any], *, actor: User, opened_at: datet
             after=audit.snapshot(incident, AUDITED_FIELDS),
             action="created",
         )
-        sync_clocks(incident, actor=actor, now=min(incident.opened_at, now))
+        sync_clocks(incident, actor=actor, now=min(incident.opened_at, now), created=True)
     return incident
 
 

@@ -21,6 +21,8 @@ from plantdesk.core import audit
 from plantdesk.incidents.choices import State
 from plantdesk.slas.calendar import Calendar, from_us, to_us
 from plantdesk.slas.definitions import active_definitions, matches, schedule_for
+from plantdesk.slas.definitions import definition as cached_definition
+from plantdesk.slas.definitions import schedule as cached_schedule
 from plantdesk.slas.models import SLAClock, SLADefinition
 from plantdesk.slas.schedules import calendar_for
 
@@ -29,13 +31,23 @@ DONE = {State.RESOLVED, State.CLOSED}
 BREACH = 100
 
 
-def sync_clocks(incident: Any, *, actor: User, responded: bool = False, now: datetime | None = None) -> None:
+def sync_clocks(
+    incident: Any, *, actor: User, responded: bool = False, now: datetime | None = None, created: bool = False
+) -> None:
     """Bring the incident's clocks in line with it: start what now applies, cancel what no longer does,
     pause on hold, resume, and stop a target once met (response: an agent assigned or answered)."""
     now = (now or timezone.now()).replace(microsecond=0)  # clocks keep whole seconds (API shows them so)
+    definitions = active_definitions("incident")
+    if created:  # nothing to look up: a new record has no clocks yet
+        for definition in definitions if incident.state in OPEN else []:
+            if matches(definition, incident):
+                _start(definition, incident, actor, now, responded)
+        return
     clocks = {c.definition_id: c for c in SLAClock.objects.filter(record_type="incident", record_id=incident.pk)
-              .exclude(stage=SLAClock.CANCELED).select_related("definition", "schedule")}  # fmt: skip
-    applicable = [d for d in active_definitions("incident") if matches(d, incident)] if incident.state in OPEN else []
+              .exclude(stage=SLAClock.CANCELED)}  # fmt: skip
+    for clock in clocks.values():
+        clock.definition, clock.schedule = cached_definition(clock.definition_id), cached_schedule(clock.schedule_id)
+    applicable = [d for d in definitions if matches(d, incident)] if incident.state in OPEN else []
     applicable_ids = {d.pk for d in applicable}
     for clock in clocks.values():
         if incident.state in OPEN and clock.definition_id not in applicable_ids and clock.stage != SLAClock.STOPPED:
@@ -200,10 +212,10 @@ def clocks_of(record_type: str, record_ids: list[int], now: datetime | None = No
     """The clocks of many records in one query (list endpoints), evaluated at `now`."""
     now = now or timezone.now()
     views: dict[int, list[ClockView]] = {pk: [] for pk in record_ids}
-    rows = SLAClock.objects.filter(record_type=record_type, record_id__in=record_ids).select_related(
-        "definition", "schedule"
-    )
-    for clock in rows.order_by("definition__target", "definition__name", "pk"):
+    rows = list(SLAClock.objects.filter(record_type=record_type, record_id__in=record_ids))
+    for clock in rows:  # definitions and schedules from the per-process cache, not a join per query
+        clock.definition, clock.schedule = cached_definition(clock.definition_id), cached_schedule(clock.schedule_id)
+    for clock in sorted(rows, key=lambda c: (c.definition.target, c.definition.name, c.pk)):
         views[clock.record_id].append(view_of(clock, now))
     return views
 

@@ -34,13 +34,31 @@ DEFAULT_WARNINGS = [50, 75, 90]
 MAX_DURATION = timedelta(days=3660)
 _durations = TypeAdapter(timedelta)
 
-_active = config_cache(
-    lambda: list(SLADefinition.objects.filter(active=True).select_related("schedule").order_by("pk"))
-)
+# Every definition and schedule, per process until one changes: clocks name them by id, and reading them
+# through the cache keeps the clock queries of list pages and incident actions to one lean query.
+_definitions = config_cache(lambda: {d.pk: d for d in SLADefinition.objects.select_related("schedule").order_by("pk")})
+_schedules = config_cache(lambda: {s.pk: s for s in Schedule.objects.all()})
 
 
 def active_definitions(record_type: str) -> list[SLADefinition]:
-    return [d for d in _active.get() if d.record_type == record_type]
+    return [d for d in _definitions.get().values() if d.active and d.record_type == record_type]
+
+
+def definition(pk: int) -> SLADefinition:
+    """By id; one created a moment ago in another process is a miss that reloads the cache."""
+    found = _definitions.get().get(pk)
+    if found is None:
+        _definitions.clear()
+        found = _definitions.get()[pk]
+    return found
+
+
+def schedule(pk: int) -> Schedule:
+    found = _schedules.get().get(pk)
+    if found is None:
+        _schedules.clear()
+        found = _schedules.get()[pk]
+    return found
 
 
 def matches(definition: SLADefinition, record: Any) -> bool:
@@ -69,7 +87,11 @@ def schedule_for(definition: SLADefinition, record: Any) -> Schedule:
     if not definition.use_location_schedule:
         return definition.schedule
     overrides = {(o.site_id, o.line_id): o.schedule for o in _overrides.get()}
-    line_id = _line_of(record.ci) if getattr(record, "ci_id", None) else None
+    if not overrides:
+        return definition.schedule
+    line_id = (
+        _line_of(record.ci) if getattr(record, "ci_id", None) and any(o.line_id for o in _overrides.get()) else None
+    )
     return overrides.get((None, line_id)) or overrides.get((record.site_id, None)) or definition.schedule
 
 

@@ -280,3 +280,22 @@ def test_a_response_met_only_by_a_public_comment(plant: Plant) -> None:
                              "response_met_by": ["telepathy"]},
     )  # fmt: skip
     assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "response_met_by"
+
+
+def test_a_definition_made_by_another_process_is_found_despite_the_cache(p1_slas: Plant) -> None:
+    from django.utils import timezone as tz
+
+    from plantdesk.slas.clocks import clocks_of
+    from plantdesk.slas.models import Schedule, SLADefinition
+
+    incident = make_incident(p1_slas.agent, impact=1, urgency=1)
+    clocks_of("incident", [incident.pk])  # the cache now holds the definitions as they were
+    now = tz.now()
+    elsewhere = SLADefinition.objects.bulk_create([SLADefinition(  # no signal: as if another process wrote it
+        name="Other process", target="resolution", duration=timedelta(hours=1), schedule=Schedule.objects.get(),
+        created_at=now, updated_at=now)])[0]  # fmt: skip
+    SLAClock.objects.create(record_type="incident", record_id=incident.pk, definition=elsewhere,
+                            schedule=Schedule.objects.get(), started_at=now, duration_us=3_600_000_000,
+                            segment_start=now)  # fmt: skip
+    names = [c.definition for c in clocks_of("incident", [incident.pk])[incident.pk]]
+    assert "Other process" in names
