@@ -41,6 +41,19 @@ class ConfigCache(Generic[T]):
         self._value = None
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def lookup(cache: ConfigCache[dict[K, V]], key: K) -> V:
+    """A row of a cached {key: row} table; a miss (a row another process just created) reloads once."""
+    found = cache.get().get(key)
+    if found is None:
+        cache.clear()
+        found = cache.get()[key]
+    return found
+
+
 def config_cache(load: Callable[[], T]) -> ConfigCache[T]:
     return ConfigCache(load)
 

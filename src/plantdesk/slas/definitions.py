@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from plantdesk.accounts.lookups import group_named
-from plantdesk.core.config_cache import config_cache
+from plantdesk.core.config_cache import config_cache, lookup
 from plantdesk.core.errors import FieldError
 from plantdesk.incidents.choices import HoldReason
 from plantdesk.slas.models import LocationSchedule, Schedule, SLADefinition
@@ -45,20 +45,11 @@ def active_definitions(record_type: str) -> list[SLADefinition]:
 
 
 def definition(pk: int) -> SLADefinition:
-    """By id; one created a moment ago in another process is a miss that reloads the cache."""
-    found = _definitions.get().get(pk)
-    if found is None:
-        _definitions.clear()
-        found = _definitions.get()[pk]
-    return found
+    return lookup(_definitions, pk)
 
 
 def schedule(pk: int) -> Schedule:
-    found = _schedules.get().get(pk)
-    if found is None:
-        _schedules.clear()
-        found = _schedules.get()[pk]
-    return found
+    return lookup(_schedules, pk)
 
 
 def matches(definition: SLADefinition, record: Any) -> bool:
