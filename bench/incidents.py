@@ -323,17 +323,18 @@ def reset_to_generated(opts: Options) -> None:
 def queue_page(user: Any) -> tuple[int, list[dict[str, Any]]]:
     """What the agent queue does: open incidents of my groups by priority then age, 50 rows and the count."""
     from plantdesk.core.pagination import bounded_count
-    from plantdesk.incidents import queries
+    from plantdesk.incidents import queries, serializers
     from plantdesk.incidents.queries import open_in_my_groups
-    from plantdesk.incidents.serializers import incident_to_dict
 
     qs = open_in_my_groups(user).order_by("priority", "opened_at", "id")
     count, _ = bounded_count(qs)
     # Page exactly as the API does: page_of() loads the related rows of the page in a few IN (...) queries;
     # plain slicing is the older code path (select_related inside the queryset).
     page_of = getattr(queries, "page_of", None)
-    page = page_of(qs, 0, 50) if page_of else qs[:50]
-    return count, [incident_to_dict(i) for i in page]
+    page = list(page_of(qs, 0, 50) if page_of else qs[:50])
+    if hasattr(serializers, "incidents_to_dicts"):  # with SLA clocks, loaded for the whole page
+        return count, serializers.incidents_to_dicts(page)
+    return count, [serializers.incident_to_dict(i) for i in page]
 
 
 def measure_queue_in_process(opts: Options) -> list[Result]:

@@ -29,8 +29,7 @@ from plantdesk.incidents.schemas import (
     MajorCandidatesOut,
     TransitionIn,
 )
-from plantdesk.incidents.serializers import comment_to_dict, incident_to_dict
-from plantdesk.slas.clocks import clocks_of
+from plantdesk.incidents.serializers import comment_to_dict, incident_to_dict, incidents_to_dicts
 
 router = Router(tags=["incidents"])
 
@@ -92,8 +91,7 @@ def list_incidents(request: HttpRequest, params: Query[ListParams]) -> dict[str,
     qs = qs.order_by("priority", "opened_at", "id")
     count, exact = bounded_count(qs)
     page = queries.page_of(qs, params.offset, params.limit)
-    clocks = clocks_of("incident", [i.pk for i in page])  # one query for the page, not one per row
-    return {"items": [incident_to_dict(i, clocks[i.pk]) for i in page], "count": count, "count_exact": exact}
+    return {"items": incidents_to_dicts(page), "count": count, "count_exact": exact}
 
 
 @router.post("", response={201: IncidentOut}, summary="Create an incident")
