@@ -82,7 +82,7 @@ def _visible(request: HttpRequest, number: str) -> Incident:
 
 
 def _fresh(request: HttpRequest, number: str) -> dict[str, Any]:
-    return incident_to_dict(_visible(request, number))
+    return incident_to_dict(_visible(request, number), internal=actor_of(request).is_fulfiller)
 
 
 @router.get("", response=IncidentListOut, summary="List incidents")
@@ -91,7 +91,11 @@ def list_incidents(request: HttpRequest, params: Query[ListParams]) -> dict[str,
     qs = qs.order_by("priority", "opened_at", "id")
     count, exact = bounded_count(qs)
     page = queries.page_of(qs, params.offset, params.limit)
-    return {"items": incidents_to_dicts(page), "count": count, "count_exact": exact}
+    return {
+        "items": incidents_to_dicts(page, internal=actor_of(request).is_fulfiller),
+        "count": count,
+        "count_exact": exact,
+    }
 
 
 @router.post("", response={201: IncidentOut}, summary="Create an incident")
@@ -99,7 +103,9 @@ def create_incident(request: HttpRequest, payload: IncidentCreateIn) -> Status[d
     data = payload.model_dump(exclude_unset=True)
     data.setdefault("source", Source.API)  # the channel is recorded: unless told otherwise, it is this API
     incident = actions.do_create_incident(data, actor=actor_of(request))
-    return Status(201, incident_to_dict(incident))  # the action's instance has every related row loaded
+    return Status(
+        201, incident_to_dict(incident, internal=actor_of(request).is_fulfiller)
+    )  # the action's instance has every related row loaded
 
 
 @router.get(
@@ -123,7 +129,7 @@ def _etag(incident: Incident) -> str:
 def get_incident(request: HttpRequest, number: str, response: HttpResponse) -> dict[str, Any]:
     incident = _visible(request, number)
     response["ETag"] = _etag(incident)
-    return incident_to_dict(incident)
+    return incident_to_dict(incident, internal=actor_of(request).is_fulfiller)
 
 
 @router.patch(
@@ -145,7 +151,7 @@ def patch_incident(
     # The action's own result: the change may have moved the incident out of the actor's scope.
     queries.attach_related([updated])
     response["ETag"] = _etag(updated)
-    return incident_to_dict(updated)
+    return incident_to_dict(updated, internal=actor_of(request).is_fulfiller)
 
 
 @router.post("/{number}/transitions", response=IncidentOut, summary="Move an incident to another state")

@@ -13,9 +13,14 @@ def _username(user: Any) -> str | None:
     return user.username if user is not None else None
 
 
-def incident_to_dict(incident: Incident, sla: list[ClockView] | None = None) -> dict[str, Any]:
-    """`sla`: the incident's clocks, when the caller loaded them for a whole page (else read here)."""
+def incident_to_dict(
+    incident: Incident, sla: list[ClockView] | None = None, *, internal: bool = True
+) -> dict[str, Any]:
+    """`sla`: the incident's clocks, when the caller loaded them for a whole page (else read here).
+    `internal`: an agent's view; a requester does not see the desk's internal OLAs."""
     clocks = sla if sla is not None else clocks_of("incident", [incident.pk])[incident.pk]
+    if not internal:
+        clocks = [c for c in clocks if c.kind != "ola"]
     return {
         "number": incident.number,
         "state": incident.state,
@@ -52,10 +57,10 @@ def incident_to_dict(incident: Incident, sla: list[ClockView] | None = None) -> 
     }
 
 
-def incidents_to_dicts(incidents: list[Incident]) -> list[dict[str, Any]]:
+def incidents_to_dicts(incidents: list[Incident], *, internal: bool = True) -> list[dict[str, Any]]:
     """A page of incidents as the list endpoint shows them: their clocks in one query, not one per row."""
     clocks = clocks_of("incident", [i.pk for i in incidents])
-    return [incident_to_dict(i, clocks[i.pk]) for i in incidents]
+    return [incident_to_dict(i, clocks[i.pk], internal=internal) for i in incidents]
 
 
 def clock_to_dict(clock: ClockView) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -15,7 +16,7 @@ from plantdesk.core.errors import FieldError, Forbidden, InvalidInput
 from plantdesk.slas.clocks import recompute_for_schedule
 from plantdesk.slas.definitions import parse_definition
 from plantdesk.slas.models import LocationSchedule, Schedule, SLADefinition
-from plantdesk.slas.schedules import parse_schedule
+from plantdesk.slas.schedules import calendar_for, parse_schedule
 
 SCHEDULE_RECORD = "schedule"
 SCHEDULE_AUDITED = ["name", "time_zone", "hours", "holiday_country", "holiday_subdivision", "extra_closed_days"]
@@ -57,25 +58,36 @@ def do_update_schedule(schedule: Schedule, data: Mapping[str, Any], *, actor: Us
     _admin_only(actor)
     errors: list[FieldError] = []
     values = parse_schedule(data, errors, partial=True)
+    with audit.action_transaction():
+        previous = calendar_for(copy.copy(schedule))  # the hours worked so far were counted on these
+        locked, changed = _update_named(schedule, values, errors, SCHEDULE_RECORD, SCHEDULE_AUDITED, actor)
+        if changed:
+            recompute_for_schedule(locked.pk, previous=previous)  # same transaction: no clock keeps the old hours
+    return locked
+
+
+def _update_named(
+    row: M, values: dict[str, Any], errors: list[FieldError], record_type: str, audited: list[str], actor: User
+) -> tuple[M, list[str]]:
+    """Change a configuration row with a unique name, every changed field in the audit trail; refuse
+    naming fields. Runs inside the caller's action transaction."""
+    model = type(row)
     name = values.get("name")
-    if name and Schedule.objects.filter(name=name).exclude(pk=schedule.pk).exists():
-        errors.append(FieldError("name", f"A schedule named {name!r} exists already."))
+    if name and model.objects.filter(name=name).exclude(pk=row.pk).exists():
+        errors.append(FieldError("name", f"A {model._meta.verbose_name} named {name!r} exists already."))
     if errors:
         raise InvalidInput.for_fields(errors)
-    with audit.action_transaction():
-        locked = Schedule.objects.select_for_update().get(pk=schedule.pk)
-        before = audit.snapshot(locked, SCHEDULE_AUDITED)
-        for key, value in values.items():
-            setattr(locked, key, value)
-        changed = audit.record_changes(
-            actor=actor, obj=locked, record_type=SCHEDULE_RECORD, before=before,
-            after=audit.snapshot(locked, SCHEDULE_AUDITED),
-        )  # fmt: skip
-        if changed:
-            locked.updated_at = timezone.now()
-            locked.save()
-            recompute_for_schedule(locked.pk)  # in the same transaction: no clock is left on the old hours
-    return locked
+    locked = model.objects.select_for_update().get(pk=row.pk)
+    before = audit.snapshot(locked, audited)
+    for key, value in values.items():
+        setattr(locked, key, value)
+    changed = audit.record_changes(
+        actor=actor, obj=locked, record_type=record_type, before=before, after=audit.snapshot(locked, audited)
+    )
+    if changed:
+        locked.updated_at = timezone.now()
+        locked.save()
+    return locked, changed
 
 
 DEFINITION_RECORD = "sla_definition"
@@ -120,3 +132,14 @@ def do_set_schedule_locations(
 def _places(schedule: Schedule) -> list[str]:
     rows = LocationSchedule.objects.filter(schedule=schedule).select_related("site", "line")
     return sorted([row.site.code for row in rows if row.site] + [row.line.name for row in rows if row.line])
+
+
+def do_update_definition(definition: SLADefinition, data: Mapping[str, Any], *, actor: User) -> SLADefinition:
+    """Change a definition (e.g. `active: false`); clocks already running keep going as they were, records
+    re-select their clocks the next time they change."""
+    _admin_only(actor)
+    errors: list[FieldError] = []
+    values = parse_definition(data, errors, partial=True)
+    with audit.action_transaction():
+        locked, _ = _update_named(definition, values, errors, DEFINITION_RECORD, DEFINITION_AUDITED, actor)
+    return locked

@@ -19,6 +19,7 @@ from plantdesk.slas.schedules import calendar_for, schedule_to_dict
 schedules_router = Router(tags=["service levels"])
 definitions_router = Router(tags=["service levels"])
 MAX_DURATION = timedelta(days=3660)
+MIN_YEAR, MAX_YEAR = 1990, 2100
 
 
 class ScheduleOut(Schema):
@@ -73,6 +74,12 @@ class PeriodsOut(Schema):
     items: list[PeriodOut]
 
 
+def _check_start(start: datetime) -> None:
+    """Calendars are built a year at a time: an instant centuries away would build (and keep) centuries."""
+    if not MIN_YEAR <= start.year <= MAX_YEAR:
+        raise InvalidInput.for_field("start", f"A year from {MIN_YEAR} to {MAX_YEAR}.")
+
+
 def _readable(request: HttpRequest) -> None:
     if not actor_of(request).is_fulfiller:
         raise Forbidden("Schedules are for agents and administrators.")
@@ -115,8 +122,12 @@ def due(request: HttpRequest, name: str, params: Query[DueParams]) -> dict[str, 
         raise InvalidInput.for_field("start", "Give a time zone offset, e.g. 2026-11-24T10:00:00+01:00.")
     if not timedelta(0) < params.duration <= MAX_DURATION:
         raise InvalidInput.for_field("duration", "Must be more than zero and at most 10 years.")
+    _check_start(params.start)
     calendar = calendar_for(_schedule(request, name))
-    return {"due": calendar.due(params.start, params.duration)}
+    try:
+        return {"due": calendar.due(params.start, params.duration)}
+    except ValueError as exc:  # a schedule with too little working time for that duration
+        raise InvalidInput.for_field("duration", str(exc)) from exc
 
 
 @schedules_router.get("/{name}/periods", response=PeriodsOut, summary="The next working periods")
@@ -126,6 +137,7 @@ def periods(request: HttpRequest, name: str, params: Query[PeriodsParams]) -> di
     start = params.start or timezone.now()
     if start.tzinfo is None:
         raise InvalidInput.for_field("start", "Give a time zone offset, e.g. 2026-11-24T10:00:00+01:00.")
+    _check_start(start)
     found = calendar_for(_schedule(request, name)).periods(start, params.count)
     return {"items": [{"start": a, "end": b} for a, b in found]}
 
@@ -181,3 +193,13 @@ def list_definitions(request: HttpRequest) -> dict[str, Any]:
 def create_definition(request: HttpRequest, payload: DefinitionIn) -> Status[dict[str, Any]]:
     definition = actions.do_create_definition(payload.model_dump(exclude_unset=True), actor=actor_of(request))
     return Status(201, definition_to_dict(definition))
+
+
+@definitions_router.patch("/{name}", response=DefinitionOut, summary="Change an SLA or OLA definition (administrators)")
+def patch_definition(request: HttpRequest, name: str, payload: DefinitionIn) -> dict[str, Any]:
+    _readable(request)
+    definition = SLADefinition.objects.select_related("schedule").filter(name=name).first()
+    if definition is None:
+        raise NotFound(f"SLA definition {name} not found.")
+    data = payload.model_dump(exclude_unset=True)
+    return definition_to_dict(actions.do_update_definition(definition, data, actor=actor_of(request)))

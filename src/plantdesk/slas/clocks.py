@@ -23,7 +23,7 @@ from plantdesk.slas.calendar import Calendar, from_us, to_us
 from plantdesk.slas.definitions import active_definitions, matches, schedule_for
 from plantdesk.slas.definitions import definition as cached_definition
 from plantdesk.slas.definitions import schedule as cached_schedule
-from plantdesk.slas.models import SLAClock, SLADefinition
+from plantdesk.slas.models import Schedule, SLAClock, SLADefinition
 from plantdesk.slas.schedules import calendar_for
 
 OPEN = {State.NEW, State.IN_PROGRESS, State.ON_HOLD}
@@ -43,20 +43,24 @@ def sync_clocks(
             if matches(definition, incident):
                 _start(definition, incident, actor, now, responded)
         return
-    clocks = {c.definition_id: c for c in SLAClock.objects.filter(record_type="incident", record_id=incident.pk)
-              .exclude(stage=SLAClock.CANCELED)}  # fmt: skip
+    # Locked (the caller holds the incident): the worker must not fire on a clock this action rewrites.
+    rows = SLAClock.objects.filter(record_type="incident", record_id=incident.pk).exclude(stage=SLAClock.CANCELED)
+    clocks = {c.definition_id: c for c in rows.select_for_update().order_by("pk")}
     for clock in clocks.values():
         clock.definition, clock.schedule = cached_definition(clock.definition_id), cached_schedule(clock.schedule_id)
     applicable = [d for d in definitions if matches(d, incident)] if incident.state in OPEN else []
     applicable_ids = {d.pk for d in applicable}
+    replaced: dict[str, SLAClock] = {}  # by target: what a newly applying definition carries on from
     for clock in clocks.values():
-        if incident.state in OPEN and clock.definition_id not in applicable_ids and clock.stage != SLAClock.STOPPED:
-            _cancel(clock, incident, actor, now)  # e.g. the priority changed: another definition applies now
+        if incident.state in OPEN and clock.definition_id not in applicable_ids:
+            replaced.setdefault(clock.definition.target, clock)
+            if clock.stage != SLAClock.STOPPED:
+                _retire(clock, incident, actor, now)  # e.g. the priority changed: another definition applies now
             continue
         _apply_state(clock, incident, actor, now, responded)
     for definition in applicable:
         if definition.pk not in clocks:
-            _start(definition, incident, actor, now, responded)
+            _start(definition, incident, actor, now, responded, carry=replaced.get(definition.target))
 
 
 def _apply_state(clock: SLAClock, incident: Any, actor: User, now: datetime, responded: bool) -> None:
@@ -100,20 +104,38 @@ def _calendar(clock: SLAClock) -> Calendar:
     return calendar_for(clock.schedule)
 
 
-def _start(definition: SLADefinition, incident: Any, actor: User, now: datetime, responded: bool) -> None:
-    if definition.target == "response" and _responded(definition, incident, responded):
-        return  # answered in the same breath it was raised: nothing to time
-    schedule = schedule_for(definition, incident)
+def _start(
+    definition: SLADefinition, incident: Any, actor: User, now: datetime, responded: bool,
+    carry: SLAClock | None = None,
+) -> None:  # fmt: skip
+    """A new clock. `carry`: the clock of the same target that stopped applying (a priority change): the
+    new one counts from the same start with the working time already used, as a retroactive start does,
+    and a target already met stays met."""
+    schedule = fresh_schedule(schedule_for(definition, incident).pk)  # another process may have edited it
     clock = SLAClock(
         record_type="incident", record_id=incident.pk, definition=definition, schedule=schedule, started_at=now,
         duration_us=definition.duration // timedelta(microseconds=1), segment_start=now,
     )  # fmt: skip
+    met_before = carry is not None and carry.stage == SLAClock.STOPPED and carry.breached_at is None
+    if carry is not None and not met_before:
+        clock.started_at, clock.elapsed_us = carry.started_at, elapsed_us(carry, now)
+        used = 100 * clock.elapsed_us // clock.duration_us
+        clock.warnings_fired = sum(1 for w in definition.warnings if used >= w)  # no storm of old warnings
+    if (definition.target == "response" and _responded(definition, incident, responded)) or met_before:
+        clock.stage, clock.segment_start, clock.stopped_at = SLAClock.STOPPED, None, now  # met at once
+        clock.save()
+        _log(clock, incident, actor, "sla_stopped", "achieved")
+        return
     if _paused_by(definition, incident):
         clock.stage, clock.segment_start, clock.paused_at = SLAClock.PAUSED, None, now
     else:
         plan_next(clock, _calendar(clock))
     clock.save()
     _log(clock, incident, actor, "sla_started", f"due {clock.due_at.isoformat() if clock.due_at else 'when resumed'}")
+
+
+def fresh_schedule(pk: int) -> Schedule:
+    return Schedule.objects.get(pk=pk)
 
 
 def elapsed_us(clock: SLAClock, now: datetime, calendar: Calendar | None = None) -> int:
@@ -156,9 +178,18 @@ def _plan(
 
 def _pause(clock: SLAClock, now: datetime) -> None:
     clock.elapsed_us = elapsed_us(clock, now)
+    _infer_breach(clock)
     clock.stage, clock.segment_start, clock.paused_at = SLAClock.PAUSED, None, now
     clock.due_at = clock.next_event_at = None
     clock.save()
+
+
+def _infer_breach(clock: SLAClock) -> None:
+    """Past due before the worker got to it (or while it was down): breached all the same, at its due
+    date, with every warning counted as given so that none is replayed later."""
+    if clock.breached_at is None and clock.elapsed_us >= clock.duration_us:
+        clock.breached_at = clock.due_at or timezone.now()
+        clock.warnings_fired = len(clock.definition.warnings) + 1
 
 
 def _resume(clock: SLAClock, now: datetime) -> None:
@@ -170,13 +201,23 @@ def _resume(clock: SLAClock, now: datetime) -> None:
 
 
 def _stop(clock: SLAClock, now: datetime) -> None:
-    if clock.stage == SLAClock.RUNNING:
-        clock.elapsed_us = elapsed_us(clock, now)
-        if clock.breached_at is None and clock.elapsed_us >= clock.duration_us:
-            clock.breached_at = clock.due_at  # past due before the worker got to it: breached all the same
-    clock.stage, clock.segment_start, clock.stopped_at = SLAClock.STOPPED, None, now
+    clock.elapsed_us = elapsed_us(clock, now)
+    _infer_breach(clock)
+    if clock.paused_at is not None:
+        clock.paused_wall_us += to_us(now) - to_us(clock.paused_at)
+    clock.stage, clock.segment_start, clock.stopped_at, clock.paused_at = SLAClock.STOPPED, None, now, None
     clock.next_event_at = None
     clock.save()
+
+
+def _retire(clock: SLAClock, incident: Any, actor: User, now: datetime) -> None:
+    """A clock whose definition stopped applying: canceled, unless it had breached, which stays on record
+    (the attainment report counts it) as a stopped, breached clock."""
+    if clock.breached_at is not None or elapsed_us(clock, now) >= clock.duration_us:
+        _stop(clock, now)  # counts the time and infers the breach itself
+        _log(clock, incident, actor, "sla_stopped", "breached; no longer applies")
+    else:
+        _cancel(clock, incident, actor, now)
 
 
 def _cancel(clock: SLAClock, incident: Any, actor: User, now: datetime) -> None:
@@ -238,20 +279,24 @@ def lock_due(now: datetime, batch: int) -> list[SLAClock]:
     return list(qs.select_related("definition", "schedule")[:batch])
 
 
-def recompute_for_schedule(schedule_id: int, *, chunk: int = 5000) -> int:
-    """After a schedule edit: every running clock on it gets its due date and next event again, from the
-    working time it had already used (paused and stopped clocks need nothing: they are planned on resume).
-    Returns the number of clocks updated.
+def recompute_for_schedule(
+    schedule_id: int, *, previous: Calendar | None = None, now: datetime | None = None, chunk: int = 5000
+) -> int:
+    """After a schedule edit: every running clock on it gets its due date and next event again. The time
+    worked so far stays as it was counted on the `previous` hours (added to `elapsed_us` at `now`, where a
+    new segment starts), so an edit changes the future, not the past. Paused and stopped clocks need
+    nothing: they are planned on resume. Returns the number of clocks updated.
 
     Reads only the columns the plan needs (no model instances, definitions' warnings looked up once) in
-    one query fetched in chunks (a server-side cursor on PostgreSQL, whose snapshot does not see the rows
-    rewritten meanwhile): at 1,000,000 clocks the rows, not the calendar, are what costs."""
-    from plantdesk.slas.models import Schedule
-
+    one query fetched in chunks and locked as read (FOR UPDATE on PostgreSQL: the worker skips them until
+    the edit commits, so it cannot fire on a plan this rewrites); at 1,000,000 clocks the rows, not the
+    calendar, are what costs."""
     calendar = calendar_for(Schedule.objects.get(pk=schedule_id))
+    now = (now or timezone.now()).replace(microsecond=0)
     warnings = dict(SLADefinition.objects.values_list("pk", "warnings"))
     rows = (
         SLAClock.objects.filter(schedule_id=schedule_id, stage=SLAClock.RUNNING)
+        .select_for_update()
         .order_by("pk")
         .values_list(
             "pk", "segment_start", "duration_us", "elapsed_us", "definition_id", "warnings_fired", "breached_at"
@@ -260,9 +305,12 @@ def recompute_for_schedule(schedule_id: int, *, chunk: int = 5000) -> int:
     done, batch = 0, []
     for pk, segment_start, duration_us, elapsed, definition_id, fired, breached_at in rows.iterator(chunk_size=chunk):
         assert segment_start is not None
+        if previous is not None and segment_start < now:
+            elapsed += previous.elapsed_us(to_us(segment_start), to_us(now))
+            segment_start = now
         due, next_event = _plan(calendar, segment_start, duration_us, elapsed, warnings[definition_id], fired,
                                 breached_at)  # fmt: skip
-        batch.append((pk, due, next_event))
+        batch.append((pk, due, next_event, elapsed, segment_start))
         if len(batch) == chunk:
             _save_plans(batch)
             done, batch = done + len(batch), []
@@ -271,17 +319,24 @@ def recompute_for_schedule(schedule_id: int, *, chunk: int = 5000) -> int:
     return done + len(batch)
 
 
-def _save_plans(plans: list[tuple[int, datetime, datetime | None]]) -> None:
-    """Write (id, due_at, next_event_at) of many clocks: one UPDATE joined to arrays on PostgreSQL (a
-    `bulk_update` CASE over thousands of ids costs quadratic time there), `bulk_update` elsewhere."""
+Plan = tuple[int, datetime, datetime | None, int, datetime]  # id, due, next event, elapsed, segment start
+
+
+def _save_plans(plans: list[Plan]) -> None:
+    """Write the plans of many clocks: one UPDATE joined to arrays on PostgreSQL (a `bulk_update` CASE
+    over thousands of ids costs quadratic time there), `bulk_update` elsewhere."""
     if connection.vendor != "postgresql":
-        clocks = [SLAClock(pk=pk, due_at=due, next_event_at=next_event) for pk, due, next_event in plans]
-        SLAClock.objects.bulk_update(clocks, ["due_at", "next_event_at"], batch_size=len(clocks))
+        clocks = [SLAClock(pk=pk, due_at=due, next_event_at=nxt, elapsed_us=el, segment_start=seg)
+                  for pk, due, nxt, el, seg in plans]  # fmt: skip
+        fields = ["due_at", "next_event_at", "elapsed_us", "segment_start"]
+        SLAClock.objects.bulk_update(clocks, fields, batch_size=len(clocks))
         return
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {SLAClock._meta.db_table} AS c SET due_at = v.due_at, next_event_at = v.next_event_at "  # noqa: S608
-            "FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[]) AS v(id, due_at, next_event_at) "
-            "WHERE c.id = v.id",
-            [[p[0] for p in plans], [p[1] for p in plans], [p[2] for p in plans]],
-        )
+            f"UPDATE {SLAClock._meta.db_table} AS c SET due_at = v.due_at, next_event_at = v.next_event_at, "  # noqa: S608
+            "elapsed_us = v.elapsed_us, segment_start = v.segment_start "
+            "FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[], %s::bigint[], %s::timestamptz[]) "
+            "AS v(id, due_at, next_event_at, elapsed_us, segment_start) WHERE c.id = v.id",
+            [[p[0] for p in plans], [p[1] for p in plans], [p[2] for p in plans], [p[3] for p in plans],
+             [p[4] for p in plans]],
+        )  # fmt: skip

@@ -186,20 +186,55 @@ def _duration(raw: Any, errors: list[FieldError]) -> timedelta | None:
 
 
 def _conditions(raw: Any, errors: list[FieldError]) -> dict[str, list[Any]]:
+    """Each field's allowed values, each of the field's type and, where the plant names them, one that
+    exists: a definition that could never match (or would fail to compare) is refused here."""
     if not isinstance(raw, dict):
         errors.append(FieldError("conditions", "An object of field -> list of values."))
         return {}
     cleaned: dict[str, list[Any]] = {}
     for field, allowed in raw.items():
+        where = f"conditions.{field}"
         if field not in CONDITION_FIELDS:
-            errors.append(FieldError(f"conditions.{field}", f"Unknown field; use {', '.join(CONDITION_FIELDS)}."))
+            errors.append(FieldError(where, f"Unknown field; use {', '.join(CONDITION_FIELDS)}."))
         elif not isinstance(allowed, list) or not allowed:
-            errors.append(FieldError(f"conditions.{field}", "A non-empty list of values."))
-        elif field == "assignment_group" and any(group_named(g) is None for g in allowed if isinstance(g, str)):
-            errors.append(FieldError(f"conditions.{field}", "Unknown assignment group."))
+            errors.append(FieldError(where, "A non-empty list of values."))
+        elif problem := _bad_values(field, allowed):
+            errors.append(FieldError(where, problem))
         else:
             cleaned[field] = allowed
     return cleaned
+
+
+def _bad_values(field: str, values: list[Any]) -> str | None:
+    from plantdesk.accounts.lookups import site_coded
+    from plantdesk.cmdb.queries import ci_classes
+    from plantdesk.core.choices import is_active_option
+    from plantdesk.incidents.choices import CATEGORY_SET, Source
+
+    def ints(low: int, high: int) -> str | None:
+        ok = all(isinstance(v, int) and not isinstance(v, bool) and low <= v <= high for v in values)
+        return None if ok else f"Whole numbers from {low} to {high}."
+
+    if field == "priority":
+        return ints(1, 5)
+    if field in ("impact", "urgency"):
+        return ints(1, 3)
+    if field == "major_incident":
+        return None if all(isinstance(v, bool) for v in values) else "true and/or false."
+    if not all(isinstance(v, str) and 0 < len(v) <= 255 for v in values):
+        return "Names (text)."
+    unknown: list[str] = []
+    if field == "site":
+        unknown = [v for v in values if site_coded(v) is None]
+    elif field == "assignment_group":
+        unknown = [v for v in values if group_named(v) is None]
+    elif field == "ci_class":
+        unknown = [v for v in values if v not in ci_classes()]
+    elif field == "source":
+        unknown = [v for v in values if v not in Source.values]
+    elif field == "category":
+        unknown = [v for v in values if not is_active_option(CATEGORY_SET, v)]
+    return f"Unknown: {', '.join(unknown)}." if unknown else None
 
 
 def _warnings(raw: Any, errors: list[FieldError]) -> list[int]:

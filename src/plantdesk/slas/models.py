@@ -118,6 +118,9 @@ class SLAClock(models.Model):
     next_event_at = models.DateTimeField(null=True, blank=True)
     warnings_fired = models.PositiveSmallIntegerField(default=0)
     breached_at = models.DateTimeField(null=True, blank=True)
+    # Set with the breach in the worker's transaction, cleared with the breach actions' own: a crash between
+    # the two leaves the actions to the next round, never lost and never run twice.
+    actions_pending = models.BooleanField(default=False)
     paused_wall_us = models.BigIntegerField(default=0)  # wall-clock time spent paused (reports)
     paused_at = models.DateTimeField(null=True, blank=True)
     stopped_at = models.DateTimeField(null=True, blank=True)
@@ -130,6 +133,7 @@ class SLAClock(models.Model):
                 fields=["next_event_at"], name="sla_clock_next_event_idx", condition=models.Q(stage="running")
             ),
             models.Index(fields=["schedule", "stage"], name="sla_clock_schedule_idx"),
+            models.Index(fields=["id"], name="sla_clock_actions_idx", condition=models.Q(actions_pending=True)),
         ]
 
     def __str__(self) -> str:

@@ -9,6 +9,8 @@ from datetime import datetime
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import TruncMonth
 
+from plantdesk.accounts.models import User
+from plantdesk.accounts.permissions import restrict
 from plantdesk.incidents.models import Incident
 from plantdesk.slas.models import SLAClock
 
@@ -31,12 +33,14 @@ class Row:
         return round(100 * self.met / self.total, 1) if self.total else 0.0
 
 
-def attainment(start: datetime, end: datetime, by: str, kind: str | None = None) -> list[Row]:
-    """Rows per month and dimension value for clocks stopped in [start, end) (canceled ones do not count)."""
+def attainment(start: datetime, end: datetime, by: str, kind: str | None = None, *, user: User) -> list[Row]:
+    """Rows per month and dimension value for clocks stopped in [start, end) (canceled ones do not count),
+    of the incidents `user` may see."""
     incident = Incident.objects.filter(pk=OuterRef("record_id")).values(DIMENSIONS[by])[:1]
     clocks = SLAClock.objects.filter(
-        record_type="incident", stage=SLAClock.STOPPED, stopped_at__gte=start, stopped_at__lt=end
-    )
+        record_type="incident", stage=SLAClock.STOPPED, stopped_at__gte=start, stopped_at__lt=end,
+        record_id__in=restrict(user, "view", Incident).values("pk"),
+    )  # fmt: skip
     if kind:
         clocks = clocks.filter(definition__kind=kind)
     grouped = (

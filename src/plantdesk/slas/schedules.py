@@ -21,6 +21,7 @@ from plantdesk.slas.models import Schedule
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 TIME = re.compile(r"([01]\d|2[0-4]):([0-5]\d)")
 MAX_RANGES = 50
+RESERVED_NAMES = frozenset({"new", "preview"})
 MAX_CLOSED_DAYS = 1000
 
 
@@ -139,6 +140,8 @@ def parse_schedule(data: Mapping[str, Any], errors: list[FieldError], *, partial
         name = data.get("name")
         if not isinstance(name, str) or not name.strip() or len(name) > 100 or "\x00" in name:
             errors.append(FieldError("name", "A name of 1 to 100 characters."))
+        elif "/" in name or name.strip() in RESERVED_NAMES:
+            errors.append(FieldError("name", "No '/' and not 'new' or 'preview' (the pages use those)."))
         else:
             values["name"] = name.strip()
     if "time_zone" in data or not partial:

@@ -80,7 +80,7 @@ def schedule_preview(request: HttpRequest) -> HttpResponse:
     periods: list[tuple[datetime, datetime]] = []
     if form.is_valid():
         errors: list[FieldError] = []
-        values = parse_schedule(form.action_data() | {"name": "preview"}, errors)
+        values = parse_schedule(form.action_data() | {"name": "draft"}, errors)
         if errors:
             form.add_action_error(InvalidInput.for_fields(errors))
         else:
@@ -136,6 +136,10 @@ def attainment(request: HttpRequest) -> HttpResponse:
     start = datetime(now.year, 1, 1, tzinfo=UTC)
     end = datetime(now.year + (now.month == 12), now.month % 12 + 1, 1, tzinfo=UTC)
     by, kind = "assignment_group", None
+    if form.is_valid() and any(
+        d and not 1990 <= d.year <= 2100 for d in (form.cleaned_data.get("start"), form.cleaned_data.get("end"))
+    ):
+        form.add_error(None, "Months from 1990 to 2100.")
     if form.is_valid():
         data = form.cleaned_data
         if data.get("start"):
@@ -144,7 +148,7 @@ def attainment(request: HttpRequest) -> HttpResponse:
             last = data["end"]
             end = datetime(last.year + (last.month == 12), last.month % 12 + 1, 1, tzinfo=UTC)
         by, kind = data.get("by") or by, data.get("kind") or None
-    rows = report.attainment(start, end, by, kind) if form.is_valid() or not form.is_bound else []
+    rows = report.attainment(start, end, by, kind, user=_user(request)) if form.is_valid() or not form.is_bound else []
     months = sorted({r.month for r in rows})
     keys = sorted({r.key for r in rows})
     cells = {(r.key, r.month): r for r in rows}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import time
 from argparse import ArgumentParser
@@ -10,9 +11,12 @@ from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.db import close_old_connections
 
 from plantdesk.core.scheduler import enqueue_due_jobs
 from plantdesk.slas.jobs import BATCH, fire_due_events
+
+logger = logging.getLogger("plantdesk.worker")
 
 
 class Command(BaseCommand):
@@ -36,14 +40,19 @@ class Command(BaseCommand):
         self.stdout.write("plantdesk worker running")
         next_round = 0.0
         while not self._stopping:
-            while fire_due_events() == BATCH:  # a full batch: more may be due right now
-                pass
-            if time.monotonic() >= next_round:
-                due = enqueue_due_jobs()
-                if due:
-                    self.stdout.write(f"enqueued: {', '.join(due)}")
-                call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
-                next_round = time.monotonic() + options["interval"]
+            try:
+                while fire_due_events() == BATCH:  # a full batch: more may be due right now
+                    pass
+                if time.monotonic() >= next_round:
+                    due = enqueue_due_jobs()
+                    if due:
+                        self.stdout.write(f"enqueued: {', '.join(due)}")
+                    call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+                    next_round = time.monotonic() + options["interval"]
+            except Exception:  # a failing round (database restart, a bad row) must not end the worker
+                logger.exception("worker round failed; retrying")
+                close_old_connections()
+                time.sleep(min(5.0, options["interval"]))
             if options["once"]:
                 return
             time.sleep(options["sla_tick"])
