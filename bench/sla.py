@@ -125,7 +125,7 @@ BIG_EDIT = (BIG_SCHEDULE, [*TWO_SHIFT, _h("sat", "06:00", "12:00")])
 FULL_EDIT = (BIG_SCHEDULE, [_h(MON_FRI, "06:00", "14:00"), _h(MON_FRI, "14:00", "23:00")])
 CLOCK_COLUMNS = ["id", "record_type", "record_id", "definition_id", "schedule_id", "stage", "started_at",
                  "duration_us", "elapsed_us", "segment_start", "due_at", "next_event_at", "warnings_fired",
-                 "breached_at", "paused_wall_us", "paused_at", "stopped_at"]  # fmt: skip
+                 "breached_at", "paused_wall_us", "paused_at", "stopped_at", "actions_pending"]  # fmt: skip
 
 
 @dataclass
@@ -200,7 +200,8 @@ def create_configuration() -> None:
         for suffix, duration, warnings, actions in DEFINITIONS:
             do_create_definition({"name": f"{name} {suffix}", "target": "resolution", "duration": duration,
                                   "schedule": name, "warnings": warnings, "breach_actions": actions,
-                                  "conditions": {"site": [f"bench-{name}"]}}, actor=system)  # fmt: skip
+                                  # Clocks are generated in SQL; P5 keeps the definitions off anything else.
+                                  "conditions": {"priority": [5]}}, actor=system)  # fmt: skip
 
 
 def reset_schedules() -> None:
@@ -257,7 +258,7 @@ def _clock_line(pk: int, record_id: int, c: _Clock, started_at: datetime, paused
     return "\t".join([str(pk), "incident", str(record_id), str(d.pk), str(d.schedule_id), "running", _ts(started_at),
                       str(c.duration_us), str(c.elapsed_us), _ts(c.segment_start), _ts(c.due_at),
                       _ts(c.next_event_at), str(c.warnings_fired), _ts(c.breached_at), str(paused_wall_us),
-                      "\\N", "\\N"]) + "\n"  # fmt: skip
+                      "\\N", "\\N", "f"]) + "\n"  # fmt: skip
 
 
 def background_clocks(opts: Options, generated_at: datetime) -> Any:
