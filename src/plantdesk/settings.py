@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "plantdesk.cmdb",
     "plantdesk.incidents",
     "plantdesk.slas",
+    "plantdesk.events",
     "plantdesk.api",
     "plantdesk.ui",
 ]

@@ -7,6 +7,7 @@ from ninja import NinjaAPI
 from plantdesk.api.auth import ActiveSessionAuth, BearerTokenAuth
 from plantdesk.api.errors import install_error_handlers
 from plantdesk.cmdb.api import cis_router, classes_router, relationships_router
+from plantdesk.events.api import events_router
 from plantdesk.incidents.api import router as incidents_router
 from plantdesk.slas.api import definitions_router, schedules_router
 
@@ -26,3 +27,4 @@ api.add_router("/ci-classes", classes_router)
 api.add_router("/relationships", relationships_router)
 api.add_router("/schedules", schedules_router)
 api.add_router("/sla-definitions", definitions_router)
+api.add_router("/events", events_router)

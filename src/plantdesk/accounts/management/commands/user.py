@@ -26,6 +26,9 @@ class Command(BaseCommand):
         add.add_argument("--last-name", default="")
         add.add_argument("--site", action="append", default=[], dest="sites")
         add.add_argument("--group", action="append", default=[], dest="groups")
+        add.add_argument(
+            "--integration", action="store_true", help="an integration account (MES, SCADA) sending events"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         password = _password_from_stdin()
@@ -43,6 +46,7 @@ class Command(BaseCommand):
                 last_name=options["last_name"],
                 sites=options["sites"],
                 groups=options["groups"],
+                is_integration=options["integration"],
             )
         except DomainError as exc:
             raise CommandError(exc.detail) from exc
