@@ -15,9 +15,9 @@ from plantdesk.cmdb import actions, queries
 from plantdesk.cmdb.choices import Status
 from plantdesk.cmdb.forms import CIForm, RelationshipForm, RetireForm
 from plantdesk.cmdb.models import CIClass, ConfigurationItem, Relationship
-from plantdesk.cmdb.views import _to_portal, actor_of, detail_context, visible_ci_or_404, visible_relationships
+from plantdesk.cmdb.views import detail_context, visible_ci_or_404, visible_relationships
 from plantdesk.core.errors import DomainError
-from plantdesk.ui.htmx import fulfiller_required, redirect_after_post, run_form_action
+from plantdesk.ui.htmx import fulfiller_required, redirect_after_post, run_form_action, signed_in_user, to_portal
 
 
 def _class_named(name: str | None) -> CIClass | None:
@@ -39,9 +39,9 @@ def _render_form(
 
 
 @require_http_methods(["GET", "POST"])
-@fulfiller_required(_to_portal)
+@fulfiller_required(to_portal)
 def ci_create(request: HttpRequest) -> HttpResponse:
-    user = actor_of(request)
+    user = signed_in_user(request)
     if request.method == "GET":
         chosen = _class_named(request.GET.get("ci_class"))
         initial = {"ci_class": chosen.name} if chosen else {}
@@ -54,9 +54,9 @@ def ci_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@fulfiller_required(_to_portal)
+@fulfiller_required(to_portal)
 def ci_edit(request: HttpRequest, name: str) -> HttpResponse:
-    user = actor_of(request)
+    user = signed_in_user(request)
     ci = visible_ci_or_404(user, name)
     if ci.status == Status.RETIRED:  # a retired CI's record is frozen: back to its page, which says so
         return HttpResponseRedirect(reverse("ui:cmdb:detail", args=[ci.name]), status=303)
@@ -70,9 +70,9 @@ def ci_edit(request: HttpRequest, name: str) -> HttpResponse:
 
 
 @require_POST
-@fulfiller_required(_to_portal)
+@fulfiller_required(to_portal)
 def ci_retire(request: HttpRequest, name: str) -> HttpResponse:
-    user = actor_of(request)
+    user = signed_in_user(request)
     ci = visible_ci_or_404(user, name)
     form = RetireForm(request.POST)
     done, status = run_form_action(form, lambda: actions.do_retire_ci(ci, form.cleaned_data["reason"], actor=user))
@@ -83,9 +83,9 @@ def ci_retire(request: HttpRequest, name: str) -> HttpResponse:
 
 
 @require_POST
-@fulfiller_required(_to_portal)
+@fulfiller_required(to_portal)
 def ci_relate(request: HttpRequest, name: str) -> HttpResponse:
-    user = actor_of(request)
+    user = signed_in_user(request)
     ci = visible_ci_or_404(user, name)
     form = RelationshipForm(request.POST)
 
@@ -100,10 +100,10 @@ def ci_relate(request: HttpRequest, name: str) -> HttpResponse:
 
 
 @require_POST
-@fulfiller_required(_to_portal)
+@fulfiller_required(to_portal)
 def ci_unrelate(request: HttpRequest, name: str, relationship_id: int) -> HttpResponse:
     """Remove one of the page CI's relationships (the action checks the user may change its source)."""
-    user = actor_of(request)
+    user = signed_in_user(request)
     ci = visible_ci_or_404(user, name)
     relationship = next((r for r in visible_relationships(user, ci) if r.pk == relationship_id), None)
     if relationship is None:
@@ -116,8 +116,8 @@ def ci_unrelate(request: HttpRequest, name: str, relationship_id: int) -> HttpRe
 
 
 @require_GET
-@fulfiller_required(_to_portal)
+@fulfiller_required(to_portal)
 def attribute_fields(request: HttpRequest) -> HttpResponse:
     """The attribute inputs of the class just chosen (the form swaps them in when the class changes)."""
-    form = CIForm(user=actor_of(request), ci_class=_class_named(request.GET.get("ci_class")))
+    form = CIForm(user=signed_in_user(request), ci_class=_class_named(request.GET.get("ci_class")))
     return render(request, "cmdb/_attribute_fields.html", {"form": form})

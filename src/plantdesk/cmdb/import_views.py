@@ -9,9 +9,8 @@ from django.views.decorators.http import require_http_methods
 
 from plantdesk.cmdb import uploads
 from plantdesk.cmdb.importer import ImportRefused
-from plantdesk.cmdb.views import _to_portal, actor_of
 from plantdesk.core.errors import DomainError
-from plantdesk.ui.htmx import add_domain_error, fulfiller_required
+from plantdesk.ui.htmx import add_domain_error, fulfiller_required, signed_in_user, to_portal
 
 SHOWN = 200  # rows of a report listed on the page; the counts are always complete
 
@@ -24,7 +23,7 @@ class ImportForm(forms.Form):
 
 
 @require_http_methods(["GET", "POST"])
-@fulfiller_required(_to_portal)
+@fulfiller_required(to_portal)
 def import_cis(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "cmdb/import.html", {"form": ImportForm()})
@@ -36,7 +35,7 @@ def import_cis(request: HttpRequest) -> HttpResponse:
     upload = form.cleaned_data["file"]
     try:
         fmt = uploads.format_of(upload.name or "", upload.content_type or "", form.cleaned_data["format"] or None)
-        report = uploads.run_import(upload.read(), fmt, actor=actor_of(request), dry_run=dry_run)
+        report = uploads.run_import(upload.read(), fmt, actor=signed_in_user(request), dry_run=dry_run)
     except ImportRefused as refused:
         context |= {"refused": refused.report.errors[:SHOWN], "error_count": len(refused.report.errors)}
         return render(request, "cmdb/import.html", context, status=400)

@@ -10,9 +10,8 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from plantdesk.accounts.models import Site, User
@@ -26,20 +25,10 @@ from plantdesk.core import pagination
 from plantdesk.core.history import history_for
 from plantdesk.core.pagination import Page
 from plantdesk.incidents import queries as incident_queries
-from plantdesk.ui.htmx import fulfiller_required, is_htmx, vary_on_htmx
+from plantdesk.ui.htmx import fulfiller_required, is_htmx, signed_in_user, to_portal, vary_on_htmx
 
 MAP_DEPTH = 6
 MAP_LIMIT = 300
-
-
-def _to_portal(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-    return HttpResponseRedirect(reverse("ui:portal"))
-
-
-def actor_of(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # login_required (or fulfiller_required) ran first
-    return user
 
 
 # -- list ----------------------------------------------------------------------------------------
@@ -86,9 +75,9 @@ def paginate(qs: Any, page: int) -> Page[ConfigurationItem]:
 
 
 @require_GET
-@fulfiller_required(_to_portal)
+@fulfiller_required(to_portal)
 def ci_list(request: HttpRequest) -> HttpResponse:
-    user = actor_of(request)
+    user = signed_in_user(request)
     form = CIFilterForm(request.GET, user=user)
     page: Page | None = None
     status = 200
@@ -108,7 +97,7 @@ def suggest(request: HttpRequest) -> HttpResponse:
     """`<option>`s for a CI input's datalist: visible, not retired, name or alias starting with what was typed."""
     # HTMX sends the input under its own name (ci, other, ...): whatever single value came is what was typed.
     typed = next((v.strip() for v in request.GET.dict().values() if v.strip()), "")[:255]
-    options = queries.suggest_cis(actor_of(request), typed) if len(typed) >= 2 else []
+    options = queries.suggest_cis(signed_in_user(request), typed) if len(typed) >= 2 else []
     return render(request, "cmdb/_suggestions.html", {"options": options})
 
 
@@ -138,9 +127,9 @@ def attribute_rows(ci: ConfigurationItem) -> list[tuple[str, Any]]:
 
 
 @require_GET
-@fulfiller_required(_to_portal)
+@fulfiller_required(to_portal)
 def ci_detail(request: HttpRequest, name: str) -> HttpResponse:
-    ci = visible_ci_or_404(actor_of(request), name)
+    ci = visible_ci_or_404(signed_in_user(request), name)
     return render(request, "cmdb/detail.html", detail_context(request, ci))
 
 
@@ -150,7 +139,7 @@ def detail_context(
     relationship_form: RelationshipForm | None = None,
     error: str | None = None,
 ) -> dict[str, Any]:
-    user = actor_of(request)
+    user = signed_in_user(request)
     direction: Direction = "upstream" if request.GET.get("direction") == "upstream" else "downstream"
     result = impact(ci, direction, depth=MAP_DEPTH, limit=MAP_LIMIT)
     names = [item.name for item in result.items]

@@ -35,19 +35,20 @@ from plantdesk.incidents.forms import (
 from plantdesk.incidents.forms import TransitionForm as TransitionFormClass
 from plantdesk.incidents.models import RECORD_TYPE, Incident
 from plantdesk.slas.clocks import clocks_of
-from plantdesk.ui.htmx import fulfiller_required, is_htmx, redirect_after_post, run_form_action, vary_on_htmx
+from plantdesk.ui.htmx import (
+    fulfiller_required,
+    is_htmx,
+    redirect_after_post,
+    run_form_action,
+    signed_in_user,
+    vary_on_htmx,
+)
 
 
 def _to_portal(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
     number = kwargs.get("number")
     url = reverse("ui:portal-detail", args=[number]) if number else reverse("ui:portal")
     return HttpResponseRedirect(url)
-
-
-def actor_of(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # login_required ran first
-    return user
 
 
 def visible_or_404(user: User, number: str) -> Incident:
@@ -67,7 +68,7 @@ def detail_url(incident: Incident) -> str:
 @require_GET
 @fulfiller_required(_to_portal)
 def queue(request: HttpRequest) -> HttpResponse:
-    user = actor_of(request)
+    user = signed_in_user(request)
     form = QueueFilterForm(request.GET)
     status = 200
     page: tables.Page | None = None
@@ -111,7 +112,7 @@ def create(request: HttpRequest) -> HttpResponse:
 
 def run_create(request: HttpRequest, form: AgentCreateForm | IncidentCreateForm) -> tuple[Incident | None, int | None]:
     """Shared by the agent create form and the portal's "raise an incident"."""
-    return run_form_action(form, lambda: actions.do_create_incident(form.action_data(), actor=actor_of(request)))
+    return run_form_action(form, lambda: actions.do_create_incident(form.action_data(), actor=signed_in_user(request)))
 
 
 # -- detail --------------------------------------------------------------------------------------
@@ -169,7 +170,7 @@ def detail_context(
     communication_form: CommunicationForm | None = None,
     failed_transition: TransitionFormClass | None = None,
 ) -> dict[str, Any]:
-    user = actor_of(request)
+    user = signed_in_user(request)
     tab = "history" if request.GET.get("tab") == "history" else "activity"
     context: dict[str, Any] = {
         "incident": incident,
@@ -205,7 +206,7 @@ def ci_impact(user: User, incident: Incident) -> dict[str, Any] | None:
 @require_GET
 @fulfiller_required(_to_portal)
 def detail(request: HttpRequest, number: str) -> HttpResponse:
-    incident = visible_or_404(actor_of(request), number)
+    incident = visible_or_404(signed_in_user(request), number)
     return render(request, "incidents/detail.html", detail_context(request, incident))
 
 
@@ -213,7 +214,7 @@ def _form_failed(request: HttpRequest, incident: Incident, partial: str, status:
     """HTMX swaps just the form; a plain post gets the whole page with the form and its errors."""
     if is_htmx(request):
         form = next(iter(forms_.values()))
-        context = {"incident": incident, "form": form, **_partial_extra(form, incident, actor_of(request))}
+        context = {"incident": incident, "form": form, **_partial_extra(form, incident, signed_in_user(request))}
         return render(request, partial, context, status=status)
     return render(request, "incidents/detail.html", detail_context(request, incident, **forms_), status=status)
 
@@ -228,7 +229,7 @@ def _partial_extra(form: forms.Form, incident: Incident, user: User) -> dict[str
 @require_POST
 @fulfiller_required(_to_portal)
 def update(request: HttpRequest, number: str) -> HttpResponse:
-    user = actor_of(request)
+    user = signed_in_user(request)
     incident = visible_or_404(user, number)
     form = IncidentEditForm(request.POST, initial=IncidentEditForm.initial_for(incident))
     updated, status = run_form_action(
@@ -251,7 +252,8 @@ def run_transition(request: HttpRequest, incident: Incident) -> tuple[Transition
         request.POST, required=transitions.REQUIRED_FIELDS.get(to, ()), auto_id=f"t_{id_part}_%s"
     )
     _, status = run_form_action(
-        form, lambda: actions.do_transition_incident(incident, to, actor=actor_of(request), **form.action_kwargs())
+        form,
+        lambda: actions.do_transition_incident(incident, to, actor=signed_in_user(request), **form.action_kwargs()),
     )
     return form, status
 
@@ -259,7 +261,7 @@ def run_transition(request: HttpRequest, incident: Incident) -> tuple[Transition
 @require_POST
 @fulfiller_required(_to_portal)
 def transition(request: HttpRequest, number: str) -> HttpResponse:
-    incident = visible_or_404(actor_of(request), number)
+    incident = visible_or_404(signed_in_user(request), number)
     form, status = run_transition(request, incident)
     if status is None:
         messages.success(request, f"{incident.number}: {_state_label(form.cleaned_data['to'])}.")
@@ -282,7 +284,7 @@ def _state_label(state: str) -> str:
 
 
 def run_comment(request: HttpRequest, incident: Incident) -> tuple[CommentForm, int | None]:
-    user = actor_of(request)
+    user = signed_in_user(request)
     form = CommentForm(request.POST)
     if not user.is_fulfiller:
         visibility = form.fields["visibility"]
@@ -300,7 +302,7 @@ def run_comment(request: HttpRequest, incident: Incident) -> tuple[CommentForm, 
 @require_POST
 @fulfiller_required(_to_portal)
 def comment(request: HttpRequest, number: str) -> HttpResponse:
-    incident = visible_or_404(actor_of(request), number)
+    incident = visible_or_404(signed_in_user(request), number)
     form, status = run_comment(request, incident)
     if status is None:
         kind = "Work note" if form.cleaned_data["visibility"] == "internal" else "Comment"
@@ -313,10 +315,10 @@ def comment(request: HttpRequest, number: str) -> HttpResponse:
 @fulfiller_required(_to_portal)
 def communicate(request: HttpRequest, number: str) -> HttpResponse:
     """Post a status update to a major incident's communication log."""
-    incident = visible_or_404(actor_of(request), number)
+    incident = visible_or_404(signed_in_user(request), number)
     form = CommunicationForm(request.POST)
     entry, status = run_form_action(
-        form, lambda: actions.do_post_communication(incident, form.cleaned_data["body"], actor=actor_of(request))
+        form, lambda: actions.do_post_communication(incident, form.cleaned_data["body"], actor=signed_in_user(request))
     )
     if entry is not None:
         messages.success(request, f"Status update posted to {incident.number}.")

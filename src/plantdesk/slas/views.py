@@ -4,39 +4,28 @@ periods) and the attainment report. Thin: forms shape input, `slas.actions` vali
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from django import forms
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from plantdesk.accounts.choices import Role
-from plantdesk.accounts.models import User
 from plantdesk.cmdb.models import ConfigurationItem
 from plantdesk.core.errors import DomainError, FieldError, InvalidInput
 from plantdesk.slas import actions, report
 from plantdesk.slas.forms import ScheduleForm, line_names
 from plantdesk.slas.models import LocationSchedule, Schedule
 from plantdesk.slas.schedules import calendar_for, parse_schedule
-from plantdesk.ui.htmx import fulfiller_required, redirect_after_post
+from plantdesk.ui.htmx import fulfiller_required, redirect_after_post, signed_in_user, to_portal
 
 PREVIEW_PERIODS = 10
 
 
-def _to_portal(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-    return HttpResponseRedirect(reverse("ui:portal"))
-
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)  # fulfiller_required ran first
-    return request.user
-
-
 @require_GET
-@fulfiller_required(_to_portal)
+@fulfiller_required(to_portal)
 def schedule_list(request: HttpRequest) -> HttpResponse:
     schedules = list(Schedule.objects.order_by("name"))
     sites: dict[int, list[str]] = {}
@@ -44,14 +33,16 @@ def schedule_list(request: HttpRequest) -> HttpResponse:
         assert location.site is not None
         sites.setdefault(location.schedule_id, []).append(location.site.code)
     rows = [(s, sorted(sites.get(s.pk, []))) for s in schedules]
-    return render(request, "slas/schedule_list.html", {"rows": rows, "is_admin": _user(request).role == Role.ADMIN})
+    return render(
+        request, "slas/schedule_list.html", {"rows": rows, "is_admin": signed_in_user(request).role == Role.ADMIN}
+    )
 
 
 @require_http_methods(["GET", "POST"])
-@fulfiller_required(_to_portal)
+@fulfiller_required(to_portal)
 def schedule_edit(request: HttpRequest, name: str | None = None) -> HttpResponse:
     schedule = _schedule_or_404(name) if name else None
-    user = _user(request)
+    user = signed_in_user(request)
     if request.method == "GET":
         form = ScheduleForm(initial=ScheduleForm.initial_for(schedule) if schedule else {"time_zone": "Europe/Berlin"})
         return _render_form(request, form, schedule)
@@ -73,7 +64,7 @@ def schedule_edit(request: HttpRequest, name: str | None = None) -> HttpResponse
 
 
 @require_POST
-@fulfiller_required(_to_portal)
+@fulfiller_required(to_portal)
 def schedule_preview(request: HttpRequest) -> HttpResponse:
     """The next working periods of the hours being typed, before anything is saved."""
     form = ScheduleForm(request.POST)
@@ -105,7 +96,12 @@ def _render_form(
     request: HttpRequest, form: ScheduleForm, schedule: Schedule | None, status: int = 200
 ) -> HttpResponse:
     periods = calendar_for(schedule).periods(timezone.now(), PREVIEW_PERIODS) if schedule else []
-    context = {"form": form, "schedule": schedule, "periods": periods, "is_admin": _user(request).role == Role.ADMIN}
+    context = {
+        "form": form,
+        "schedule": schedule,
+        "periods": periods,
+        "is_admin": signed_in_user(request).role == Role.ADMIN,
+    }
     return render(request, "slas/schedule_form.html", context, status=status)
 
 
@@ -129,7 +125,7 @@ class ReportForm(forms.Form):
 
 
 @require_GET
-@fulfiller_required(_to_portal)
+@fulfiller_required(to_portal)
 def attainment(request: HttpRequest) -> HttpResponse:
     form = ReportForm(request.GET or None)
     now = timezone.now()
@@ -148,7 +144,11 @@ def attainment(request: HttpRequest) -> HttpResponse:
             last = data["end"]
             end = datetime(last.year + (last.month == 12), last.month % 12 + 1, 1, tzinfo=UTC)
         by, kind = data.get("by") or by, data.get("kind") or None
-    rows = report.attainment(start, end, by, kind, user=_user(request)) if form.is_valid() or not form.is_bound else []
+    rows = (
+        report.attainment(start, end, by, kind, user=signed_in_user(request))
+        if form.is_valid() or not form.is_bound
+        else []
+    )
     months = sorted({r.month for r in rows})
     keys = sorted({r.key for r in rows})
     cells = {(r.key, r.month): r for r in rows}

@@ -9,7 +9,9 @@ from typing import Any, TypeVar
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 
+from plantdesk.accounts.models import User
 from plantdesk.core.errors import DomainError
 
 
@@ -57,6 +59,18 @@ def run_form_action(form: forms.Form, action: Callable[[], T]) -> tuple[T | None
     except DomainError as error:
         add_domain_error(form, error)
         return None, error.status
+
+
+def signed_in_user(request: HttpRequest) -> User:
+    """The user of a page that login_required (or fulfiller_required) guards."""
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def to_portal(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    """Where a requester who follows an agent-only link lands: their portal."""
+    return HttpResponseRedirect(reverse("ui:portal"))
 
 
 def fulfiller_required(

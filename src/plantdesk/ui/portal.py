@@ -17,7 +17,6 @@ from plantdesk.incidents.choices import OPEN_STATES, State
 from plantdesk.incidents.forms import CommentForm, IncidentCreateForm, TransitionForm
 from plantdesk.incidents.models import RECORD_TYPE, Incident
 from plantdesk.incidents.views import (
-    actor_of,
     error_messages,
     labels,
     run_comment,
@@ -26,7 +25,7 @@ from plantdesk.incidents.views import (
     transition_actions,
     visible_or_404,
 )
-from plantdesk.ui.htmx import is_htmx, redirect_after_post
+from plantdesk.ui.htmx import is_htmx, redirect_after_post, signed_in_user
 
 
 def portal_url(incident: Incident) -> str:
@@ -36,7 +35,7 @@ def portal_url(incident: Incident) -> str:
 @require_GET
 @login_required
 def my_incidents(request: HttpRequest) -> HttpResponse:
-    user = actor_of(request)
+    user = signed_in_user(request)
     mine = queries.filter_incidents(queries.visible_incidents(user), queries.IncidentFilters(caller=user.username))
     show = "closed" if request.GET.get("show") == "closed" else "open"
     if show == "open":
@@ -71,7 +70,7 @@ def _context(
     comment_form: CommentForm | None = None,
     failed_transition: TransitionForm | None = None,
 ) -> dict[str, Any]:
-    user = actor_of(request)
+    user = signed_in_user(request)
     return {
         "incident": incident,
         "labels": labels(incident),
@@ -86,7 +85,7 @@ def _context(
 @require_GET
 @login_required
 def detail(request: HttpRequest, number: str) -> HttpResponse:
-    incident = visible_or_404(actor_of(request), number)
+    incident = visible_or_404(signed_in_user(request), number)
     return render(request, "portal/detail.html", _context(request, incident))
 
 
@@ -96,7 +95,7 @@ def _failed(request: HttpRequest, incident: Incident, partial: str, status: int,
         extra: dict[str, Any] = {"form": form, "incident": incident, "portal": True}
         if isinstance(form, TransitionForm):
             extra["action"] = next(
-                (a for a in transition_actions(incident, actor_of(request)) if a["to"] == form.data.get("to")), {}
+                (a for a in transition_actions(incident, signed_in_user(request)) if a["to"] == form.data.get("to")), {}
             )
         return render(request, partial, extra, status=status)
     return render(request, "portal/detail.html", _context(request, incident, **forms_), status=status)
@@ -105,7 +104,7 @@ def _failed(request: HttpRequest, incident: Incident, partial: str, status: int,
 @require_POST
 @login_required
 def comment(request: HttpRequest, number: str) -> HttpResponse:
-    incident = visible_or_404(actor_of(request), number)
+    incident = visible_or_404(signed_in_user(request), number)
     form, status = run_comment(request, incident)
     if status is None:
         messages.success(request, "Your comment was added.")
@@ -116,7 +115,7 @@ def comment(request: HttpRequest, number: str) -> HttpResponse:
 @require_POST
 @login_required
 def transition(request: HttpRequest, number: str) -> HttpResponse:
-    incident = visible_or_404(actor_of(request), number)
+    incident = visible_or_404(signed_in_user(request), number)
     form, status = run_transition(request, incident)
     if status is None:
         done = {State.IN_PROGRESS: "reopened", State.CLOSED: "closed", State.CANCELED: "withdrawn"}
