@@ -20,7 +20,7 @@ from plantdesk.accounts.models import User
 from plantdesk.core import audit
 from plantdesk.incidents.choices import State
 from plantdesk.slas.calendar import Calendar, from_us, to_us
-from plantdesk.slas.definitions import active_definitions, matches, schedule_for
+from plantdesk.slas.definitions import active_definitions, applicable, schedule_for
 from plantdesk.slas.definitions import definition as cached_definition
 from plantdesk.slas.definitions import schedule as cached_schedule
 from plantdesk.slas.models import Schedule, SLAClock, SLADefinition
@@ -39,17 +39,16 @@ def sync_clocks(
     now = (now or timezone.now()).replace(microsecond=0)  # clocks keep whole seconds (API shows them so)
     definitions = active_definitions("incident")
     if created:  # nothing to look up: a new record has no clocks yet
-        for definition in definitions if incident.state in OPEN else []:
-            if matches(definition, incident):
-                _start(definition, incident, actor, now, responded)
+        for definition in applicable(definitions, incident) if incident.state in OPEN else []:
+            _start(definition, incident, actor, now, responded)
         return
     # Locked (the caller holds the incident): the worker must not fire on a clock this action rewrites.
     rows = SLAClock.objects.filter(record_type="incident", record_id=incident.pk).exclude(stage=SLAClock.CANCELED)
     clocks = {c.definition_id: c for c in rows.select_for_update().order_by("pk")}
     for clock in clocks.values():
         clock.definition, clock.schedule = cached_definition(clock.definition_id), cached_schedule(clock.schedule_id)
-    applicable = [d for d in definitions if matches(d, incident)] if incident.state in OPEN else []
-    applicable_ids = {d.pk for d in applicable}
+    applying = applicable(definitions, incident) if incident.state in OPEN else []
+    applicable_ids = {d.pk for d in applying}
     replaced: dict[str, SLAClock] = {}  # by target: what a newly applying definition carries on from
     for clock in clocks.values():
         if incident.state in OPEN and clock.definition_id not in applicable_ids:
@@ -58,7 +57,7 @@ def sync_clocks(
                 _retire(clock, incident, actor, now)  # e.g. the priority changed: another definition applies now
             continue
         _apply_state(clock, incident, actor, now, responded)
-    for definition in applicable:
+    for definition in applying:
         if definition.pk not in clocks:
             _start(definition, incident, actor, now, responded, carry=replaced.get(definition.target))
 

@@ -52,12 +52,18 @@ def schedule(pk: int) -> Schedule:
     return lookup(_schedules, pk)
 
 
-def matches(definition: SLADefinition, record: Any) -> bool:
-    for field, allowed in definition.conditions.items():
-        value = CONDITION_FIELDS[field](record)
-        if not (value & set(allowed) if isinstance(value, frozenset) else value in allowed):
-            return False
-    return True
+def applicable(definitions: list[SLADefinition], record: Any) -> list[SLADefinition]:
+    """The definitions whose every condition `record` meets. Each field is read once for all of them:
+    `service` walks the CMDB, and several definitions may ask for it."""
+    values: dict[str, Any] = {}
+
+    def meets(field: str, allowed: list[Any]) -> bool:
+        if field not in values:
+            values[field] = CONDITION_FIELDS[field](record)
+        value = values[field]
+        return bool(value & set(allowed)) if isinstance(value, frozenset) else value in allowed
+
+    return [d for d in definitions if all(meets(f, allowed) for f, allowed in d.conditions.items())]
 
 
 def services_of(record: Any) -> frozenset[str]:
