@@ -17,8 +17,10 @@ from plantdesk.events.models import InboxEvent
 
 SEVERITIES = ("critical", "major", "minor", "warning", "info", "clear")
 TEXT_FIELDS = {"source": 100, "node": 255, "resource": 255, "type": 100, "metric": 255, "message": 2000,
-               "dedup_key": 255, "event_id": 128}  # fmt: skip
-KNOWN = {*TEXT_FIELDS, "severity", "occurred_at", "attributes", "ci"}
+               "dedup_key": 255, "event_id": 128, "ci": 255}  # fmt: skip
+KNOWN = {*TEXT_FIELDS, "severity", "occurred_at", "attributes", "ci", "action"}
+# PagerDuty-style actions; a plain event is a trigger, or a resolve when its severity is "clear".
+ACTIONS = ("trigger", "acknowledge", "resolve")
 MAX_BATCH = 1000
 
 
@@ -43,7 +45,9 @@ def problem_with(event: Any) -> str:
             return f"{field}: text of at most {limit} characters."
     if not event.get("source"):
         return "source: required."
-    if event.get("severity") not in SEVERITIES:
+    if event.get("action", "trigger") not in ACTIONS:
+        return f"action: one of {', '.join(ACTIONS)}."
+    if event.get("severity") not in SEVERITIES and event.get("action") not in ("acknowledge", "resolve"):
         return f"severity: one of {', '.join(SEVERITIES)}."
     if "occurred_at" in event and not _instant(event["occurred_at"]):
         return "occurred_at: an ISO 8601 time with its offset."
@@ -67,25 +71,44 @@ def dedup_key_of(event: dict[str, Any]) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:40]
 
 
+@dataclass(frozen=True)
+class Received:
+    """One event as an adapter hands it over: the native event it made, the verbatim payload when that is
+    not the event itself (an Alertmanager alert, a Sparkplug message: base64), and why it could not be read
+    (then `event` may be anything and the payload is kept as a dead letter, replayable)."""
+
+    event: Any
+    raw: str | None = None
+    problem: str = ""
+    source: str = ""  # the source of a dead letter whose event names none
+
+
 def accept(events: list[Any], *, channel: str, actor: User) -> list[Outcome]:
-    """Keep every event (idempotently) and return what became of each, after the commit."""
+    """Keep every native event (idempotently) and return what became of each, after the commit."""
+    return accept_received([Received(event) for event in events], channel=channel, actor=actor)
+
+
+def accept_received(items: list[Received], *, channel: str, actor: User) -> list[Outcome]:
+    """Keep every item (idempotently, dead letters included) and return what became of each, after the commit."""
     now = timezone.now()
     rows: list[InboxEvent] = []
     outcomes: list[tuple[int, str, str, str]] = []  # index, source, key, problem
-    for index, event in enumerate(events):
-        raw = json.dumps(event, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    for index, item in enumerate(items):
+        event = item.event
+        native = json.dumps(event, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        raw = native if item.raw is None else item.raw
         digest = hashlib.sha256(raw.encode()).hexdigest()
-        problem = problem_with(event)
-        source = str(event.get("source") or "?")[:100] if isinstance(event, dict) else "?"
-        key = str(event.get("event_id") or digest) if isinstance(event, dict) else digest
-        dedup = dedup_key_of(event) if not problem else ""
+        problem = item.problem or problem_with(event)
+        readable = isinstance(event, dict)
+        source = str((event.get("source") if readable else None) or item.source or "?")[:100]
+        key = str((event.get("event_id") if readable else None) or digest)
         rows.append(InboxEvent(
-            channel=channel, source=source, idempotency_key=key, dedup_key=dedup, payload=raw, sha256=digest,
-            received_at=now, received_by=actor, status=InboxEvent.DEAD if problem else InboxEvent.ACCEPTED,
-            reason=problem,
+            channel=channel, source=source, idempotency_key=key, dedup_key="" if problem else dedup_key_of(event),
+            payload=raw, sha256=digest, event=None if item.raw is None or problem else event, received_at=now,
+            received_by=actor, status=InboxEvent.DEAD if problem else InboxEvent.ACCEPTED, reason=problem,
         ))  # fmt: skip
         outcomes.append((index, source, key, problem))
-    with transaction.atomic():  # durable before the 202: the response is sent after this commits
+    with transaction.atomic():  # durable before the acknowledgement: it is sent after this commits
         InboxEvent.objects.bulk_create(rows, ignore_conflicts=True)  # a redelivery changes nothing
     ids = _ids_of({(source, key) for _, source, key, _ in outcomes})
     return [
