@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "plantdesk.incidents",
     "plantdesk.slas",
     "plantdesk.events",
+    "plantdesk.sparkplug",
     "plantdesk.api",
     "plantdesk.ui",
 ]
