@@ -5,3 +5,9 @@ class EventsConfig(AppConfig):
     name = "plantdesk.events"
     label = "events"
     verbose_name = "MES / OT events"
+
+    def ready(self) -> None:
+        from plantdesk.core.config_cache import clear_on_change
+        from plantdesk.events.models import AlertRule, MappingRule
+
+        clear_on_change(AlertRule, MappingRule)

@@ -14,6 +14,8 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from plantdesk.core.scheduler import enqueue_due_jobs
+from plantdesk.events.processor import BATCH as EVENT_BATCH
+from plantdesk.events.processor import process_pending
 from plantdesk.slas.jobs import BATCH, fire_due_events
 
 logger = logging.getLogger("plantdesk.worker")
@@ -43,6 +45,8 @@ class Command(BaseCommand):
             try:
                 while fire_due_events() == BATCH:  # a full batch: more may be due right now
                     pass
+                while process_pending() == EVENT_BATCH and not self._stopping:  # events waiting: keep going
+                    fire_due_events()
                 if time.monotonic() >= next_round:
                     due = enqueue_due_jobs()
                     if due:

@@ -1,0 +1,151 @@
+"""What the processor does after counting: bind new alerts to CIs, then, for each alert that opened,
+changed severity or closed, apply noise control and the rules, and open, link or resolve incidents through
+`incidents.actions` (ARCHITECTURE rule 1) as the system account."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+
+from django.conf import settings
+from django.utils import timezone
+
+from plantdesk.accounts.actions import get_system_user
+from plantdesk.accounts.models import User
+from plantdesk.core.errors import DomainError
+from plantdesk.core.models import Visibility
+from plantdesk.events import noise, rules
+from plantdesk.events.binding import area_of, bind
+from plantdesk.events.dedup import CLOSED, ESCALATED, OPENED, REOPENED, Incoming, Tracked
+from plantdesk.events.models import AlarmFlood, Alert
+from plantdesk.incidents.actions import do_add_comment, do_create_incident, do_transition_incident
+from plantdesk.incidents.choices import OPEN_STATES, Source, State
+from plantdesk.incidents.models import Incident
+
+log = logging.getLogger("plantdesk.events")
+CLEARED_CODE = "cleared_by_source"
+
+
+def follow_up(changed: Sequence[Tracked], by_key: dict[str, list[Incoming]]) -> None:
+    if not changed:
+        return
+    _bind_new([t for t in changed if t.is_new or any(e.is_new for e in t.earlier)], by_key)
+    context = _Context(get_system_user(), timezone.now())
+    episodes = sorted(
+        ((e.alert, e.changes) for t in changed for e in [*t.earlier, t] if e.alert is not None),
+        key=lambda pair: pair[0].first_event_id,
+    )
+    for alert, changes in episodes:
+        for change in changes:
+            try:
+                context.react(alert, change)
+            except DomainError as exc:  # one alert's incident failing must not hold up the batch
+                log.warning("alert %s: %s failed: %s", alert.dedup_key, change, exc)
+
+
+def _bind_new(tracked: Sequence[Tracked], by_key: dict[str, list[Incoming]]) -> None:
+    """CI, site and area for new alerts, from the event that opened each."""
+    new = [e.alert for t in tracked for e in [*t.earlier, t] if e.is_new and e.alert is not None]
+    firsts = {}
+    for alert in new:
+        firsts[alert.pk] = next(i.event for i in by_key[alert.dedup_key] if i.inbox_id == alert.first_event_id)
+    cis = bind(firsts.values())
+    for alert in new:
+        event = firsts[alert.pk]
+        alert.ci = cis.get(alert.dedup_key)
+        alert.site = alert.ci.site if alert.ci is not None else None
+        alert.area = area_of(alert.ci, event)
+    Alert.objects.bulk_update(new, ["ci", "site", "area"])
+
+
+class _Context:
+    def __init__(self, system: User, now: datetime) -> None:
+        self.system = system
+        self.now = now
+        self.silences = noise.active_silences(now)
+
+    def react(self, alert: Alert, change: str) -> None:
+        if change in (OPENED, REOPENED):
+            self.opened(alert, reopened=change == REOPENED)
+        elif change == CLOSED:
+            self.closed(alert)
+        elif change == ESCALATED and alert.incident is not None and alert.incident.state in OPEN_STATES:
+            self.note(alert.incident, f"Alert {alert.dedup_key} changed severity to {alert.severity}.")
+
+    def opened(self, alert: Alert, *, reopened: bool) -> None:
+        incident = alert.incident
+        if reopened and incident is not None:
+            if incident.state in OPEN_STATES:
+                return  # still being worked on: the alert joins it again
+            if incident.state == State.RESOLVED and alert.opened_incident:
+                why = f"Alert {alert.dedup_key} fired again within the reopen window."
+                do_transition_incident(incident, State.IN_PROGRESS, actor=self.system, reason=why)
+                return
+        verdict = noise.judge(alert, self.now, self.silences)
+        alert.suppressed, alert.parent = verdict.reason, verdict.parent
+        alert.incident, alert.opened_incident = None, False
+        if verdict.parent is not None:
+            alert.incident = verdict.parent.incident
+        elif verdict.flood is not None:
+            alert.incident = self.flood_incident(verdict.flood, alert)
+        elif not verdict.reason:
+            if rules.opens_incident(alert):
+                alert.incident, alert.opened_incident = self.open_incident(alert), True
+            else:
+                alert.suppressed = noise.RECORD_ONLY
+        alert.save(update_fields=["suppressed", "parent", "incident", "opened_incident"])
+
+    def closed(self, alert: Alert) -> None:
+        incident = alert.incident
+        if incident is None or incident.state not in OPEN_STATES or incident.opened_by_id != self.system.pk:
+            return
+        if alert.flapping:
+            return  # a flapping alarm's clear says little; a person decides
+        if incident.assignee_id is not None or incident.state != State.NEW:
+            return  # a person has taken it over
+        if Alert.objects.filter(incident=incident, state=Alert.OPEN).exists():
+            return  # other alerts (a flood's, secondaries) still hold it open
+        notes = f"Cleared by the source: alert {alert.dedup_key} closed at {self.now:%Y-%m-%d %H:%M:%S} UTC."
+        do_transition_incident(
+            incident, State.RESOLVED, actor=self.system, resolution_code=CLEARED_CODE, resolution_notes=notes
+        )
+
+    def open_incident(self, alert: Alert) -> Incident:
+        impact, urgency = rules.impact_and_urgency(alert)
+        where = alert.ci.name if alert.ci is not None else alert.node or alert.source
+        title = f"{alert.message or alert.metric or alert.type or 'Alert'} on {where}"
+        details = "\n".join(
+            f"{label}: {value}"
+            for label, value in (("Source", alert.source), ("Node", alert.node), ("Resource", alert.resource),
+                                 ("Type", alert.type), ("Metric", alert.metric), ("Severity", alert.severity),
+                                 ("Alert key", alert.dedup_key))
+            if value
+        )  # fmt: skip
+        data = {"short_description": title[:160], "description": details, "source": Source.EVENT,
+                "impact": impact, "urgency": urgency}  # fmt: skip
+        if alert.ci is not None:
+            data["ci"] = alert.ci.name
+        return do_create_incident(data, actor=self.system)
+
+    def flood_incident(self, flood: AlarmFlood, alert: Alert) -> Incident | None:
+        if flood.incident is None:
+            flood.incident = do_create_incident(
+                {
+                    "short_description": f"Alarm flood on {flood.area}",
+                    "description": f"More than {flood_limit()} alarms in 10 minutes on {flood.area} "
+                    "(ISA-18.2 flood); the alarms that follow are held as this incident's alerts.",
+                    "source": Source.EVENT, "impact": 1, "urgency": 1,
+                    **({"ci": alert.ci.name} if alert.ci is not None and alert.ci.name == flood.area else {}),
+                },
+                actor=self.system,
+            )  # fmt: skip
+            flood.save(update_fields=["incident"])
+        return flood.incident
+
+    def note(self, incident: Incident, body: str) -> None:
+        do_add_comment(incident, body, Visibility.INTERNAL, actor=self.system)
+
+
+def flood_limit() -> int:
+    return int(getattr(settings, "EVENTS_FLOOD_ALARMS", 10))
