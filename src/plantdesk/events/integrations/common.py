@@ -1,0 +1,124 @@
+"""What the HTTP adapters share: the body limit, strict JSON, the integration-account key lookup, and a check
+that every string in a payload can be stored (PostgreSQL refuses NUL in text and lone surrogates anywhere)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, JsonResponse
+
+from plantdesk.accounts.models import User
+from plantdesk.accounts.tokens import user_for_token
+from plantdesk.events.api import MAX_BODY  # one limit for every way events come in
+
+
+class Unreadable(ValueError):
+    """The request body is not a JSON document PlantDesk can keep; the message names the field."""
+
+
+def body_of(request: HttpRequest) -> bytes | None:
+    """The request body, or None when it is larger than MAX_BODY (checked before reading when announced)."""
+    try:
+        announced = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        announced = 0
+    if announced > MAX_BODY:
+        return None
+    try:
+        body = request.body
+    except RequestDataTooBig:  # above Django's own limit: larger than ours anyway
+        return None
+    return None if len(body) > MAX_BODY else body
+
+
+def _no_constants(name: str) -> Any:
+    raise Unreadable(f"body: not valid JSON ({name} is not a JSON number).")
+
+
+def parse(body: bytes) -> tuple[str, Any]:
+    """The body as text and as a JSON value; Unreadable if it is neither UTF-8 JSON nor storable."""
+    try:
+        text = body.decode("utf-8")
+        # NaN and Infinity are not JSON, and PostgreSQL's jsonb would refuse them later with a 500.
+        document = json.loads(text, parse_constant=_no_constants)
+    except UnicodeDecodeError as exc:
+        raise Unreadable(f"body: not UTF-8 text ({exc.reason}).") from exc
+    except RecursionError as exc:
+        raise Unreadable("body: nested too deeply.") from exc
+    except json.JSONDecodeError as exc:
+        raise Unreadable(f"body: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}).") from exc
+    where = unstorable(document)
+    if where:
+        raise Unreadable(f"{where}: contains a NUL character or a lone surrogate, which cannot be stored.")
+    return text, document
+
+
+def unstorable(value: Any, path: str = "body") -> str:
+    """The path of the first string (value or key) in `value` the database cannot store, or ''."""
+    if isinstance(value, str):
+        return "" if _storable(value) else path
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = unstorable(item, f"{path}[{index}]")
+            if found:
+                return found
+    if isinstance(value, dict):
+        for key, item in value.items():
+            name = key if path == "body" else f"{path}.{key}"
+            found = "" if _storable(key) else name
+            found = found or unstorable(item, name)
+            if found:
+                return found
+    return ""
+
+
+def _storable(text: str) -> bool:
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def integration_for(key: str) -> User | None:
+    """The active integration account whose API token is `key` (tokens are stored hashed), else None."""
+    user = user_for_token(key)
+    return user if user is not None and user.is_integration else None
+
+
+def instant(value: Any, *, naive_is_utc: bool = False) -> str | None:
+    """`value` as an ISO 8601 time with its offset (the form the native event wants), or None if it is not
+    one. Alertmanager sends nanoseconds and a Z; PagerDuty clients send +0000 and sometimes no offset."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        if not naive_is_utc:
+            return None
+        moment = moment.replace(tzinfo=UTC)
+    return moment.isoformat()
+
+
+def short_hash(*parts: str, length: int = 32) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:length]
+
+
+def compact(value: Any) -> str:
+    """JSON text as the adapters keep it: compact, in the order received, non-ASCII left readable."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def json_reply(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JsonResponse:
+    response = JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
