@@ -7,6 +7,7 @@ from ninja import NinjaAPI
 from plantdesk.api.auth import ActiveSessionAuth, BearerTokenAuth
 from plantdesk.api.errors import install_error_handlers
 from plantdesk.cmdb.api import cis_router, classes_router, relationships_router
+from plantdesk.events.alerts_api import alerts_router, maintenance_router, silences_router
 from plantdesk.events.api import events_router
 from plantdesk.incidents.api import router as incidents_router
 from plantdesk.slas.api import definitions_router, schedules_router
@@ -28,3 +29,6 @@ api.add_router("/relationships", relationships_router)
 api.add_router("/schedules", schedules_router)
 api.add_router("/sla-definitions", definitions_router)
 api.add_router("/events", events_router)
+api.add_router("/alerts", alerts_router)
+api.add_router("/silences", silences_router)
+api.add_router("/maintenance-windows", maintenance_router)

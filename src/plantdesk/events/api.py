@@ -11,8 +11,10 @@ from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from plantdesk.accounts.choices import Role
+from plantdesk.accounts.permissions import restrict
 from plantdesk.api.auth import actor_of
 from plantdesk.core.errors import DomainError, Forbidden, InvalidInput
+from plantdesk.events.actions import MAX_REPLAY, do_replay_dead_letters
 from plantdesk.events.ingest import MAX_BATCH, accept
 from plantdesk.events.models import InboxEvent
 
@@ -88,7 +90,24 @@ def post_events(request: HttpRequest) -> Status[dict[str, Any]]:
 
 @events_router.get("/dead-letters", response=DeadLetterList, summary="Events that could not be read")
 def dead_letters(request: HttpRequest, params: Query[DeadLetterParams]) -> dict[str, Any]:
-    if not actor_of(request).is_fulfiller:
+    actor = actor_of(request)
+    if not actor.is_fulfiller:
         raise Forbidden("Dead letters are for agents and administrators.")
-    rows = InboxEvent.objects.filter(status=InboxEvent.DEAD).order_by("-received_at", "-id")[: params.limit]
-    return {"items": list(rows)}
+    rows = restrict(actor, "view", InboxEvent).filter(status=InboxEvent.DEAD).order_by("-received_at", "-id")
+    return {"items": list(rows[: params.limit])}
+
+
+class ReplayIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[int] = Field(..., min_length=1, max_length=MAX_REPLAY)
+
+
+class ReplayOut(Schema):
+    replayed: list[dict[str, Any]]
+    still_dead: list[dict[str, Any]]
+
+
+@events_router.post("/dead-letters/replay", response=ReplayOut, summary="Read dead letters again")
+def replay_dead_letters(request: HttpRequest, payload: ReplayIn) -> dict[str, Any]:
+    return do_replay_dead_letters(payload.ids, actor=actor_of(request))

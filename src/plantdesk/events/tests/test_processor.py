@@ -190,9 +190,9 @@ def test_silences_and_maintenance_record_alerts_without_incidents(mes: User, pla
     Silence.objects.create(matchers={"metric": "noisy_*", "site": "ber"}, starts_at=now - timedelta(minutes=1),
                            ends_at=now + timedelta(hours=1), comment="sensor being replaced",
                            created_by=plant.ot_agent, created_at=now)  # fmt: skip
-    MaintenanceWindow.objects.create(ci=ConfigurationItem.objects.get(name="BER-L4"), starts_at=now - timedelta(minutes=1),
-                                     ends_at=now + timedelta(hours=1), reason="CIP", created_by=plant.ot_agent,
-                                     created_at=now)  # fmt: skip
+    line = ConfigurationItem.objects.get(name="BER-L4")
+    MaintenanceWindow.objects.create(ci=line, starts_at=now - timedelta(minutes=1), ends_at=now + timedelta(hours=1),
+                                     reason="CIP", created_by=plant.ot_agent, created_at=now)  # fmt: skip
     send(mes, {**PLC, "metric": "noisy_level"}, {**PLC, "node": "BER-L4-PLC01"}, {**PLC, "metric": "real"})
     assert alert_of({**PLC, "metric": "noisy_level"}).suppressed == "silenced"
     assert alert_of({**PLC, "node": "BER-L4-PLC01"}).suppressed == "maintenance"

@@ -1,0 +1,159 @@
+"""Writes people make to the event side (ARCHITECTURE rule 1): acknowledging alerts, silences, maintenance
+windows, mapping and alert rules, and replaying dead letters. Each is audited."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+
+from plantdesk.accounts.models import User
+from plantdesk.cmdb.models import ConfigurationItem
+from plantdesk.cmdb.queries import find_visible_ci
+from plantdesk.core import audit
+from plantdesk.core.errors import Conflict, FieldError, Forbidden, InvalidInput
+from plantdesk.events.channels import normalise
+from plantdesk.events.ingest import dedup_key_of
+from plantdesk.events.models import Alert, InboxEvent, MaintenanceWindow, Silence
+from plantdesk.events.noise import MATCHABLE
+
+MAX_REPLAY = 500
+
+
+def _require_fulfiller(actor: User) -> None:
+    if not actor.is_fulfiller:
+        raise Forbidden("Alerts are handled by agents and administrators.")
+
+
+def _audit(actor: User, record_type: str, obj: Any, action: str, label: str, **changes: Any) -> None:
+    audit.record(actor=actor, record_type=record_type, record_id=obj.pk, record_label=label, action=action,
+                 **changes)  # fmt: skip
+
+
+def do_acknowledge_alert(alert: Alert, *, actor: User) -> Alert:
+    _require_fulfiller(actor)
+    with audit.action_transaction():
+        locked = Alert.objects.select_for_update().get(pk=alert.pk)
+        if locked.state != Alert.OPEN:
+            raise Conflict("Only an open alert can be acknowledged.")
+        if locked.acknowledged_at is None:
+            locked.acknowledged_at, locked.acknowledged_by = timezone.now(), actor
+            locked.save(update_fields=["acknowledged_at", "acknowledged_by"])
+            _audit(actor, "alert", locked, "acknowledged", locked.dedup_key)
+    return locked
+
+
+def _window(data: Mapping[str, Any], errors: list[FieldError]) -> tuple[datetime | None, datetime | None]:
+    starts, ends = data.get("starts_at") or timezone.now(), data.get("ends_at")
+    if not isinstance(starts, datetime) or timezone.is_naive(starts):
+        errors.append(FieldError("starts_at", "A time with its offset."))
+        starts = None
+    if not isinstance(ends, datetime) or timezone.is_naive(ends):
+        errors.append(FieldError("ends_at", "A time with its offset is required."))
+        ends = None
+    if starts and ends and ends <= starts:
+        errors.append(FieldError("ends_at", "Must be after starts_at."))
+    return starts, ends
+
+
+def _comment(data: Mapping[str, Any], field: str, errors: list[FieldError]) -> str:
+    text = str(data.get(field) or "").strip()
+    if not text:
+        errors.append(FieldError(field, "Say why (it is kept with the record)."))
+    return text
+
+
+def do_create_silence(data: Mapping[str, Any], *, actor: User) -> Silence:
+    """Matchers: {field: shell-style pattern} over source, node, resource, type, metric, severity, dedup_key,
+    area, ci (name) and site (code); every matcher must match."""
+    _require_fulfiller(actor)
+    errors: list[FieldError] = []
+    matchers = data.get("matchers")
+    if not isinstance(matchers, dict) or not matchers:
+        errors.append(FieldError("matchers", "At least one field: pattern pair."))
+    else:
+        unknown = sorted(set(matchers) - set(MATCHABLE))
+        if unknown:
+            errors.append(FieldError("matchers", f"{unknown[0]}: unknown field; one of {', '.join(MATCHABLE)}."))
+        if any(not isinstance(v, str) or not v or len(v) > 255 for v in matchers.values()):
+            errors.append(FieldError("matchers", "Each pattern is text of 1 to 255 characters."))
+    starts, ends = _window(data, errors)
+    comment = _comment(data, "comment", errors)
+    if errors:
+        raise InvalidInput.for_fields(errors)
+    assert isinstance(matchers, dict) and starts and ends
+    with audit.action_transaction():
+        silence = Silence.objects.create(matchers=matchers, starts_at=starts, ends_at=ends, comment=comment,
+                                         created_by=actor, created_at=timezone.now())  # fmt: skip
+        _audit(
+            actor,
+            "silence",
+            silence,
+            "created",
+            str(silence),
+            new=f"{matchers} {starts:%Y-%m-%d %H:%M}-{ends:%Y-%m-%d %H:%M} UTC",
+        )
+    return silence
+
+
+def do_expire_silence(silence: Silence, *, actor: User) -> Silence:
+    _require_fulfiller(actor)
+    with audit.action_transaction():
+        now = timezone.now()
+        if silence.expired_early_at is None and silence.ends_at > now:
+            silence.expired_early_at = now
+            silence.save(update_fields=["expired_early_at"])
+            _audit(actor, "silence", silence, "expired", str(silence))
+    return silence
+
+
+def do_create_maintenance_window(data: Mapping[str, Any], *, actor: User) -> MaintenanceWindow:
+    _require_fulfiller(actor)
+    errors: list[FieldError] = []
+    ci = find_visible_ci(actor, str(data.get("ci") or ""))
+    if ci is None:
+        errors.append(FieldError("ci", "No CI you can see has this name or alias."))
+    starts, ends = _window(data, errors)
+    reason = _comment(data, "reason", errors)
+    if errors:
+        raise InvalidInput.for_fields(errors)
+    assert isinstance(ci, ConfigurationItem) and starts and ends
+    with audit.action_transaction():
+        window = MaintenanceWindow.objects.create(ci=ci, starts_at=starts, ends_at=ends, reason=reason,
+                                                  created_by=actor, created_at=timezone.now())  # fmt: skip
+        _audit(
+            actor,
+            "maintenance_window",
+            window,
+            "created",
+            ci.name,
+            new=f"{starts:%Y-%m-%d %H:%M}-{ends:%Y-%m-%d %H:%M} UTC",
+        )
+    return window
+
+
+def do_replay_dead_letters(ids: list[int], *, actor: User) -> dict[str, list[dict[str, Any]]]:
+    """Read each dead letter again as its channel reads today (after a mapping or adapter fix); the ones
+    that now read become accepted events for the processor, the others keep their (updated) reason."""
+    _require_fulfiller(actor)
+    if not ids or len(ids) > MAX_REPLAY:
+        raise InvalidInput.for_field("ids", f"1 to {MAX_REPLAY} dead-letter ids.")
+    replayed: list[dict[str, Any]] = []
+    still_dead: list[dict[str, Any]] = []
+    with audit.action_transaction():
+        rows = InboxEvent.objects.select_for_update().filter(pk__in=ids, status=InboxEvent.DEAD)
+        for row in rows:
+            try:
+                event = normalise(row.channel, row.payload)
+            except ValueError as exc:
+                row.reason = str(exc)
+                row.save(update_fields=["reason"])
+                still_dead.append({"id": row.pk, "reason": row.reason})
+                continue
+            row.event, row.dedup_key, row.status, row.reason = event, dedup_key_of(event), InboxEvent.ACCEPTED, ""
+            row.save(update_fields=["event", "dedup_key", "status", "reason"])
+            _audit(actor, "inbox_event", row, "replayed", f"{row.source} #{row.pk}")
+            replayed.append({"id": row.pk, "dedup_key": row.dedup_key})
+    return {"replayed": replayed, "still_dead": still_dead}

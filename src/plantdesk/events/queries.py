@@ -1,0 +1,28 @@
+"""The read side of events: permission scopes (ARCHITECTURE rule 5)."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from plantdesk.accounts.models import User
+from plantdesk.accounts.permissions import Action, register_scope, user_site_ids
+from plantdesk.events.models import Alert, InboxEvent, MaintenanceWindow, Silence
+
+NOTHING = Q(pk__in=[])
+
+
+def alert_scope(user: User, action: Action) -> Q | None:
+    """Agents see the alerts of their sites and the unbound ones (someone must bind them); requesters none."""
+    if not user.is_fulfiller:
+        return NOTHING
+    return Q(site__in=user_site_ids(user)) | Q(site__isnull=True)
+
+
+def desk_scope(user: User, action: Action) -> Q | None:
+    """The inbox, silences and maintenance windows are the desk's tools: every agent, no requester."""
+    return None if user.is_fulfiller else NOTHING
+
+
+register_scope(Alert, alert_scope)
+for model in (InboxEvent, Silence, MaintenanceWindow):
+    register_scope(model, desk_scope)
