@@ -33,6 +33,12 @@ class Topic:
         return self.device or self.edge_node
 
 
+def source_of(topic: str) -> str:
+    """The inbox source of a Sparkplug message, even one whose topic is otherwise unreadable."""
+    parts = topic.split("/")
+    return f"sparkplug:{parts[1]}" if len(parts) > 2 and parts[1] and parts[1] != "STATE" else "sparkplug"
+
+
 def parse_topic(topic: str) -> Topic:
     """`spBv1.0/<group>/<type>/<edge node>[/<device>]` or `spBv1.0/STATE/<host>`; ValueError otherwise."""
     parts = topic.split("/")

@@ -27,6 +27,7 @@ from plantdesk.sparkplug.decode import (
     metric_value,
     open_envelope,
     parse_topic,
+    source_of,
     string_property,
 )
 from plantdesk.sparkplug.models import EdgeNode
@@ -121,7 +122,7 @@ class Translator:
         try:
             topic = parse_topic(topic_name)
         except ValueError as exc:
-            return [_dead(topic_name, data, str(exc), "sparkplug")]
+            return [_dead(topic_name, data, str(exc), source_of(topic_name))]
         if topic.kind in IGNORED_TYPES:
             return []
         try:

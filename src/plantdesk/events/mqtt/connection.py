@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import threading
 import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -57,6 +58,7 @@ class Connection:
         self.topics = topics
         self.generation = 0
         self.connected = False
+        self.subscribed = threading.Event()  # set once the broker has granted the subscriptions
         self._inbox = inbox
         self._broker = broker
         self._receive_maximum = receive_maximum
@@ -68,6 +70,7 @@ class Connection:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         self.client = client
 
     def start(self) -> None:
@@ -103,9 +106,18 @@ class Connection:
         # Subscribing again is harmless on a resumed session and restores an expired one.
         client.subscribe([(topic, SubscribeOptions(qos=1)) for topic in self.topics])
 
+    def _on_subscribe(self, client: mqtt.Client, userdata: object, mid: int, reasons: list[ReasonCode],
+                      properties: Properties | None) -> None:  # fmt: skip
+        refused = [str(r) for r in reasons if r.is_failure]
+        if refused:
+            log.error("MQTT %s: subscription refused: %s", self.client_id, ", ".join(refused))
+        else:
+            self.subscribed.set()
+
     def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: mqtt.DisconnectFlags, reason: ReasonCode,
                        properties: Properties | None) -> None:  # fmt: skip
         self.connected = False
+        self.subscribed.clear()
         if reason.value != 0:
             log.warning("MQTT %s: connection lost (%s); reconnecting with backoff", self.client_id, reason)
 

@@ -39,6 +39,8 @@ class Options:
     receive_maximum: int = 5000
     session_expiry: int = 7 * 24 * 3600  # seconds the broker keeps our session (and queues for it) while we are away
     account: str = ""  # the integration account the events are received by; the system account if empty
+    events_topic: str = NATIVE_TOPIC  # narrower filters let tests and split deployments read a part
+    sparkplug_topic: str = SPARKPLUG_TOPIC  # "" reads no Sparkplug
 
 
 class Worker:
@@ -62,8 +64,9 @@ class Worker:
         # Native events are independent: any connection (of any ingest process) may take any of them through
         # the shared subscription. Sparkplug needs order (a BIRTH's aliases before the DATA that uses them,
         # a DEATH after its BIRTH), so one connection reads all of it.
-        topics = [f"$share/{self.options.share_group}/{NATIVE_TOPIC}"]
-        return [*topics, SPARKPLUG_TOPIC] if n == 0 else topics
+        topics = [f"$share/{self.options.share_group}/{self.options.events_topic}"]
+        sparkplug = self.options.sparkplug_topic
+        return [*topics, sparkplug] if n == 0 and sparkplug else topics
 
     def start(self) -> None:
         for conn in self.connections:
@@ -78,11 +81,19 @@ class Worker:
         try:
             while not self._stop.is_set():
                 self.step(timeout=0.2)
-            self.step(timeout=0)  # flush what was received before the stop
+            while self.step(timeout=0):  # store and acknowledge what was received before the stop
+                pass
         finally:
-            for conn in self.connections:
-                conn.stop()
-            log.info("MQTT ingest stopped after %s messages", self.stored)
+            self.close()
+
+    def close(self) -> None:
+        for conn in self.connections:
+            conn.stop()
+        log.info("MQTT ingest stopped after %s messages", self.stored)
+
+    def wait_ready(self, timeout: float) -> bool:
+        """Whether every connection has its subscriptions within `timeout` seconds (for tests and tools)."""
+        return all(conn.subscribed.wait(timeout) for conn in self.connections)
 
     def step(self, timeout: float) -> int:
         """Collect one batch (waiting up to `timeout` for its first message), store it, acknowledge it."""

@@ -36,6 +36,9 @@ class Command(BaseCommand):
                           help="unacknowledged messages the broker may send each connection")  # fmt: skip
         mqtt.add_argument("--session-expiry", type=int, default=Options.session_expiry,
                           help="seconds the broker keeps the session while the ingest is down")  # fmt: skip
+        mqtt.add_argument("--events-topic", default=Options.events_topic, help="topic filter of native events")
+        mqtt.add_argument("--sparkplug-topic", default=Options.sparkplug_topic,
+                          help="topic filter of Sparkplug B ('' for none)")  # fmt: skip
         mqtt.add_argument("--account", default="", help="integration account named as the receiver")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -51,7 +54,8 @@ class Command(BaseCommand):
             client_id=options["client_id"], connections=options["connections"], share_group=options["share_group"],
             batch_size=options["batch_size"], max_wait=options["max_wait_ms"] / 1000,
             receive_maximum=options["receive_maximum"], session_expiry=options["session_expiry"],
-            account=options["account"],
+            account=options["account"], events_topic=options["events_topic"],
+            sparkplug_topic=options["sparkplug_topic"],
         ))  # fmt: skip
 
         def stop(signum: int, frame: FrameType | None) -> None:
