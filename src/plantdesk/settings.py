@@ -172,6 +172,21 @@ TASKS = {
 EMAIL_URL = os.environ.get("PLANTDESK_EMAIL_URL", "")
 MQTT_URL = os.environ.get("PLANTDESK_MQTT_URL", "mqtt://127.0.0.1:1883")
 
+# Events (DOMAIN.md section 7): reopen window, flapping (N open/close changes within an interval) and the
+# ISA-18.2 flood threshold (more than N alarms in an area within an interval).
+EVENTS_REOPEN_SECONDS = int(os.environ.get("PLANTDESK_EVENTS_REOPEN_SECONDS", "3600"))
+EVENTS_FLAP_CHANGES = int(os.environ.get("PLANTDESK_EVENTS_FLAP_CHANGES", "5"))
+EVENTS_FLAP_SECONDS = int(os.environ.get("PLANTDESK_EVENTS_FLAP_SECONDS", "600"))
+EVENTS_FLOOD_ALARMS = int(os.environ.get("PLANTDESK_EVENTS_FLOOD_ALARMS", "10"))
+EVENTS_FLOOD_SECONDS = int(os.environ.get("PLANTDESK_EVENTS_FLOOD_SECONDS", "600"))
+# A sender's own severity words, as "theirs=ours" pairs ("high=major,low=minor"): fixing this mapping and
+# replaying the dead letters it caused is the usual way to recover a sender's unknown severities.
+EVENTS_SEVERITY_ALIASES = dict(
+    pair.strip().split("=", 1)
+    for pair in os.environ.get("PLANTDESK_EVENTS_SEVERITY_ALIASES", "").split(",")
+    if "=" in pair
+)
+
 # Other processes see a change to a small configuration table (priority matrix, options) within this time.
 CONFIG_CACHE_SECONDS = float(os.environ.get("PLANTDESK_CONFIG_CACHE_SECONDS", "30"))
 

@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from plantdesk.events.ingest import problem_with
+from plantdesk.events.ingest import problem_with, with_severity_alias
 
 # A normaliser takes the verbatim payload of one inbox row and returns the native event, or raises
 # ValueError with a message naming the field at fault.
@@ -24,6 +24,7 @@ def native(payload: str) -> dict[str, Any]:
         event = json.loads(payload)
     except ValueError as exc:
         raise ValueError(f"body: not valid JSON: {exc}.") from exc
+    event = with_severity_alias(event)
     problem = problem_with(event)
     if problem:
         raise ValueError(problem)

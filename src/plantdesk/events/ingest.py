@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -85,7 +86,23 @@ class Received:
 
 def accept(events: list[Any], *, channel: str, actor: User) -> list[Outcome]:
     """Keep every native event (idempotently) and return what became of each, after the commit."""
-    return accept_received([Received(event) for event in events], channel=channel, actor=actor)
+    return accept_received([received_native(event) for event in events], channel=channel, actor=actor)
+
+
+def with_severity_alias(event: Any) -> Any:
+    """The event with the sender's severity word replaced by ours (settings.EVENTS_SEVERITY_ALIASES)."""
+    aliases: dict[str, str] = settings.EVENTS_SEVERITY_ALIASES
+    if isinstance(event, dict) and isinstance(event.get("severity"), str) and event["severity"] in aliases:
+        return {**event, "severity": aliases[event["severity"]]}
+    return event
+
+
+def received_native(event: Any) -> Received:
+    """A native event as sent; where a severity alias applies, the raw form is kept beside the mapped one."""
+    mapped = with_severity_alias(event)
+    if mapped is event:
+        return Received(event)
+    return Received(mapped, raw=json.dumps(event, sort_keys=True, ensure_ascii=False, separators=(",", ":")))
 
 
 def accept_received(items: list[Received], *, channel: str, actor: User) -> list[Outcome]:
