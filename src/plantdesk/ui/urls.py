@@ -17,4 +17,5 @@ urlpatterns = [
     path("incidents/", include("plantdesk.incidents.urls")),
     path("cmdb/", include("plantdesk.cmdb.urls")),
     path("service-levels/", include("plantdesk.slas.urls")),
+    path("events/", include("plantdesk.events.urls")),
 ]
