@@ -17,6 +17,7 @@ from plantdesk.core.errors import DomainError
 from plantdesk.core.models import Visibility
 from plantdesk.events import noise, rules
 from plantdesk.events.binding import area_of, bind
+from plantdesk.events.bulk import bulk_set
 from plantdesk.events.dedup import CLOSED, ESCALATED, OPENED, REOPENED, Incoming, Tracked
 from plantdesk.events.models import AlarmFlood, Alert
 from plantdesk.incidents.actions import do_add_comment, do_create_incident, do_transition_incident
@@ -27,10 +28,12 @@ log = logging.getLogger("plantdesk.events")
 CLEARED_CODE = "cleared_by_source"
 
 
-def follow_up(changed: Sequence[Tracked], by_key: dict[str, list[Incoming]]) -> None:
+FOLLOW_UP_FIELDS = ("suppressed", "parent", "incident", "opened_incident")
+
+
+def follow_up(changed: Sequence[Tracked]) -> None:
     if not changed:
         return
-    _bind_new([t for t in changed if t.is_new or any(e.is_new for e in t.earlier)], by_key)
     context = _Context(get_system_user(), timezone.now())
     episodes = sorted(
         ((e.alert, e.changes) for t in changed for e in [*t.earlier, t] if e.alert is not None),
@@ -42,21 +45,21 @@ def follow_up(changed: Sequence[Tracked], by_key: dict[str, list[Incoming]]) -> 
                 context.react(alert, change)
             except DomainError as exc:  # one alert's incident failing must not hold up the batch
                 log.warning("alert %s: %s failed: %s", alert.dedup_key, change, exc)
+    bulk_set(context.recorded, FOLLOW_UP_FIELDS)
 
 
-def _bind_new(tracked: Sequence[Tracked], by_key: dict[str, list[Incoming]]) -> None:
-    """CI, site and area for new alerts, from the event that opened each."""
-    new = [e.alert for t in tracked for e in [*t.earlier, t] if e.is_new and e.alert is not None]
-    firsts = {}
-    for alert in new:
-        firsts[alert.pk] = next(i.event for i in by_key[alert.dedup_key] if i.inbox_id == alert.first_event_id)
+def bind_new(changed: Sequence[Tracked], by_key: dict[str, list[Incoming]]) -> None:
+    """CI, site and area for the batch's new (not yet inserted) alerts, from the event that opened each."""
+    new = [e.alert for t in changed for e in [*t.earlier, t] if e.is_new and e.alert is not None]
+    firsts = {
+        alert.first_event_id: next(i.event for i in by_key[alert.dedup_key] if i.inbox_id == alert.first_event_id)
+        for alert in new
+    }
     cis = bind(firsts.values())
     for alert in new:
-        event = firsts[alert.pk]
         alert.ci = cis.get(alert.dedup_key)
         alert.site = alert.ci.site if alert.ci is not None else None
-        alert.area = area_of(alert.ci, event)
-    Alert.objects.bulk_update(new, ["ci", "site", "area"])
+        alert.area = area_of(alert.ci, firsts[alert.first_event_id])
 
 
 class _Context:
@@ -64,6 +67,7 @@ class _Context:
         self.system = system
         self.now = now
         self.silences = noise.active_silences(now)
+        self.recorded: list[Alert] = []  # alerts that only got a reason: written together at the end
 
     def react(self, alert: Alert, change: str) -> None:
         if change in (OPENED, REOPENED):
@@ -94,7 +98,10 @@ class _Context:
                 alert.incident, alert.opened_incident = self.open_incident(alert), True
             else:
                 alert.suppressed = noise.RECORD_ONLY
-        alert.save(update_fields=["suppressed", "parent", "incident", "opened_incident"])
+        if alert.incident is None and alert.parent is None:
+            self.recorded.append(alert)  # nothing else reads these fields in this batch
+        else:  # written now: a clear later in this batch must see who still holds the incident
+            alert.save(update_fields=list(FOLLOW_UP_FIELDS))
 
     def closed(self, alert: Alert) -> None:
         incident = alert.incident

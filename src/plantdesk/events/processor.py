@@ -12,12 +12,15 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
 
 from django.db import connection
 from django.utils import timezone
 
 from plantdesk.core import audit
 from plantdesk.events import effects
+from plantdesk.events.bulk import bulk_set
 from plantdesk.events.dedup import Incoming, Tracked, apply, reopen_window
 from plantdesk.events.models import Alert, InboxEvent
 
@@ -43,30 +46,35 @@ def process_pending(limit: int = BATCH) -> int:
                 why = apply(tracked[key], item)
                 if why:
                     dropped[why].append(item.inbox_id)
+        changed = [t for t in tracked.values() if not t.only_repeats]
+        effects.bind_new(changed, by_key)  # before the insert: CI, site and area go in with the row
         _write(tracked.values())
-        effects.follow_up([t for t in tracked.values() if not t.only_repeats], by_key)
+        effects.follow_up(changed)
         _mark_processed(rows, dropped, unreadable)
     return len(rows)
 
 
-def _claim(limit: int) -> list[InboxEvent]:
+Claimed = tuple[int, str, str, Any, datetime]  # id, dedup key, payload, the adapter's event, received at
+
+
+def _claim(limit: int) -> list[Claimed]:
     queue = InboxEvent.objects.filter(status=InboxEvent.ACCEPTED).order_by("id")
     if connection.features.has_select_for_update_skip_locked:
         queue = queue.select_for_update(skip_locked=True)  # a second processor takes the next batch
-    return list(queue.only("id", "dedup_key", "payload", "event", "received_at")[:limit])
+    return list(queue.values_list("id", "dedup_key", "payload", "event", "received_at")[:limit])
 
 
-def _parse(rows: list[InboxEvent]) -> tuple[list[Incoming], dict[str, list[int]]]:
+def _parse(rows: list[Claimed]) -> tuple[list[Incoming], dict[str, list[int]]]:
     incoming: list[Incoming] = []
     unreadable: dict[str, list[int]] = defaultdict(list)
-    for row in rows:
+    for pk, dedup_key, payload, adapted, received_at in rows:
         try:
-            event = row.event if row.event is not None else json.loads(row.payload)
+            event = adapted if adapted is not None else json.loads(payload)
         except ValueError as exc:  # accepted rows were checked; this is a payload altered since
-            unreadable[f"unreadable: {exc}"].append(row.pk)
+            unreadable[f"unreadable: {exc}"].append(pk)
             continue
-        event["_dedup_key"] = row.dedup_key
-        incoming.append(Incoming(row.pk, row.received_at, event))
+        event["_dedup_key"] = dedup_key
+        incoming.append(Incoming(pk, received_at, event))
     return incoming, unreadable
 
 
@@ -104,22 +112,12 @@ def _write(tracked: Iterable[Tracked]) -> None:
         alert.save()
     if new:
         Alert.objects.bulk_create(new)
-    if repeats:
-        _write_repeats(repeats)
+    bulk_set(repeats, REPEAT_COLUMNS)
 
 
-def _write_repeats(alerts: list[Alert]) -> None:
-    table = Alert._meta.db_table
-    assignments = ", ".join(f"{column} = %s" for column in REPEAT_COLUMNS)
-    fields = [Alert._meta.get_field(column) for column in REPEAT_COLUMNS]
-    rows = [[*(f.get_db_prep_save(getattr(a, f.attname), connection) for f in fields), a.pk] for a in alerts]  # type: ignore[union-attr]
-    with connection.cursor() as cursor:
-        cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = %s", rows)  # noqa: S608 (fixed column names)
-
-
-def _mark_processed(rows: list[InboxEvent], dropped: dict[str, list[int]], unreadable: dict[str, list[int]]) -> None:
+def _mark_processed(rows: list[Claimed], dropped: dict[str, list[int]], unreadable: dict[str, list[int]]) -> None:
     now = timezone.now()
-    InboxEvent.objects.filter(pk__in=[r.pk for r in rows]).update(status=InboxEvent.PROCESSED, processed_at=now)
+    InboxEvent.objects.filter(pk__in=[r[0] for r in rows]).update(status=InboxEvent.PROCESSED, processed_at=now)
     for reason, ids in dropped.items():
         InboxEvent.objects.filter(pk__in=ids).update(reason=reason)
         log.info("%d event(s) changed nothing: %s", len(ids), reason)
