@@ -63,6 +63,10 @@ class DeadLetterParams(Schema):
     limit: int = Field(100, ge=1, le=500)
 
 
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")  # NaN and Infinity: Python reads them, JSON has none
+
+
 @events_router.post("", response={202: AcceptedOut}, summary="Send one event or a list (integration accounts)")
 def post_events(request: HttpRequest) -> Status[dict[str, Any]]:
     actor = actor_of(request)
@@ -73,9 +77,11 @@ def post_events(request: HttpRequest) -> Status[dict[str, Any]]:
     if len(request.body) > MAX_BODY:
         raise TooLarge(f"At most {MAX_BODY // 1024} KB per request; send batches.")
     try:
-        document = json.loads(request.body)
+        document = json.loads(request.body, parse_constant=_not_json)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput.for_field("body", f"Not valid JSON: {exc}.") from exc
+    except RecursionError as exc:
+        raise InvalidInput.for_field("body", "Nested too deeply.") from exc
     events = document if isinstance(document, list) else [document]
     if not events or len(events) > MAX_BATCH:
         raise InvalidInput.for_field("body", f"One event or a list of 1 to {MAX_BATCH}.")

@@ -9,6 +9,7 @@ class EventsConfig(AppConfig):
     def ready(self) -> None:
         from plantdesk.core.config_cache import clear_on_change
         from plantdesk.events import queries  # noqa: F401 (registers the permission scopes)
+        from plantdesk.events.integrations import alertmanager, pagerduty  # noqa: F401 (their replay normalisers)
         from plantdesk.events.models import AlertRule, MappingRule
 
         clear_on_change(AlertRule, MappingRule)

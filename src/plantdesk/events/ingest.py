@@ -54,7 +54,39 @@ def problem_with(event: Any) -> str:
         return "occurred_at: an ISO 8601 time with its offset."
     if not isinstance(event.get("attributes", {}), dict):
         return "attributes: an object."
+    where = unstorable(event, path="")
+    if where:
+        return f"{where}: contains a NUL character or a lone surrogate, which cannot be stored."
     return ""
+
+
+def unstorable(value: Any, path: str = "body") -> str:
+    """The path of the first string (value or key) in `value` the database cannot store, or ''."""
+    if isinstance(value, str):
+        return "" if _storable(value) else path
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = unstorable(item, f"{path}[{index}]")
+            if found:
+                return found
+    if isinstance(value, dict):
+        for key, item in value.items():
+            name = key if path in ("body", "") else f"{path}.{key}"
+            found = "" if _storable(key) else name
+            found = found or unstorable(item, name)
+            if found:
+                return found
+    return ""
+
+
+def _storable(text: str) -> bool:
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _instant(value: Any) -> bool:
@@ -112,11 +144,12 @@ def accept_received(items: list[Received], *, channel: str, actor: User) -> list
     outcomes: list[tuple[int, str, str, str]] = []  # index, source, key, problem
     for index, item in enumerate(items):
         event = item.event
-        native = json.dumps(event, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        problem = item.problem or problem_with(event)
+        # A dead letter's text may hold what the database cannot store (a lone surrogate): escape it all then.
+        native = json.dumps(event, sort_keys=True, ensure_ascii=bool(problem), separators=(",", ":"))
         raw = native if item.raw is None else item.raw
         digest = hashlib.sha256(raw.encode()).hexdigest()
-        problem = item.problem or problem_with(event)
-        readable = isinstance(event, dict)
+        readable = isinstance(event, dict) and not unstorable(event, path="")
         source = str((event.get("source") if readable else None) or item.source or "?")[:100]
         key = str((event.get("event_id") if readable else None) or digest)
         rows.append(InboxEvent(

@@ -14,6 +14,7 @@ from django.http import HttpRequest, JsonResponse
 from plantdesk.accounts.models import User
 from plantdesk.accounts.tokens import user_for_token
 from plantdesk.events.api import MAX_BODY  # one limit for every way events come in
+from plantdesk.events.ingest import unstorable
 
 
 class Unreadable(ValueError):
@@ -55,35 +56,6 @@ def parse(body: bytes) -> tuple[str, Any]:
     if where:
         raise Unreadable(f"{where}: contains a NUL character or a lone surrogate, which cannot be stored.")
     return text, document
-
-
-def unstorable(value: Any, path: str = "body") -> str:
-    """The path of the first string (value or key) in `value` the database cannot store, or ''."""
-    if isinstance(value, str):
-        return "" if _storable(value) else path
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            found = unstorable(item, f"{path}[{index}]")
-            if found:
-                return found
-    if isinstance(value, dict):
-        for key, item in value.items():
-            name = key if path == "body" else f"{path}.{key}"
-            found = "" if _storable(key) else name
-            found = found or unstorable(item, name)
-            if found:
-                return found
-    return ""
-
-
-def _storable(text: str) -> bool:
-    if "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def integration_for(key: str) -> User | None:

@@ -85,3 +85,22 @@ def test_oversized_bodies_and_wrong_senders_are_refused(mes: ApiClient, plant: P
     assert post(ApiClient(None), ALARM).status_code == 401
     assert ApiClient(plant.requester).get("/events/dead-letters").status_code == 403
     assert not InboxEvent.objects.exists()
+
+
+def test_text_the_database_cannot_store_is_a_dead_letter_and_the_batch_goes_on(mes: ApiClient) -> None:
+    body = '[{"source": "mes-ber", "severity": "major", "message": "bad \\ud800 text"},' \
+           ' {"source": "mes-ber", "severity": "major", "attributes": {"note": "nul \\u0000"}},' \
+           ' {"source": "mes-ber", "severity": "major", "message": "fine"}]'  # fmt: skip
+    response = mes.client.post("/api/v1/events", body, content_type="application/json", headers=mes.headers)
+    assert response.status_code == 202, response.content
+    reasons = [d["reason"] for d in response.json()["dead_letters"]]
+    assert reasons[0].startswith("message: contains") and reasons[1].startswith("attributes.note: contains")
+    assert response.json()["accepted"] == 1
+    assert "\\ud800" in InboxEvent.objects.get(pk=response.json()["dead_letters"][0]["id"]).payload
+
+
+@pytest.mark.parametrize("body", ['{"source": "x", "severity": "info", "attributes": {"v": NaN}}', "[" * 100_000])
+def test_json_extensions_and_absurd_nesting_are_refused_with_400(mes: ApiClient, body: str) -> None:
+    response = mes.client.post("/api/v1/events", body, content_type="application/json", headers=mes.headers)
+    assert response.status_code == 400 and response.json()["errors"][0]["field"] == "body"
+    assert not InboxEvent.objects.exists()
