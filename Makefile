@@ -32,9 +32,11 @@ run: install
 	$(BIN)/plantdesk demo
 	@echo ""
 	@echo "PlantDesk is starting on http://127.0.0.1:$(PORT)/  (API docs: http://127.0.0.1:$(PORT)/api/v1/docs)"
+	@echo "Plant alarms: run '$(BIN)/plantdesk simulate' in another terminal and watch /events/alerts/."
 	@echo ""
 	@trap 'kill 0' INT TERM EXIT; \
 	  $(BIN)/plantdesk worker & \
+	  $(BIN)/plantdesk ingest mqtt & \
 	  PORT=$(PORT) $(BIN)/plantdesk serve --bind 127.0.0.1:$(PORT)
 
 test: install-dev

@@ -48,6 +48,21 @@ class LiveServer:
     def token_for(self, username: str) -> str:
         return self.cli("token", "create", username).stdout.strip()
 
+    def serve(self, workers: int = 1) -> None:
+        """Start `plantdesk serve` on this server's port (again, after `kill`) and wait until it answers."""
+        self.process = subprocess.Popen(
+            [str(BIN / "plantdesk"), "serve", "--bind", self.base_url.removeprefix("http://"), "--workers",
+             str(workers)],
+            env=self.env,
+        )  # fmt: skip
+        _wait_until_up(self)
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown handler runs, as in a power cut or the OOM killer."""
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait(timeout=15)
+
 
 @contextmanager
 def _database(base_env: dict[str, str], home: Path) -> Iterator[dict[str, str]]:
@@ -84,19 +99,16 @@ def live_plantdesk(*, demo: bool = True, workers: int = 1) -> Iterator[LiveServe
             server.cli("migrate", "--noinput", "-v0")
             if demo:
                 server.cli("demo")
-            server.process = subprocess.Popen(
-                [str(BIN / "plantdesk"), "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
-                env=env,
-            )
             try:
-                _wait_until_up(server)
+                server.serve(workers)
                 yield server
             finally:
-                server.process.terminate()
-                try:
-                    server.process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    server.process.kill()
+                if server.process is not None:
+                    server.process.terminate()
+                    try:
+                        server.process.wait(timeout=15)
+                    except subprocess.TimeoutExpired:
+                        server.process.kill()
     finally:
         shutil.rmtree(home, ignore_errors=True)
 
