@@ -9,6 +9,7 @@ from plantdesk.api.errors import install_error_handlers
 from plantdesk.cmdb.api import cis_router, classes_router, relationships_router
 from plantdesk.events.alerts_api import alerts_router, maintenance_router, silences_router
 from plantdesk.events.api import events_router
+from plantdesk.events.rules_api import alert_rules_router, mapping_rules_router
 from plantdesk.incidents.api import router as incidents_router
 from plantdesk.slas.api import definitions_router, schedules_router
 
@@ -32,3 +33,5 @@ api.add_router("/events", events_router)
 api.add_router("/alerts", alerts_router)
 api.add_router("/silences", silences_router)
 api.add_router("/maintenance-windows", maintenance_router)
+api.add_router("/alert-rules", alert_rules_router)
+api.add_router("/mapping-rules", mapping_rules_router)

@@ -133,3 +133,31 @@ def test_a_mapped_severity_is_accepted_and_the_raw_word_kept(plant: Plant, mes: 
     row = InboxEvent.objects.get()
     assert row.status == "processed" and '"severity":"high"' in row.payload and row.event["severity"] == "major"
     assert Alert.objects.get().severity == "major"
+
+
+def test_rules_are_configured_by_administrators_and_take_effect(plant: Plant, mes: User) -> None:
+    admin = ApiClient(plant.admin)
+    bad = admin.post("/alert-rules", {"position": 0, "name": "", "severities": ["fatal"], "action": "page"})
+    assert bad.status_code == 400
+    assert {e["field"] for e in bad.json()["errors"]} == {"position", "name", "severities", "action"}
+    assert ApiClient(plant.agent).post("/alert-rules", {"position": 1, "name": "x"}).status_code == 403
+    created = admin.post("/alert-rules", {"position": 1, "name": "Test rigs", "sources": ["rig-*"],
+                                          "action": "record_only"})  # fmt: skip
+    assert created.status_code == 201, created.content
+    mapped = admin.post("/mapping-rules", {"position": 1, "field": "node", "pattern": "rig-7*", "ci": "BER-L2-PLC01"})
+    assert mapped.status_code == 201, mapped.content
+    assert admin.post("/mapping-rules", {"position": 1, "field": "colour", "pattern": "", "ci": "nope"}).json()[
+        "errors"
+    ] == [
+        {"field": "field", "message": "One of node, resource, source, metric."},
+        {"field": "pattern", "message": "A shell-style pattern of 1 to 255 characters, e.g. ber-line4-*."},
+        {"field": "ci", "message": "No CI in service has this name or alias."},
+    ]
+    accept([{**BER, "source": "rig-7", "node": "rig-7a", "event_id": "r1"}], channel="rest", actor=mes)
+    process_pending()
+    alert = Alert.objects.get()
+    assert (alert.suppressed, alert.incident_id, alert.ci.name if alert.ci else None) == (
+        "record_only", None, "BER-L2-PLC01",
+    )  # fmt: skip
+    assert admin.client.delete(f"/api/v1/alert-rules/{created.json()['id']}", headers=admin.headers).status_code == 204
+    assert admin.get("/alert-rules").json() == []
