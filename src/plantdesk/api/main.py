@@ -9,6 +9,7 @@ from plantdesk.api.errors import install_error_handlers
 from plantdesk.cmdb.api import cis_router, classes_router, relationships_router
 from plantdesk.events.alerts_api import alerts_router, maintenance_router, silences_router
 from plantdesk.events.api import events_router
+from plantdesk.events.incident_alerts_api import incident_alerts_router
 from plantdesk.events.rules_api import alert_rules_router, mapping_rules_router
 from plantdesk.incidents.api import router as incidents_router
 from plantdesk.slas.api import definitions_router, schedules_router
@@ -24,6 +25,7 @@ api = NinjaAPI(
 )
 install_error_handlers(api)
 api.add_router("/incidents", incidents_router)
+api.add_router("/incidents", incident_alerts_router)
 api.add_router("/cis", cis_router)
 api.add_router("/ci-classes", classes_router)
 api.add_router("/relationships", relationships_router)

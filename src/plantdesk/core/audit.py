@@ -70,6 +70,9 @@ def action_transaction() -> Iterator[AuditBuffer]:
             _buffer.reset(token)
 
 
+LABEL_LENGTH = 64  # AuditEntry.record_label
+
+
 def record(
     *,
     actor: User,
@@ -90,7 +93,7 @@ def record(
             actor=actor,
             record_type=record_type,
             record_id=record_id,
-            record_label=record_label,
+            record_label=record_label[:LABEL_LENGTH],  # a label names the record; the id identifies it
             action=action,
             field=field,
             old=as_text(old),

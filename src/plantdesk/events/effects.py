@@ -14,7 +14,7 @@ from django.utils import timezone
 from plantdesk.accounts.actions import get_system_user
 from plantdesk.accounts.models import User
 from plantdesk.core.errors import DomainError
-from plantdesk.core.models import Visibility
+from plantdesk.core.models import AuditEntry, Visibility
 from plantdesk.events import noise, rules
 from plantdesk.events.binding import area_of, bind
 from plantdesk.events.bulk import bulk_set
@@ -22,6 +22,7 @@ from plantdesk.events.dedup import CLOSED, ESCALATED, OPENED, REOPENED, Incoming
 from plantdesk.events.models import AlarmFlood, Alert
 from plantdesk.incidents.actions import do_add_comment, do_create_incident, do_transition_incident
 from plantdesk.incidents.choices import OPEN_STATES, Source, State
+from plantdesk.incidents.models import RECORD_TYPE as INCIDENT_RECORD
 from plantdesk.incidents.models import Incident
 
 log = logging.getLogger("plantdesk.events")
@@ -109,14 +110,21 @@ class _Context:
             return
         if alert.flapping:
             return  # a flapping alarm's clear says little; a person decides
-        if incident.assignee_id is not None or incident.state != State.NEW:
-            return  # a person has taken it over
+        if self.taken_over(incident):
+            return
         if Alert.objects.filter(incident=incident, state=Alert.OPEN).exists():
             return  # other alerts (a flood's, secondaries) still hold it open
         notes = f"Cleared by the source: alert {alert.dedup_key} closed at {self.now:%Y-%m-%d %H:%M:%S} UTC."
         do_transition_incident(
             incident, State.RESOLVED, actor=self.system, resolution_code=CLEARED_CODE, resolution_notes=notes
         )
+
+    def taken_over(self, incident: Incident) -> bool:
+        """A person has assigned it, commented, or changed anything on it: they decide when it is resolved."""
+        if incident.assignee_id is not None:
+            return True
+        entries = AuditEntry.objects.filter(record_type=INCIDENT_RECORD, record_id=incident.pk)
+        return entries.exclude(actor=self.system).exists()
 
     def open_incident(self, alert: Alert) -> Incident:
         impact, urgency = rules.impact_and_urgency(alert)

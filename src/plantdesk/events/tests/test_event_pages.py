@@ -10,7 +10,6 @@ import re
 from typing import Any
 
 import pytest
-from django.db import DataError, connection
 from django.test import Client, override_settings
 from django.urls import path, resolve
 from django.urls.exceptions import Resolver404
@@ -204,11 +203,6 @@ def test_the_silence_form_is_prefilled_from_the_alert_and_creates_a_silence(mes:
     assert "No silence is in force." in text(agent.get("/events/silences/"))
 
 
-@pytest.mark.xfail(
-    connection.vendor == "postgresql", strict=True, raises=DataError,
-    reason="events.actions.do_create_silence audits str(silence) as record_label (64 characters at most): "
-    "two matchers make it longer, which PostgreSQL refuses (SQLite does not check)",
-)  # fmt: skip
 def test_a_silence_with_the_alerts_three_matchers_as_prefilled(mes: User, plant: Plant) -> None:
     send(mes, BER)
     matchers = SilenceForm.initial_for(alert_of(BER))

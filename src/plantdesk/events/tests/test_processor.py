@@ -17,7 +17,7 @@ from plantdesk.cmdb.models import ConfigurationItem
 from plantdesk.events.ingest import accept, dedup_key_of
 from plantdesk.events.models import AlarmFlood, Alert, AlertRule, InboxEvent, MaintenanceWindow, MappingRule, Silence
 from plantdesk.events.processor import process_pending
-from plantdesk.incidents.actions import do_update_incident
+from plantdesk.incidents.actions import do_add_comment, do_update_incident
 from plantdesk.incidents.models import Incident
 from plantdesk.testing.fixtures import Plant
 
@@ -100,6 +100,8 @@ def test_a_trigger_within_the_reopen_window_reopens_alert_and_incident(mes: User
     assert Alert.objects.filter(dedup_key=alert.dedup_key).count() == 1
     assert (alert.state, alert.reopen_count, alert.count) == ("open", 1, 2)
     assert Incident.objects.get(pk=alert.incident_id).state == "in_progress"
+    send(mes, {**PLC, "severity": "clear"})  # nobody touched it in between: the clear resolves it again
+    assert Incident.objects.get(pk=alert.incident_id).state == "resolved"
 
 
 def test_after_the_reopen_window_a_trigger_starts_a_new_alert(mes: User, settings: Any) -> None:
@@ -123,12 +125,15 @@ def test_a_clear_or_acknowledge_for_an_unknown_key_is_dropped_and_says_why(mes: 
 
 
 def test_a_clear_leaves_an_incident_a_person_has_taken_over(mes: User, plant: Plant) -> None:
-    send(mes, PLC)
+    send(mes, PLC, {**PLC, "metric": "door_open"})
     incident = Incident.objects.get(pk=alert_of(PLC).incident_id)
     do_update_incident(incident, {"assignee": plant.ot_agent.username}, actor=plant.ot_agent)
-    send(mes, {**PLC, "severity": "clear"})
+    commented = Incident.objects.get(pk=alert_of({**PLC, "metric": "door_open"}).incident_id)
+    do_add_comment(commented, "Checking the door switch on site.", "internal", actor=plant.ot_agent)
+    send(mes, {**PLC, "severity": "clear"}, {**PLC, "metric": "door_open", "severity": "clear"})
     assert alert_of(PLC).state == "closed"
     assert Incident.objects.get(pk=incident.pk).state != "resolved"
+    assert Incident.objects.get(pk=commented.pk).state != "resolved"
 
 
 def test_severity_changes_are_counted_and_noted(mes: User) -> None:
