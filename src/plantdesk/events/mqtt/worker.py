@@ -61,10 +61,13 @@ class Worker:
         return self.options.client_id if n == 0 else f"{self.options.client_id}-{n}"
 
     def _topics(self, n: int) -> list[str]:
-        # Native events are independent: any connection (of any ingest process) may take any of them through
-        # the shared subscription. Sparkplug needs order (a BIRTH's aliases before the DATA that uses them,
-        # a DEATH after its BIRTH), so one connection reads all of it.
-        topics = [f"$share/{self.options.share_group}/{self.options.events_topic}"]
+        # Several connections share the native events ($share/<group>/...: each message goes to one of them).
+        # One connection subscribes plainly: Mosquitto 2.0 does not restore shared subscriptions from its
+        # persistence file, so after a broker restart a shared session would miss what is published before it
+        # reconnects. Sparkplug needs order (a BIRTH's aliases before the DATA that uses them, a DEATH after
+        # its BIRTH), so one connection reads all of it.
+        events = self.options.events_topic
+        topics = [f"$share/{self.options.share_group}/{events}" if self.options.connections > 1 else events]
         sparkplug = self.options.sparkplug_topic
         return [*topics, sparkplug] if n == 0 and sparkplug else topics
 

@@ -62,7 +62,7 @@ def worker(client_id: str, *, events: str = "", sparkplug: str = "", **options: 
     """A started worker on the real broker, subscribed before the test publishes; closed afterwards."""
     w = Worker(Broker(HOST, PORT), Options(
         client_id=client_id, share_group=f"g-{client_id}", events_topic=events or unique("t/") + "/#",
-        sparkplug_topic=sparkplug, **options,
+        sparkplug_topic=sparkplug, session_expiry=300, **options,
     ))  # fmt: skip
     w.start()
     try:

@@ -120,3 +120,15 @@ def test_unacknowledged_messages_come_again_and_are_not_stored_twice() -> None:
         assert w.stored == 0  # all were acknowledged after the commit
     assert first == 20
     assert len({r.sha256 for r in rows(source)}) == 20
+
+
+def test_several_connections_share_the_events() -> None:
+    source = unique("mes-")
+    topic = f"plantdesk/events/{source}"
+    with worker(unique("t-"), events=f"{topic}/#", connections=3) as w, publisher() as pub:
+        assert all(c.topics == [f"$share/g-{w.options.client_id}/{topic}/#"] for c in w.connections[1:])
+        pub.many([(topic, alarm(message=f"n{n}")) for n in range(300)])
+        pump(w, lambda: len(rows(source)) == 300)
+        settle(w)
+        assert w.stored == 300
+    assert len({r.sha256 for r in rows(source)}) == 300
