@@ -317,7 +317,7 @@ def run_plantdesk(opts: Options, env: dict[str, str], children: Children, tmp: P
     print(f"PlantDesk: sustained {opts.rate:.0f}/s for {opts.duration:.0f} s over MQTT, storm of {len(storm)} at "
           f"+{opts.duration / 2:.0f} s")  # fmt: skip
     keys = mix_keys(Mix("mq", opts.seed, hot_first=True), total)
-    children.fork(publish_paced, mqtt_port, "mq", keys, opts.rate, opts.duration, start, probes, 20, out)
+    children.fork(publish_paced, mqtt_port, "mq", keys, opts.rate, opts.duration, start, probes, 50, out)
     children.fork(publish_paced, mqtt_port, "storm", iter(storm), storm_rate, opts.storm_seconds + 30, storm_at,
                   None, 1, out)  # fmt: skip
     probe = VisibilityProbe(opts.db_url, probes)

@@ -141,7 +141,7 @@ class VisibilityProbe(threading.Thread):
     is first visible as a committed inbox row: publish -> durable as another client sees it. Only the oldest
     WINDOW pending ids are asked for, so a row committed out of order is seen late (an overestimate)."""
 
-    WINDOW = 300
+    WINDOW = 50
 
     def __init__(self, db_url: str, probes: Any) -> None:
         super().__init__(daemon=True)
@@ -159,7 +159,7 @@ class VisibilityProbe(threading.Thread):
                         eid, sent = self.probes.get_nowait()
                         self.pending[eid] = sent
                 if self.pending:
-                    # The oldest few hundred only (dicts keep insertion order): when the ingest lags by tens of
+                    # The oldest 50 only (dicts keep insertion order): when the ingest lags by tens of
                     # seconds thousands are pending, and asking for all every 10 ms would load the database.
                     oldest = list(itertools.islice(self.pending, self.WINDOW))
                     rows = conn.execute("SELECT idempotency_key FROM events_inboxevent WHERE source = 'bench' "
