@@ -137,11 +137,11 @@ def merged(reports: list[Any]) -> Counter[str]:
 
 
 class VisibilityProbe(threading.Thread):
-    """Polls (every 10 ms, on its own connection) for a sample of published event ids and records when each
+    """Polls (every 50 ms, on its own connection) for a sample of published event ids and records when each
     is first visible as a committed inbox row: publish -> durable as another client sees it. Only the oldest
     WINDOW pending ids are asked for, so a row committed out of order is seen late (an overestimate)."""
 
-    WINDOW = 50
+    WINDOW = 20
 
     def __init__(self, db_url: str, probes: Any) -> None:
         super().__init__(daemon=True)
@@ -159,7 +159,7 @@ class VisibilityProbe(threading.Thread):
                         eid, sent = self.probes.get_nowait()
                         self.pending[eid] = sent
                 if self.pending:
-                    # The oldest 50 only (dicts keep insertion order): when the ingest lags by tens of
+                    # The oldest 20 only (dicts keep insertion order): when the ingest lags by tens of
                     # seconds thousands are pending, and asking for all every 10 ms would load the database.
                     oldest = list(itertools.islice(self.pending, self.WINDOW))
                     rows = conn.execute("SELECT idempotency_key FROM events_inboxevent WHERE source = 'bench' "
@@ -169,7 +169,7 @@ class VisibilityProbe(threading.Thread):
                         self.latencies_ms.append((now - self.pending.pop(eid)) * 1000)
                     if self.stop_event.is_set() and time.time() - min(self.pending.values(), default=now) > 60:
                         return  # the rest never arrived: counted as missing by the caller
-                time.sleep(0.01)
+                time.sleep(0.05)
 
     def missing(self) -> int:
         return len(self.pending)
