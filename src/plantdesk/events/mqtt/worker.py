@@ -36,7 +36,7 @@ class Options:
     share_group: str = "plantdesk"
     batch_size: int = 500
     max_wait: float = 0.02  # seconds
-    receive_maximum: int = 5000
+    receive_maximum: int = 65535  # the most MQTT allows: a backlog waits here, not in the broker (which drops)
     session_expiry: int = 7 * 24 * 3600  # seconds the broker keeps our session (and queues for it) while we are away
     account: str = ""  # the integration account the events are received by; the system account if empty
     events_topic: str = NATIVE_TOPIC  # narrower filters let tests and split deployments read a part
