@@ -89,6 +89,7 @@ class Options:
     only: str
     profile: bool
     ingest_connections: int
+    probe: bool
 
     @property
     def db_url(self) -> str:
@@ -113,6 +114,8 @@ def parse_args() -> Options:
     p.add_argument("--only", choices=["both", "plantdesk", "alerta"], default="both")
     p.add_argument("--profile", action="store_true", help="py-spy the ingest, the worker and the server")
     p.add_argument("--ingest-connections", type=int, default=1, help="`plantdesk ingest mqtt --connections`")
+    p.add_argument("--probe", action="store_true",
+                   help="also poll for 1 in 50 event ids until committed (costs the database a little)")  # fmt: skip
     a = p.parse_args()
     if not a.db.replace("_", "").isalnum():
         p.error("--db must be a plain identifier")
@@ -120,7 +123,7 @@ def parse_args() -> Options:
         p.error("--reuse: every run starts from an empty database here")
     return Options(a.db, a.seed, a.keep, False, a.json, a.duration, a.rate, a.storm_events, a.storm_seconds,
                    a.rest_seconds, a.batch, a.batch_connections, a.connections, a.only, a.profile,
-                   a.ingest_connections)  # fmt: skip
+                   a.ingest_connections, a.probe)  # fmt: skip
 
 
 def stats_ms(samples: list[float]) -> dict[str, float]:
@@ -317,12 +320,14 @@ def run_plantdesk(opts: Options, env: dict[str, str], children: Children, tmp: P
     print(f"PlantDesk: sustained {opts.rate:.0f}/s for {opts.duration:.0f} s over MQTT, storm of {len(storm)} at "
           f"+{opts.duration / 2:.0f} s")  # fmt: skip
     keys = mix_keys(Mix("mq", opts.seed, hot_first=True), total)
-    children.fork(publish_paced, mqtt_port, "mq", keys, opts.rate, opts.duration, start, probes, 50, out)
+    probe_queue = probes if opts.probe else None
+    children.fork(publish_paced, mqtt_port, "mq", keys, opts.rate, opts.duration, start, probe_queue, 50, out)
     children.fork(publish_paced, mqtt_port, "storm", iter(storm), storm_rate, opts.storm_seconds + 30, storm_at,
                   None, 1, out)  # fmt: skip
     probe = VisibilityProbe(opts.db_url, probes)
     sampler = Sampler(opts.db_url)
-    probe.start()
+    if opts.probe:
+        probe.start()
     sampler.start()
     if opts.profile:
         time.sleep(max(0.0, start + 10 - time.time()))
@@ -344,7 +349,8 @@ def run_plantdesk(opts: Options, env: dict[str, str], children: Children, tmp: P
     got_storm = wait_for_inbox(opts.db_url, "storm-%", st.published, 60)
     backlog, waited = wait_drained(opts.db_url, 900)
     sampler.stop_event.set()
-    probe.join(timeout=70)
+    if opts.probe:
+        probe.join(timeout=70)
     children.check("ingest")
     children.check("worker")
 
