@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -84,11 +85,14 @@ def site() -> Iterator[Site]:
     home = Path(tempfile.mkdtemp(prefix="plantdesk-mqtt-"))
     base = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     base["PLANTDESK_SECRET_KEY"] = "mqtt-test-" + uuid.uuid4().hex
-    with _database(base, home) as env:
-        subprocess.run([str(BIN / "plantdesk"), "migrate", "--noinput", "-v0"], env=env, check=True, timeout=300)
-        logs = home / "logs"
-        logs.mkdir()
-        yield Site(env, home, logs)
+    try:
+        with _database(base, home) as env:
+            subprocess.run([str(BIN / "plantdesk"), "migrate", "--noinput", "-v0"], env=env, check=True, timeout=300)
+            logs = home / "logs"
+            logs.mkdir()
+            yield Site(env, home, logs)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture
