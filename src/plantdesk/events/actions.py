@@ -4,7 +4,7 @@ windows, mapping and alert rules, and replaying dead letters. Each is audited.""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -45,16 +45,22 @@ def do_acknowledge_alert(alert: Alert, *, actor: User) -> Alert:
     return locked
 
 
+MAX_WINDOW = timedelta(days=366)  # a silence or a maintenance window is for an occasion, not for ever
+
+
 def _window(data: Mapping[str, Any], errors: list[FieldError]) -> tuple[datetime | None, datetime | None]:
-    starts, ends = data.get("starts_at") or timezone.now(), data.get("ends_at")
-    if not isinstance(starts, datetime) or timezone.is_naive(starts):
-        errors.append(FieldError("starts_at", "A time with its offset."))
+    now = timezone.now()
+    starts, ends = data.get("starts_at") or now, data.get("ends_at")
+    if not isinstance(starts, datetime) or timezone.is_naive(starts) or abs(starts - now) > MAX_WINDOW:
+        errors.append(FieldError("starts_at", "A time with its offset, within a year of now."))
         starts = None
     if not isinstance(ends, datetime) or timezone.is_naive(ends):
         errors.append(FieldError("ends_at", "A time with its offset is required."))
         ends = None
     if starts and ends and ends <= starts:
         errors.append(FieldError("ends_at", "Must be after starts_at."))
+    elif starts and ends and ends - starts > MAX_WINDOW:
+        errors.append(FieldError("ends_at", "At most a year after starts_at."))
     return starts, ends
 
 

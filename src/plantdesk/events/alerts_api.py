@@ -72,9 +72,12 @@ def visible_alerts(request: HttpRequest) -> QuerySet[Alert]:
     return restrict(actor_of(request), "view", Alert).select_related("ci", "site", "incident", "acknowledged_by")
 
 
+RELATED = {"ci", "incident", "site", "parent", "acknowledged_by"}  # read through their ids or select_related
+
+
 def alert_to_dict(alert: Alert) -> dict[str, Any]:
     return {
-        **{f: getattr(alert, f) for f in AlertOut.model_fields if hasattr(alert, f)},
+        **{f: getattr(alert, f) for f in AlertOut.model_fields if f not in RELATED},
         "ci": alert.ci.name if alert.ci else None,
         "incident": alert.incident.number if alert.incident else None,
         "site": alert.site.code if alert.site else None,

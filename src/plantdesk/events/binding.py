@@ -50,7 +50,8 @@ def _mapped(event: dict[str, Any], rules: list[MappingRule]) -> ConfigurationIte
     for rule in rules:
         value = event.get(rule.field)
         if isinstance(value, str) and fnmatchcase(value, rule.pattern):
-            return ConfigurationItem.objects.select_related("ci_class", "site").filter(pk=rule.ci_id).first()
+            live = ConfigurationItem.objects.filter(retired_at__isnull=True).select_related("ci_class", "site")
+            return live.filter(pk=rule.ci_id).first()
     return None
 
 

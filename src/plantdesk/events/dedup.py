@@ -51,7 +51,9 @@ def apply(tracked: Tracked, incoming: Incoming) -> str:
     event, now = incoming.event, incoming.received_at
     if (event.get("attributes") or {}).get("historical") is True:
         return "historical: recorded, never a live alert"
-    action = event.get("action") or ("resolve" if event.get("severity") == "clear" else "trigger")
+    action = event.get("action") or "trigger"
+    if action == "trigger" and event.get("severity") == "clear":
+        action = "resolve"  # a "trigger" of severity clear is a clear, whatever the sender called it
     alert = tracked.alert
     is_open = alert is not None and alert.state == Alert.OPEN
     if action == "acknowledge":
@@ -82,7 +84,9 @@ def apply(tracked: Tracked, incoming: Incoming) -> str:
         alert.state, alert.closed_at, alert.opened_at = Alert.OPEN, None, now
         alert.count += 1
         alert.reopen_count += 1
-        alert.severity = event["severity"]
+        if event["severity"] != alert.severity:
+            alert.severity = event["severity"]
+            alert.severity_changes += 1
         alert.acknowledged_at, alert.acknowledged_by = None, None
         _touch(alert, incoming)
         _state_changed(alert, now)

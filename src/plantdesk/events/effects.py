@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime
 
 from django.conf import settings
 from django.utils import timezone
@@ -27,6 +26,7 @@ from plantdesk.incidents.models import Incident
 
 log = logging.getLogger("plantdesk.events")
 CLEARED_CODE = "cleared_by_source"
+TITLE_LENGTH = 160  # an incident's short description
 
 
 FOLLOW_UP_FIELDS = ("suppressed", "parent", "incident", "opened_incident")
@@ -35,11 +35,12 @@ FOLLOW_UP_FIELDS = ("suppressed", "parent", "incident", "opened_incident")
 def follow_up(changed: Sequence[Tracked]) -> None:
     if not changed:
         return
-    context = _Context(get_system_user(), timezone.now())
     episodes = sorted(
         ((e.alert, e.changes) for t in changed for e in [*t.earlier, t] if e.alert is not None),
         key=lambda pair: pair[0].first_event_id,
     )
+    opening = {alert.pk for alert, changes in episodes if OPENED in changes or REOPENED in changes}
+    context = _Context(get_system_user(), noise.Judge.for_batch(timezone.now(), opening))
     for alert, changes in episodes:
         for change in changes:
             try:
@@ -64,10 +65,10 @@ def bind_new(changed: Sequence[Tracked], by_key: dict[str, list[Incoming]]) -> N
 
 
 class _Context:
-    def __init__(self, system: User, now: datetime) -> None:
+    def __init__(self, system: User, judge: noise.Judge) -> None:
         self.system = system
-        self.now = now
-        self.silences = noise.active_silences(now)
+        self.judge = judge
+        self.now = judge.now
         self.recorded: list[Alert] = []  # alerts that only got a reason: written together at the end
 
     def react(self, alert: Alert, change: str) -> None:
@@ -87,7 +88,7 @@ class _Context:
                 why = f"Alert {alert.dedup_key} fired again within the reopen window."
                 do_transition_incident(incident, State.IN_PROGRESS, actor=self.system, reason=why)
                 return
-        verdict = noise.judge(alert, self.now, self.silences)
+        verdict = self.judge.judge(alert)
         alert.suppressed, alert.parent = verdict.reason, verdict.parent
         alert.incident, alert.opened_incident = None, False
         if verdict.parent is not None:
@@ -95,12 +96,10 @@ class _Context:
         elif verdict.flood is not None:
             alert.incident = self.flood_incident(verdict.flood, alert)
         elif not verdict.reason:
-            if rules.opens_incident(alert):
-                alert.incident, alert.opened_incident = self.open_incident(alert), True
-            else:
-                alert.suppressed = noise.RECORD_ONLY
+            alert.incident, alert.opened_incident = self.open_incident(alert), True
         if alert.incident is None and alert.parent is None:
             self.recorded.append(alert)  # nothing else reads these fields in this batch
+            self.judge.recorded.add(alert.pk)
         else:  # written now: a clear later in this batch must see who still holds the incident
             alert.save(update_fields=list(FOLLOW_UP_FIELDS))
 
@@ -137,7 +136,7 @@ class _Context:
                                  ("Alert key", alert.dedup_key))
             if value
         )  # fmt: skip
-        data = {"short_description": title[:160], "description": details, "source": Source.EVENT,
+        data = {"short_description": title[:TITLE_LENGTH], "description": details, "source": Source.EVENT,
                 "impact": impact, "urgency": urgency}  # fmt: skip
         if alert.ci is not None:
             data["ci"] = alert.ci.name
@@ -147,7 +146,7 @@ class _Context:
         if flood.incident is None:
             flood.incident = do_create_incident(
                 {
-                    "short_description": f"Alarm flood on {flood.area}",
+                    "short_description": f"Alarm flood on {flood.area}"[:TITLE_LENGTH],
                     "description": f"More than {flood_limit()} alarms in 10 minutes on {flood.area} "
                     "(ISA-18.2 flood); the alarms that follow are held as this incident's alerts.",
                     "source": Source.EVENT, "impact": 1, "urgency": 1,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -51,7 +51,7 @@ def problem_with(event: Any) -> str:
     if event.get("severity") not in SEVERITIES and event.get("action") not in ("acknowledge", "resolve"):
         return f"severity: one of {', '.join(SEVERITIES)}."
     if "occurred_at" in event and not _instant(event["occurred_at"]):
-        return "occurred_at: an ISO 8601 time with its offset."
+        return "occurred_at: an ISO 8601 time with its offset, between 1970 and 2100."
     if not isinstance(event.get("attributes", {}), dict):
         return "attributes: an object."
     where = unstorable(event, path="")
@@ -89,10 +89,15 @@ def _storable(text: str) -> bool:
     return True
 
 
+EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
+
+
 def _instant(value: Any) -> bool:
+    """An aware time both engines can store and compute with (year 9999 minus an offset overflows)."""
     try:
-        return isinstance(value, str) and datetime.fromisoformat(value).tzinfo is not None
-    except ValueError:
+        instant = datetime.fromisoformat(value) if isinstance(value, str) else None
+        return instant is not None and instant.tzinfo is not None and EARLIEST <= instant < LATEST
+    except (ValueError, OverflowError):
         return False
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
 from plantdesk.core import audit
@@ -30,9 +30,41 @@ REPEAT_COLUMNS = ("count", "last_seen", "last_event_id", "last_occurred_at", "me
 
 
 def process_pending(limit: int = BATCH) -> int:
-    """Process up to `limit` accepted events; returns how many (a full batch means more may be waiting)."""
+    """Process up to `limit` accepted events; returns how many (a full batch means more may be waiting).
+
+    A batch that fails for any reason but the database being unreachable is taken again one event at a
+    time, and an event that fails on its own becomes a dead letter with the error: one poison event must
+    not hold up the queue (it stays replayable once the cause is fixed).
+    """
+    try:
+        return _process(limit)
+    except (OperationalError, InterfaceError):
+        raise  # the database itself: nothing to learn from one event at a time; the worker retries
+    except Exception:
+        log.exception("event batch failed; processing its events one by one")
+    done = 0
+    for pk in _accepted_ids(limit):
+        try:
+            done += _process(1, only=pk)
+        except (OperationalError, InterfaceError):
+            raise
+        except Exception as exc:
+            log.exception("inbox event %s cannot be processed; kept as a dead letter", pk)
+            reason = f"processing failed: {type(exc).__name__}: {exc}"[:2000]
+            InboxEvent.objects.filter(pk=pk, status=InboxEvent.ACCEPTED).update(status=InboxEvent.DEAD, reason=reason)
+            done += 1
+    return done
+
+
+def _accepted_ids(limit: int) -> list[int]:
+    return list(
+        InboxEvent.objects.filter(status=InboxEvent.ACCEPTED).order_by("id").values_list("id", flat=True)[:limit]
+    )
+
+
+def _process(limit: int, only: int | None = None) -> int:
     with audit.action_transaction():
-        rows = _claim(limit)
+        rows = _claim(limit, only)
         if not rows:
             return 0
         incoming, unreadable = _parse(rows)
@@ -57,8 +89,10 @@ def process_pending(limit: int = BATCH) -> int:
 Claimed = tuple[int, str, str, Any, datetime]  # id, dedup key, payload, the adapter's event, received at
 
 
-def _claim(limit: int) -> list[Claimed]:
+def _claim(limit: int, only: int | None = None) -> list[Claimed]:
     queue = InboxEvent.objects.filter(status=InboxEvent.ACCEPTED).order_by("id")
+    if only is not None:
+        queue = queue.filter(pk=only)
     if connection.features.has_select_for_update_skip_locked:
         queue = queue.select_for_update(skip_locked=True)  # a second processor takes the next batch
     return list(queue.values_list("id", "dedup_key", "payload", "event", "received_at")[:limit])

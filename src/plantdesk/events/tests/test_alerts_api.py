@@ -161,3 +161,14 @@ def test_rules_are_configured_by_administrators_and_take_effect(plant: Plant, me
     )  # fmt: skip
     assert admin.client.delete(f"/api/v1/alert-rules/{created.json()['id']}", headers=admin.headers).status_code == 204
     assert admin.get("/alert-rules").json() == []
+
+
+def test_silences_and_windows_are_for_an_occasion_not_for_ever(plant: Plant, mes: User) -> None:
+    agent = ApiClient(plant.ot_agent)
+    forever = agent.post("/silences", {"matchers": {"node": "x"}, "ends_at": "9999-12-31T23:59:59-05:00",
+                                       "comment": "quiet"})  # fmt: skip
+    assert forever.status_code == 400 and forever.json()["errors"][0]["field"] == "ends_at"
+    window = agent.post("/maintenance-windows", {"ci": "BER-L3", "starts_at": "2001-01-01T00:00:00+00:00",
+                                                 "ends_at": "2001-01-02T00:00:00+00:00", "reason": "CIP"})  # fmt: skip
+    assert window.status_code == 400 and window.json()["errors"][0]["field"] == "starts_at"
+    assert not Silence.objects.exists() and not MaintenanceWindow.objects.exists()
