@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from plantdesk.accounts.models import User
+from plantdesk.events.inbox_insert import Row, insert_once
 from plantdesk.events.models import InboxEvent
 
 SEVERITIES = ("critical", "major", "minor", "warning", "info", "clear")
@@ -145,8 +146,8 @@ def received_native(event: Any) -> Received:
 def accept_received(items: list[Received], *, channel: str, actor: User) -> list[Outcome]:
     """Keep every item (idempotently, dead letters included) and return what became of each, after the commit."""
     now = timezone.now()
-    rows: list[InboxEvent] = []
-    outcomes: list[tuple[int, str, str, str]] = []  # index, source, key, problem
+    rows: list[Row] = []
+    outcomes: list[tuple[int, str]] = []  # index, problem
     for index, item in enumerate(items):
         event = item.event
         problem = item.problem or problem_with(event)
@@ -157,25 +158,15 @@ def accept_received(items: list[Received], *, channel: str, actor: User) -> list
         readable = isinstance(event, dict) and not unstorable(event, path="")
         source = str((event.get("source") if readable else None) or item.source or "?")[:100]
         key = str((event.get("event_id") if readable else None) or digest)
-        rows.append(InboxEvent(
-            channel=channel, source=source, idempotency_key=key, dedup_key="" if problem else dedup_key_of(event),
-            payload=raw, sha256=digest, event=None if item.raw is None or problem else event, received_at=now,
-            received_by=actor, status=InboxEvent.DEAD if problem else InboxEvent.ACCEPTED, reason=problem,
+        rows.append(Row(
+            channel, source, key, "" if problem else dedup_key_of(event), raw, digest,
+            None if item.raw is None or problem else event, now, actor.pk,
+            InboxEvent.DEAD if problem else InboxEvent.ACCEPTED, problem,
         ))  # fmt: skip
-        outcomes.append((index, source, key, problem))
+        outcomes.append((index, problem))
     with transaction.atomic():  # durable before the acknowledgement: it is sent after this commits
-        InboxEvent.objects.bulk_create(rows, ignore_conflicts=True)  # a redelivery changes nothing
-    ids = _ids_of({(source, key) for _, source, key, _ in outcomes})
+        ids = insert_once(rows)  # a redelivery changes nothing and gets the first delivery's id
     return [
-        Outcome(index, ids.get((source, key)), row.dedup_key, problem)
-        for (index, source, key, problem), row in zip(outcomes, rows, strict=True)
+        Outcome(index, ids.get((row.source, row.idempotency_key)), row.dedup_key, problem)
+        for (index, problem), row in zip(outcomes, rows, strict=True)
     ]
-
-
-def _ids_of(keys: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    found: dict[tuple[str, str], int] = {}
-    for source in {s for s, _ in keys}:
-        wanted = [k for s, k in keys if s == source]
-        rows = InboxEvent.objects.filter(source=source, idempotency_key__in=wanted)
-        found.update({(source, key): pk for key, pk in rows.values_list("idempotency_key", "pk")})
-    return found
