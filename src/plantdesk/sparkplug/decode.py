@@ -29,8 +29,10 @@ class Topic:
 
     @property
     def node(self) -> str:
-        """The CI the message is about: the device if there is one, else the edge node."""
-        return self.device or self.edge_node
+        """The CI the message is about, as its Sparkplug path: group/edge node[/device]. Edge node ids are
+        unique only within their group and device ids within their node; the CMDB names gateways and PLCs
+        by this path as an alias (the demo's BER-Plant/EdgeNode1/L3PLC01), so the alert finds its CI."""
+        return "/".join(p for p in (self.group, self.edge_node, self.device) if p)
 
 
 def source_of(topic: str) -> str:

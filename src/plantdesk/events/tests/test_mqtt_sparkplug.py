@@ -31,7 +31,9 @@ def dead(group: str) -> list[InboxEvent]:
 
 
 def brief(event: dict[str, Any]) -> tuple[str, str, str, str]:
-    return event["node"], event["type"], event["metric"], event["severity"]
+    """The node or device id (the event's node is the Sparkplug path group/edge node[/device])."""
+    node = event["node"].rsplit("/", 1)[-1]
+    return node, event["type"], event["metric"], event["severity"]
 
 
 def nbirth(bd_seq: int, *metrics: MetricValue, seq: int = 0) -> bytes:

@@ -12,7 +12,7 @@ import pytest
 
 from plantdesk.accounts.actions import do_create_user
 from plantdesk.cmdb.demo import load_demo_cmdb
-from plantdesk.events.ingest import accept, dedup_key_of, problem_with
+from plantdesk.events.ingest import accept, accept_received, dedup_key_of, problem_with
 from plantdesk.events.models import Alert
 from plantdesk.events.processor import process_pending
 from plantdesk.events.simulator.runner import Player, Settings
@@ -131,20 +131,27 @@ def test_the_sparkplug_edge_node_reads_back_through_the_ingest_translator() -> N
         return [item.event for m in messages for item in translator.translate(m.topic, m.payload)]
 
     births = read(node.births(1_700_000_000_000))
-    assert {e["node"] for e in births if e["type"] == "liveness"} == {"EdgeNode1", *node.devices}
+    assert {e["node"] for e in births if e["type"] == "liveness"} == {
+        "SIM-Plant/EdgeNode1",
+        *(f"SIM-Plant/EdgeNode1/{d}" for d in node.devices),
+    }
     fault = next(s for s in steps if s.tag == Tag("L3PLC01", "Alarms/PlcFault"))
     message = node.messages(fault, 1_700_000_001_000)[0]
     assert message.kind == "DDATA" and b"Alarms/PlcFault" not in message.payload  # by alias only
     [event] = read([message])
-    assert (event["node"], event["metric"], event["severity"]) == ("L3PLC01", "Alarms/PlcFault", "critical")
+    assert (event["node"], event["metric"], event["severity"]) == (
+        "SIM-Plant/EdgeNode1/L3PLC01",
+        "Alarms/PlcFault",
+        "critical",
+    )
     assert read(node.messages(fault.cleared(1, "ok"), 1_700_000_002_000))[0]["severity"] == "clear"
 
     [death] = read([node.death()])
-    assert (death["node"], death["metric"], death["severity"]) == ("EdgeNode1", "offline", "critical")
+    assert (death["node"], death["metric"], death["severity"]) == ("SIM-Plant/EdgeNode1", "offline", "critical")
     node.went_offline()
     assert node.bd_seq == 0 and node.messages(fault, 0) == []  # a dead node sends nothing
     reborn = read(node.births(1_700_000_003_000))
-    assert any(e["node"] == "EdgeNode1" and e["severity"] == "clear" for e in reborn)
+    assert any(e["node"] == "SIM-Plant/EdgeNode1" and e["severity"] == "clear" for e in reborn)
     assert read([node.death()]) and translator.translate(node.topic("NDEATH"), node.death().payload)
 
 
@@ -221,3 +228,17 @@ def test_repeated_passes_and_ctrl_c() -> None:
     _, summary, _ = play(transport, once=True)
     assert summary.interrupted and transport.closed and len(transport.events) == 10
     assert summary.lines()[0].startswith("interrupted: 10 events")
+
+
+def test_sparkplug_alarms_and_deaths_land_on_the_demo_gateway_and_plc(plant: Plant) -> None:
+    load_demo_cmdb(plant.admin)
+    steps = build(seed=5)
+    node = EdgeNode.for_steps(steps, "BER-Plant", "EdgeNode1", bd_seq=7, devices=["L3PLC01"])
+    translator = Translator(AlarmConfig.from_env())
+    fault = next(s for s in steps if s.tag == Tag("L3PLC01", "Alarms/PlcFault"))
+    messages = [*node.births(1_700_000_000_000), *node.messages(fault, 1_700_000_001_000), node.death()]
+    items = [item for m in messages for item in translator.translate(m.topic, m.payload)]
+    accept_received(items, channel="sparkplug", actor=plant.admin)
+    process_pending()
+    bound = {a.metric: a.ci.name if a.ci else None for a in Alert.objects.filter(state="open").select_related("ci")}
+    assert bound == {"Alarms/PlcFault": "BER-L3-PLC01", "offline": "BER-OTGW01"}

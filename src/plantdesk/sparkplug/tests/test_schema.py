@@ -53,7 +53,8 @@ def test_garbage_is_a_decode_error() -> None:
 
 
 def test_topics() -> None:
-    assert parse_topic("spBv1.0/G/DDATA/E/D").node == "D"
+    assert parse_topic("spBv1.0/G/DDATA/E/D").node == "G/E/D"
+    assert parse_topic("spBv1.0/G/NDEATH/E").node == "G/E"
     assert parse_topic("spBv1.0/G/NBIRTH/E").source == "sparkplug:G"
     assert parse_topic("spBv1.0/STATE/host-1").kind == "STATE"
     for bad in ("spBv1.0/G/NDATA", "spAv1.0/G/NDATA/E", "spBv1.0/G/DDATA/E", "spBv1.0/G/XDATA/E"):
