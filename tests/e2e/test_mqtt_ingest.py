@@ -58,17 +58,15 @@ class Site:
         """An ingest of this test's topic only, in a share group of its own: on the shared broker a session
         left in a common group would take its share of everyone's messages until it expires."""
         log = open(self.logs / f"ingest-{uuid.uuid4().hex[:6]}.log", "wb")  # noqa: SIM115 (the process owns it)
-        args = [
-            "--port",
-            str(port),
+        args = [  # the CONTRACT.md options: --url and --topic (native only: no spBv1.0 filter, so no Sparkplug)
+            "--url",
+            f"mqtt://127.0.0.1:{port}",
+            "--topic",
+            f"plantdesk/events/{source}/#",
             "--client-id",
             client_id,
             "--share-group",
             f"g-{client_id}",
-            "--events-topic",
-            f"plantdesk/events/{source}/#",
-            "--sparkplug-topic",
-            "",
             "--session-expiry",
             "300",
         ]

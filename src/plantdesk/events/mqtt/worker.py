@@ -66,8 +66,9 @@ class Worker:
         # persistence file, so after a broker restart a shared session would miss what is published before it
         # reconnects. Sparkplug needs order (a BIRTH's aliases before the DATA that uses them, a DEATH after
         # its BIRTH), so one connection reads all of it.
-        events = self.options.events_topic
-        topics = [f"$share/{self.options.share_group}/{events}" if self.options.connections > 1 else events]
+        events = self.options.events_topic  # "" reads no native events
+        shared = f"$share/{self.options.share_group}/{events}" if self.options.connections > 1 else events
+        topics = [shared] if events else []
         sparkplug = self.options.sparkplug_topic
         return [*topics, sparkplug] if n == 0 and sparkplug else topics
 

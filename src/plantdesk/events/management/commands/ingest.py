@@ -23,6 +23,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: ArgumentParser) -> None:
         sub = parser.add_subparsers(dest="transport", required=True)
         mqtt = sub.add_parser("mqtt", help="subscribe to plantdesk/events/# and spBv1.0/# (QoS 1, persistent)")
+        mqtt.add_argument("--url", help="broker, mqtt://HOST:PORT (default: PLANTDESK_MQTT_URL)")
+        mqtt.add_argument("--topic", action="append", default=[],
+                          help="a topic filter; spBv1.0/... ones are Sparkplug B (one of each kind)")  # fmt: skip
         mqtt.add_argument("--host", help="broker host (default: from PLANTDESK_MQTT_URL)")
         mqtt.add_argument("--port", type=int, help="broker port (default: from PLANTDESK_MQTT_URL)")
         mqtt.add_argument("--client-id", default=Options.client_id, help="session name; keep it across restarts")
@@ -47,9 +50,16 @@ class Command(BaseCommand):
         if options["account"] and not User.objects.filter(username=options["account"]).exists():
             raise CommandError(f"--account: no user {options['account']!r}.")
         try:
-            broker = Broker.from_url(settings.MQTT_URL, options["host"], options["port"])
+            broker = Broker.from_url(options["url"] or settings.MQTT_URL, options["host"], options["port"])
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
+        if options["topic"]:
+            sparkplug = [t for t in options["topic"] if t.startswith("spBv1.0")]
+            native = [t for t in options["topic"] if not t.startswith("spBv1.0")]
+            if len(sparkplug) > 1 or len(native) > 1:
+                raise CommandError("--topic: at most one native and one Sparkplug B (spBv1.0/...) filter.")
+            options["events_topic"] = native[0] if native else ""
+            options["sparkplug_topic"] = sparkplug[0] if sparkplug else ""
         worker = Worker(broker, Options(
             client_id=options["client_id"], connections=options["connections"], share_group=options["share_group"],
             batch_size=options["batch_size"], max_wait=options["max_wait_ms"] / 1000,
