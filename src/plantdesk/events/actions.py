@@ -9,7 +9,8 @@ from typing import Any
 
 from django.utils import timezone
 
-from plantdesk.accounts.models import User
+from plantdesk.accounts.models import Site, User
+from plantdesk.accounts.permissions import restrict, user_site_ids
 from plantdesk.cmdb.models import ConfigurationItem
 from plantdesk.cmdb.queries import find_visible_ci
 from plantdesk.core import audit
@@ -85,13 +86,14 @@ def do_create_silence(data: Mapping[str, Any], *, actor: User) -> Silence:
             errors.append(FieldError("matchers", f"{unknown[0]}: unknown field; one of {', '.join(MATCHABLE)}."))
         if any(not isinstance(v, str) or not v or len(v) > 255 for v in matchers.values()):
             errors.append(FieldError("matchers", "Each pattern is text of 1 to 255 characters."))
+    site = _silence_site(matchers if isinstance(matchers, dict) else {}, actor, errors)
     starts, ends = _window(data, errors)
     comment = _comment(data, "comment", errors)
     if errors:
         raise InvalidInput.for_fields(errors)
     assert isinstance(matchers, dict) and starts and ends
     with audit.action_transaction():
-        silence = Silence.objects.create(matchers=matchers, starts_at=starts, ends_at=ends, comment=comment,
+        silence = Silence.objects.create(matchers=matchers, site=site, starts_at=starts, ends_at=ends, comment=comment,
                                          created_by=actor, created_at=timezone.now())  # fmt: skip
         _audit(
             actor,
@@ -104,8 +106,24 @@ def do_create_silence(data: Mapping[str, Any], *, actor: User) -> Silence:
     return silence
 
 
+def _silence_site(matchers: dict[str, Any], actor: User, errors: list[FieldError]) -> Site | None:
+    """The site a `site` matcher names exactly; agents must name one of theirs, administrators may silence
+    across sites."""
+    code = matchers.get("site")
+    site = Site.objects.filter(code=code).first() if isinstance(code, str) else None
+    if actor.is_plantdesk_admin:
+        return site
+    if site is None or site.pk not in user_site_ids(actor):
+        mine = ", ".join(sorted(actor.sites.values_list("code", flat=True))) or "none"
+        errors.append(FieldError("matchers", f"site: name one of your sites exactly ({mine})."))
+        return None
+    return site
+
+
 def do_expire_silence(silence: Silence, *, actor: User) -> Silence:
     _require_fulfiller(actor)
+    if not restrict(actor, "change", Silence).filter(pk=silence.pk).exists():
+        raise Forbidden("Only silences of your own sites can be ended by you.")
     with audit.action_transaction():
         now = timezone.now()
         if silence.expired_early_at is None and silence.ends_at > now:

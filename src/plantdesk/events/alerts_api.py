@@ -174,7 +174,7 @@ def create_silence(request: HttpRequest, payload: SilenceIn) -> Status[dict[str,
 @silences_router.post("/{silence_id}/expire", response=SilenceOut, summary="End a silence now")
 def expire_silence(request: HttpRequest, silence_id: int) -> dict[str, Any]:
     _fulfiller(request)
-    silence = restrict(actor_of(request), "view", Silence).select_related("created_by").filter(pk=silence_id).first()
+    silence = restrict(actor_of(request), "change", Silence).select_related("created_by").filter(pk=silence_id).first()
     if silence is None:
         raise NotFound(f"No silence {silence_id}.")
     return silence_to_dict(actions.do_expire_silence(silence, actor=actor_of(request)))

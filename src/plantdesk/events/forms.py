@@ -61,10 +61,20 @@ class AlertFilterForm(forms.Form):
 class SilenceForm(forms.Form):
     """Matchers for the alert's source, node and metric (shell-style patterns), a length and a reason."""
 
+    site = forms.ChoiceField(required=False, help_text="Agents silence the alerts of their own sites")
     source = forms.CharField(required=False, max_length=255, help_text="* matches anything, ? one character")
     node = forms.CharField(required=False, max_length=255)
     metric = forms.CharField(required=False, max_length=255)
     duration = forms.ChoiceField(choices=DURATIONS, initial="120", help_text="From now")
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        sites = Site.objects.order_by("code")
+        if not user.is_plantdesk_admin:
+            sites = sites.filter(pk__in=user_site_ids(user))
+        everywhere = [("", "Every site")] if user.is_plantdesk_admin else []
+        _choice(self, "site").choices = [*everywhere, *((s.code, s.name) for s in sites)]
+
     comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}),
                               help_text="Why: kept with the silence and in the audit trail")  # fmt: skip
 
@@ -73,11 +83,14 @@ class SilenceForm(forms.Form):
         initial: dict[str, Any] = {"duration": "120"}
         if alert is not None:
             initial |= {name: getattr(alert, name) for name in MATCHER_FIELDS if getattr(alert, name)}
+            initial["site"] = alert.site.code if alert.site else ""
         return initial
 
     def action_data(self) -> dict[str, Any]:
         data = self.cleaned_data
         matchers = {name: data[name].strip() for name in MATCHER_FIELDS if (data.get(name) or "").strip()}
+        if data.get("site"):
+            matchers["site"] = data["site"]
         starts = timezone.now()
         return {"matchers": matchers, "starts_at": starts, "ends_at": starts + timedelta(minutes=int(data["duration"])),
                 "comment": data.get("comment") or ""}  # fmt: skip

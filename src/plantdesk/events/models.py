@@ -154,6 +154,8 @@ class Silence(models.Model):
     """Alerts matching every matcher (field -> shell-style pattern) between start and end open no incident."""
 
     matchers = models.JSONField()
+    # The site its `site` matcher names: an agent silences the alerts of their own sites only.
+    site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     comment = models.TextField()

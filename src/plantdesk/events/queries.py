@@ -23,6 +23,16 @@ def desk_scope(user: User, action: Action) -> Q | None:
     return None if user.is_fulfiller else NOTHING
 
 
+def silence_scope(user: User, action: Action) -> Q | None:
+    """Agents see the silences of their sites and the plant-wide ones (administrators'); they change only
+    those of their sites."""
+    if not user.is_fulfiller:
+        return NOTHING
+    mine = Q(site__in=user_site_ids(user))
+    return mine if action == "change" else mine | Q(site__isnull=True)
+
+
 register_scope(Alert, alert_scope)
-for model in (InboxEvent, Silence, MaintenanceWindow):
+register_scope(Silence, silence_scope)
+for model in (InboxEvent, MaintenanceWindow):
     register_scope(model, desk_scope)

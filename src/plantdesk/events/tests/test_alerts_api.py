@@ -79,10 +79,14 @@ def test_silences_need_matchers_an_end_and_a_comment(plant: Plant) -> None:
     fields = {e["field"] for e in response.json()["errors"]}
     assert fields == {"matchers", "ends_at", "comment"} and not Silence.objects.exists()
     ends = (timezone.now() + timedelta(hours=2)).isoformat()
-    created = agent.post("/silences", {"matchers": {"node": "BER-L2-*"}, "ends_at": ends, "comment": "sensor swap"})
+    elsewhere = agent.post("/silences", {"matchers": {"node": "*"}, "ends_at": ends, "comment": "sensor swap"})
+    assert elsewhere.status_code == 400 and "name one of your sites" in elsewhere.json()["detail"]
+    matchers = {"node": "BER-L2-*", "site": "ber"}
+    created = agent.post("/silences", {"matchers": matchers, "ends_at": ends, "comment": "sensor swap"})
     assert created.status_code == 201, created.content
+    assert ApiClient(plant.agent_sin).post(f"/silences/{created.json()['id']}/expire").status_code == 404
     listed = agent.get("/silences").json()["items"]
-    assert [s["matchers"] for s in listed] == [{"node": "BER-L2-*"}] and listed[0]["created_by"] == "otto"
+    assert [s["matchers"] for s in listed] == [matchers] and listed[0]["created_by"] == "otto"
     assert agent.post(f"/silences/{created.json()['id']}/expire").json()["expired_early_at"] is not None
     assert agent.get("/silences").json()["items"] == []
     assert ApiClient(plant.requester).post("/silences", {"matchers": {"node": "x"}}).status_code == 403
@@ -90,7 +94,7 @@ def test_silences_need_matchers_an_end_and_a_comment(plant: Plant) -> None:
 
 def test_a_silenced_alert_opens_no_incident(plant: Plant, mes: User) -> None:
     ends = (timezone.now() + timedelta(hours=1)).isoformat()
-    ApiClient(plant.ot_agent).post("/silences", {"matchers": {"metric": "motor_*"}, "ends_at": ends, "comment": "test"})
+    ApiClient(plant.admin).post("/silences", {"matchers": {"metric": "motor_*"}, "ends_at": ends, "comment": "test"})
     accept([BER], channel="rest", actor=mes)
     process_pending()
     alert = Alert.objects.get()
@@ -165,7 +169,7 @@ def test_rules_are_configured_by_administrators_and_take_effect(plant: Plant, me
 
 def test_silences_and_windows_are_for_an_occasion_not_for_ever(plant: Plant, mes: User) -> None:
     agent = ApiClient(plant.ot_agent)
-    forever = agent.post("/silences", {"matchers": {"node": "x"}, "ends_at": "9999-12-31T23:59:59-05:00",
+    forever = agent.post("/silences", {"matchers": {"site": "ber"}, "ends_at": "9999-12-31T23:59:59-05:00",
                                        "comment": "quiet"})  # fmt: skip
     assert forever.status_code == 400 and forever.json()["errors"][0]["field"] == "ends_at"
     window = agent.post("/maintenance-windows", {"ci": "BER-L3", "starts_at": "2001-01-01T00:00:00+00:00",

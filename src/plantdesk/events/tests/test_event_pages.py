@@ -188,11 +188,11 @@ def test_the_silence_form_is_prefilled_from_the_alert_and_creates_a_silence(mes:
         assert re.search(rf'name="{name}"[^>]*value="{value}"', form), name
     posted = agent.post(
         f"/events/silences/new/?alert={alert.pk}",
-        {"source": "", "node": "BER-L3-*", "metric": "", "duration": "60", "comment": "Filler rebuild"},
+        {"site": "ber", "source": "", "node": "BER-L3-*", "metric": "", "duration": "60", "comment": "Filler rebuild"},
     )
     assert posted.status_code == 303 and posted["Location"] == "/events/silences/"
     silence = Silence.objects.get()
-    assert silence.matchers == {"node": "BER-L3-*"} and silence.created_by == plant.agent
+    assert silence.matchers == {"node": "BER-L3-*", "site": "ber"} and silence.created_by == plant.agent
     assert 3500 < (silence.ends_at - silence.starts_at).total_seconds() <= 3600
     listing = text(agent.get("/events/silences/"))
     assert "node=BER-L3-*" in listing and "Filler rebuild" in listing and "Expire now" in listing
@@ -208,7 +208,23 @@ def test_a_silence_with_the_alerts_three_matchers_as_prefilled(mes: User, plant:
     matchers = SilenceForm.initial_for(alert_of(BER))
     posted = client_for(plant.agent).post("/events/silences/new/", matchers | {"comment": "Filler rebuild"})
     assert posted.status_code == 303
-    assert Silence.objects.get().matchers == {"source": "mes-ber", "node": "BER-L3-PLC01", "metric": "motor_overtemp"}
+    assert Silence.objects.get().matchers == {
+        "source": "mes-ber", "node": "BER-L3-PLC01", "metric": "motor_overtemp", "site": "ber",
+    }  # fmt: skip
+
+
+def test_an_agent_silences_only_their_own_sites(mes: User, plant: Plant) -> None:
+    agent = client_for(plant.agent)  # Berlin
+    form = text(agent.get("/events/silences/new/"))
+    assert 'value="ber"' in form and 'value="sin"' not in form
+    refused = agent.post("/events/silences/new/", {"site": "sin", "node": "*", "duration": "60", "comment": "x"})
+    assert refused.status_code == 400 and not Silence.objects.exists()
+    singapore = client_for(plant.agent_sin)
+    singapore.post("/events/silences/new/", {"site": "sin", "node": "*", "duration": "60", "comment": "CIP"})
+    theirs = Silence.objects.get()
+    assert agent.post(f"/events/silences/{theirs.pk}/expire/").status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.expired_early_at is None
 
 
 def test_silence_form_errors_name_the_field_and_nothing_is_saved(plant: Plant) -> None:

@@ -44,9 +44,9 @@ def silence_new(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     alert = _alert_from_query(user, request.GET.get("alert"))
     if request.method == "GET":
-        form = SilenceForm(initial=SilenceForm.initial_for(alert))
+        form = SilenceForm(initial=SilenceForm.initial_for(alert), user=user)
         return render(request, "events/silence_form.html", {"form": form, "alert": alert})
-    form = SilenceForm(request.POST)
+    form = SilenceForm(request.POST, user=user)
     silence, status = run_form_action(form, lambda: actions.do_create_silence(form.action_data(), actor=user))
     if silence is None:
         return render(request, "events/silence_form.html", {"form": form, "alert": alert}, status=status or 400)
@@ -58,9 +58,9 @@ def silence_new(request: HttpRequest) -> HttpResponse:
 @fulfiller_required(to_portal)
 def silence_expire(request: HttpRequest, silence_id: int) -> HttpResponse:
     user = signed_in_user(request)
-    silence = restrict(user, "view", Silence).filter(pk=silence_id).first()
+    silence = restrict(user, "change", Silence).filter(pk=silence_id).first()
     if silence is None:
-        raise Http404(f"No silence {silence_id}.")
+        raise Http404(f"No silence {silence_id} that you can end.")
     actions.do_expire_silence(silence, actor=user)
     messages.success(request, "The silence has ended: matching alerts open incidents again.")
     return redirect_after_post(request, reverse("ui:events:silences"))
