@@ -212,22 +212,40 @@ def make_integration_token() -> str:
     return do_create_token(user, actor=system, name="bench")
 
 
-def wait_for_inbox(db_url: str, tag_like: str, expected: int, seconds: float, stalled: float = 30.0) -> int:
-    """Rows of `tag_like` in the inbox once `expected` are there, nothing new came for `stalled` seconds, or
-    `seconds` are over."""
+def inbox_rows(conn: psycopg.Connection[Any], tag_like: str) -> int:
+    row = conn.execute("SELECT count(*) FROM events_inboxevent WHERE idempotency_key LIKE %s", [tag_like]).fetchone()
+    return int(row[0]) if row else 0
+
+
+def wait_for_inbox(db_url: str, tag_like: str, expected: int, seconds: float) -> int:
+    """Poll for `expected` rows of `tag_like` (a scan: only while the inbox is small)."""
+    deadline = time.monotonic() + seconds
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        while (got := inbox_rows(conn, tag_like)) < expected and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return got
+
+
+def wait_for_ids(db_url: str, expected: int, seconds: float, stalled: float = 30.0) -> int:
+    """Until the inbox has handed out `expected` ids (every event id is new, so each accepted event takes one;
+    reading the sequence costs nothing, unlike counting a growing inbox), nothing new came for `stalled`
+    seconds, or `seconds` are over."""
     deadline = time.monotonic() + seconds
     last, last_change = -1, time.monotonic()
     with psycopg.connect(db_url, autocommit=True) as conn:
         while True:
-            row = conn.execute("SELECT count(*) FROM events_inboxevent WHERE idempotency_key LIKE %s",
-                               [tag_like]).fetchone()  # fmt: skip
-            got = int(row[0]) if row else 0
-            if got != last:
-                last, last_change = got, time.monotonic()
+            handed = ids_handed_out(conn)
+            if handed != last:
+                last, last_change = handed, time.monotonic()
             now = time.monotonic()
-            if got >= expected or now > deadline or now - last_change > stalled:
-                return got
-            time.sleep(min(0.5, seconds))
+            if handed >= expected or now > deadline or now - last_change > stalled:
+                return handed
+            time.sleep(0.5)
+
+
+def ids_handed_out(conn: psycopg.Connection[Any]) -> int:
+    row = conn.execute("SELECT last_value FROM events_inboxevent_id_seq").fetchone()
+    return int(row[0]) if row else 0
 
 
 def wait_drained(db_url: str, seconds: float) -> tuple[int, float]:
@@ -319,6 +337,8 @@ def run_plantdesk(opts: Options, env: dict[str, str], children: Children, tmp: P
     storm_rate = opts.storm_events / opts.storm_seconds
     print(f"PlantDesk: sustained {opts.rate:.0f}/s for {opts.duration:.0f} s over MQTT, storm of {len(storm)} at "
           f"+{opts.duration / 2:.0f} s")  # fmt: skip
+    with psycopg.connect(opts.db_url, autocommit=True) as conn:
+        ids_before = ids_handed_out(conn)
     keys = mix_keys(Mix("mq", opts.seed, hot_first=True), total)
     probe_queue = probes if opts.probe else None
     children.fork(publish_paced, mqtt_port, "mq", keys, opts.rate, opts.duration, start, probe_queue, 50, out)
@@ -345,8 +365,9 @@ def run_plantdesk(opts: Options, env: dict[str, str], children: Children, tmp: P
         f"  published: sustained {mq.published} ({mq.acked} acked by the broker, at most "
         f"{mq.behind_max_s:.2f} s behind schedule), storm {st.published} ({st.acked} acked)"
     )
-    got = wait_for_inbox(opts.db_url, "mq-%", mq.published, 1800)
-    got_storm = wait_for_inbox(opts.db_url, "storm-%", st.published, 60)
+    wait_for_ids(opts.db_url, ids_before + mq.published + st.published, 1800)
+    with psycopg.connect(opts.db_url, autocommit=True) as conn:
+        got, got_storm = inbox_rows(conn, "mq-%"), inbox_rows(conn, "storm-%")
     backlog, waited = wait_drained(opts.db_url, 900)
     sampler.stop_event.set()
     if opts.probe:
