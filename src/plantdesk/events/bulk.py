@@ -4,7 +4,8 @@ executemany (cheap there: no round trips)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from operator import attrgetter
 from typing import Any
 
 from django.db import connection
@@ -18,7 +19,11 @@ def bulk_set(objects: Sequence[Model], names: Sequence[str]) -> None:
     fields: list[Field[Any, Any]] = [model._meta.get_field(name) for name in names]  # type: ignore[misc]
     table = connection.ops.quote_name(model._meta.db_table)
     columns = [connection.ops.quote_name(str(f.column)) for f in fields]
-    rows = [[obj.pk, *(_value(f, obj) for f in fields)] for obj in objects]
+    if connection.vendor == "postgresql":  # psycopg adapts datetimes, numbers and text; the casts give types
+        read = attrgetter(*(f.attname for f in fields))
+        rows = [[obj.pk, *(read(obj) if len(fields) > 1 else (read(obj),))] for obj in objects]
+    else:
+        rows = [[obj.pk, *(f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields)] for obj in objects]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":  # one array per column: the statement stays small whatever the rows
             arrays = ", ".join(f"%s::{_array_type(f)}" for f in fields)
@@ -41,8 +46,10 @@ def _array_type(field: Field[Any, Any]) -> str:
     return "text[]" if base.startswith("varchar") else f"{base}[]"
 
 
-def _value(field: Field[Any, Any], obj: Model) -> Any:
-    value = getattr(obj, field.attname)
+def where_in(column: str, values: Iterable[Any]) -> tuple[str, list[Any]]:
+    """`column IN values` as SQL for .extra(): one array parameter on PostgreSQL (thousands of placeholders
+    cost psycopg more to send than the query costs to run), placeholders elsewhere."""
+    values = list(values)
     if connection.vendor == "postgresql":
-        return value  # psycopg adapts datetimes, numbers and text itself; the casts give the types
-    return field.get_db_prep_save(value, connection)
+        return f"{column} = ANY(%s)", [values]
+    return f"{column} IN ({', '.join(['%s'] * len(values)) or 'NULL'})", values

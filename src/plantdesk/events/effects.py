@@ -47,7 +47,7 @@ def follow_up(changed: Sequence[Tracked]) -> None:
                 context.react(alert, change)
             except DomainError as exc:  # one alert's incident failing must not hold up the batch
                 log.warning("alert %s: %s failed: %s", alert.dedup_key, change, exc)
-    bulk_set(context.recorded, FOLLOW_UP_FIELDS)
+    context.flush()
 
 
 def bind_new(changed: Sequence[Tracked], by_key: dict[str, list[Incoming]]) -> None:
@@ -69,7 +69,11 @@ class _Context:
         self.system = system
         self.judge = judge
         self.now = judge.now
-        self.recorded: list[Alert] = []  # alerts that only got a reason: written together at the end
+        # Verdicts are written together: those that only record a reason at the end, those that join an
+        # incident or a parent before anything reads who holds an incident (judge.before_lookup, closed()).
+        self.recorded: list[Alert] = []
+        self.joined: list[Alert] = []
+        judge.before_lookup = self.write_joined
 
     def react(self, alert: Alert, change: str) -> None:
         if change in (OPENED, REOPENED):
@@ -98,10 +102,19 @@ class _Context:
         elif not verdict.reason:
             alert.incident, alert.opened_incident = self.open_incident(alert), True
         if alert.incident is None and alert.parent is None:
-            self.recorded.append(alert)  # nothing else reads these fields in this batch
+            self.recorded.append(alert)
             self.judge.recorded.add(alert.pk)
-        else:  # written now: a clear later in this batch must see who still holds the incident
-            alert.save(update_fields=list(FOLLOW_UP_FIELDS))
+        else:
+            self.joined.append(alert)
+
+    def write_joined(self) -> None:
+        bulk_set(self.joined, FOLLOW_UP_FIELDS)
+        self.joined.clear()
+
+    def flush(self) -> None:
+        self.write_joined()
+        bulk_set(self.recorded, FOLLOW_UP_FIELDS)
+        self.judge.save_floods()
 
     def closed(self, alert: Alert) -> None:
         incident = alert.incident
@@ -111,6 +124,7 @@ class _Context:
             return  # a flapping alarm's clear says little; a person decides
         if self.taken_over(incident):
             return
+        self.write_joined()
         if Alert.objects.filter(incident=incident, state=Alert.OPEN).exists():
             return  # other alerts (a flood's, secondaries) still hold it open
         notes = f"Cleared by the source: alert {alert.dedup_key} closed at {self.now:%Y-%m-%d %H:%M:%S} UTC."

@@ -4,6 +4,7 @@ is decided by dedup. Maintenance windows and silences are read once per batch.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
@@ -40,6 +41,8 @@ class Judge:
     silences: list[Silence] = field(default_factory=list)
     pending: set[int] = field(default_factory=set)
     recorded: set[int] = field(default_factory=set)
+    floods: dict[str, AlarmFlood] = field(default_factory=dict)  # area -> its flood, locked, saved at the end
+    before_lookup: Callable[[], None] = lambda: None  # writes verdicts the parent lookup must see
 
     @classmethod
     def for_batch(cls, now: datetime, pending: set[int]) -> Judge:
@@ -75,6 +78,7 @@ class Judge:
         on. CIs of the alert's own class are peers, not parents: two PLCs on one gateway reach each other."""
         if alert.ci is None:
             return None
+        self.before_lookup()
         own_class = alert.ci.ci_class.name
         needs = [i for i in impact(alert.ci, "upstream", depth=6, limit=2000).items if i.ci_class != own_class]
         if not needs:
@@ -94,13 +98,15 @@ class Judge:
             return None
         window = timedelta(seconds=settings.EVENTS_FLOOD_SECONDS)
         since = alert.opened_at - window
-        current = (
-            AlarmFlood.objects.select_for_update(of=("self",))
-            .filter(area=alert.area, last_alert_at__gte=since)
-            .select_related("incident")
-            .order_by("-last_alert_at")
-            .first()
-        )
+        current = self.floods.get(alert.area)
+        if current is None or current.last_alert_at < since:
+            current = (
+                AlarmFlood.objects.select_for_update(of=("self",))
+                .filter(area=alert.area, last_alert_at__gte=since)
+                .select_related("incident")
+                .order_by("-last_alert_at")
+                .first()
+            )
         if current is not None and current.incident is not None and current.incident.state not in OPEN_STATES:
             current = None  # that flood's incident is over: a new flood starts
         if current is None:
@@ -111,8 +117,14 @@ class Judge:
             current = AlarmFlood(area=alert.area, started_at=alert.opened_at, last_alert_at=alert.opened_at)
         current.last_alert_at = max(current.last_alert_at, alert.opened_at)
         current.alert_count += 1
-        current.save()
+        if current.pk is None:
+            current.save()
+        self.floods[alert.area] = current
         return current
+
+    def save_floods(self) -> None:
+        for flood in self.floods.values():
+            flood.save(update_fields=["last_alert_at", "alert_count", "incident"])
 
 
 def matcher_value(alert: Alert, name: str) -> str:

@@ -15,18 +15,27 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.db import InterfaceError, OperationalError, connection
+from django.db import InterfaceError, OperationalError, ProgrammingError, connection
 from django.utils import timezone
 
 from plantdesk.core import audit
 from plantdesk.events import effects
-from plantdesk.events.bulk import bulk_set
+from plantdesk.events.bulk import bulk_set, where_in
 from plantdesk.events.dedup import Incoming, Tracked, apply, reopen_window
 from plantdesk.events.models import Alert, InboxEvent
 
 BATCH = 2000
+# Failures that say nothing about an event: the database unreachable, or a schema behind the code.
+SYSTEMIC = (OperationalError, InterfaceError, ProgrammingError)
+SYSTEMIC_AFTER = 3  # this many events failing alone, and none passing, is not a poison event but a fault
 log = logging.getLogger("plantdesk.events")
 REPEAT_COLUMNS = ("count", "last_seen", "last_event_id", "last_occurred_at", "message", "updated_at")
+# What dedup reads and writes: open alerts load only these (most of a batch is repeats; the rest of an
+# alert's fields load on demand for the few that open or close).
+DEDUP_FIELDS = (
+    "id", "dedup_key", "state", "severity", "severity_changes", "reopen_count", "opened_at", "closed_at",
+    "acknowledged_at", "acknowledged_by", "state_changes", "flapping", "first_event_id", *REPEAT_COLUMNS,
+)  # fmt: skip
 
 
 def process_pending(limit: int = BATCH) -> int:
@@ -38,22 +47,24 @@ def process_pending(limit: int = BATCH) -> int:
     """
     try:
         return _process(limit)
-    except (OperationalError, InterfaceError):
-        raise  # the database itself: nothing to learn from one event at a time; the worker retries
+    except SYSTEMIC:
+        raise  # the database or the schema itself: nothing to learn from one event at a time; the worker retries
     except Exception:
         log.exception("event batch failed; processing its events one by one")
-    done = 0
+    done, failed = 0, []
     for pk in _accepted_ids(limit):
         try:
             done += _process(1, only=pk)
-        except (OperationalError, InterfaceError):
+        except SYSTEMIC:
             raise
         except Exception as exc:
-            log.exception("inbox event %s cannot be processed; kept as a dead letter", pk)
-            reason = f"processing failed: {type(exc).__name__}: {exc}"[:2000]
-            InboxEvent.objects.filter(pk=pk, status=InboxEvent.ACCEPTED).update(status=InboxEvent.DEAD, reason=reason)
-            done += 1
-    return done
+            log.exception("inbox event %s cannot be processed", pk)
+            failed.append((pk, f"processing failed: {type(exc).__name__}: {exc}"[:2000]))
+    if not done and len(failed) >= SYSTEMIC_AFTER:
+        raise RuntimeError(f"{len(failed)} events in a row failed: not one bad event; keeping them accepted")
+    for pk, reason in failed:  # kept as dead letters: visible, and replayable once the cause is fixed
+        InboxEvent.objects.filter(pk=pk, status=InboxEvent.ACCEPTED).update(status=InboxEvent.DEAD, reason=reason)
+    return done + len(failed)
 
 
 def _accepted_ids(limit: int) -> list[int]:
@@ -116,7 +127,9 @@ def _load(by_key: dict[str, list[Incoming]]) -> dict[str, Tracked]:
     """Each key's open alert (locked), else its newest alert closed within the reopen window."""
     keys = list(by_key)
     found: dict[str, Alert] = {}
-    open_alerts = Alert.objects.filter(dedup_key__in=keys, state=Alert.OPEN)
+    where, params = where_in("dedup_key", keys)
+    open_alerts = Alert.objects.filter(state=Alert.OPEN).extra(where=[where], params=params)  # noqa: S610 (values are parameters)
+    open_alerts = open_alerts.only(*DEDUP_FIELDS)
     if connection.features.has_select_for_update:
         open_alerts = open_alerts.select_for_update()
     found.update((a.dedup_key, a) for a in open_alerts)
@@ -151,7 +164,9 @@ def _write(tracked: Iterable[Tracked]) -> None:
 
 def _mark_processed(rows: list[Claimed], dropped: dict[str, list[int]], unreadable: dict[str, list[int]]) -> None:
     now = timezone.now()
-    InboxEvent.objects.filter(pk__in=[r[0] for r in rows]).update(status=InboxEvent.PROCESSED, processed_at=now)
+    where, params = where_in("id", [r[0] for r in rows])
+    claimed = InboxEvent.objects.extra(where=[where], params=params)  # noqa: S610 (values are parameters)
+    claimed.update(status=InboxEvent.PROCESSED, processed_at=now)
     for reason, ids in dropped.items():
         InboxEvent.objects.filter(pk__in=ids).update(reason=reason)
         log.info("%d event(s) changed nothing: %s", len(ids), reason)
