@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -53,14 +54,15 @@ class LiveServer:
         self.process = subprocess.Popen(
             [str(BIN / "plantdesk"), "serve", "--bind", self.base_url.removeprefix("http://"), "--workers",
              str(workers)],
-            env=self.env,
+            env=self.env, start_new_session=True,  # its own process group: the server with its worker processes
         )  # fmt: skip
         _wait_until_up(self)
 
     def kill(self) -> None:
-        """SIGKILL: no shutdown handler runs, as in a power cut or the OOM killer."""
+        """SIGKILL to the server and its worker processes: no shutdown handler runs, as in a power cut or the
+        OOM killer (killing only the main process would leave its workers serving the port)."""
         assert self.process is not None
-        self.process.kill()
+        os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=15)
 
 
@@ -103,12 +105,12 @@ def live_plantdesk(*, demo: bool = True, workers: int = 1) -> Iterator[LiveServe
                 server.serve(workers)
                 yield server
             finally:
-                if server.process is not None:
-                    server.process.terminate()
+                if server.process is not None and server.process.poll() is None:
+                    os.killpg(server.process.pid, signal.SIGTERM)
                     try:
                         server.process.wait(timeout=15)
                     except subprocess.TimeoutExpired:
-                        server.process.kill()
+                        os.killpg(server.process.pid, signal.SIGKILL)
     finally:
         shutil.rmtree(home, ignore_errors=True)
 
