@@ -8,6 +8,7 @@ import logging
 from collections.abc import Sequence
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from plantdesk.accounts.actions import get_system_user
@@ -125,8 +126,9 @@ class _Context:
         if self.taken_over(incident):
             return
         self.write_joined()
-        if Alert.objects.filter(incident=incident, state=Alert.OPEN).exists():
-            return  # other alerts (a flood's, secondaries) still hold it open
+        holding = Alert.objects.filter(Q(state=Alert.OPEN) | Q(flapping=True), incident=incident)
+        if holding.exists():
+            return  # other alerts (a flood's, secondaries, a flapping parent) still hold it open
         notes = f"Cleared by the source: alert {alert.dedup_key} closed at {self.now:%Y-%m-%d %H:%M:%S} UTC."
         do_transition_incident(
             incident, State.RESOLVED, actor=self.system, resolution_code=CLEARED_CODE, resolution_notes=notes

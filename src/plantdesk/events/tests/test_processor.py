@@ -14,6 +14,7 @@ from plantdesk.accounts.actions import do_create_user
 from plantdesk.accounts.models import User
 from plantdesk.cmdb.demo import load_demo_cmdb
 from plantdesk.cmdb.models import ConfigurationItem
+from plantdesk.core.models import JournalEntry
 from plantdesk.events.ingest import accept, dedup_key_of
 from plantdesk.events.models import AlarmFlood, Alert, AlertRule, InboxEvent, MaintenanceWindow, MappingRule, Silence
 from plantdesk.events.processor import process_pending
@@ -141,6 +142,8 @@ def test_severity_changes_are_counted_and_noted(mes: User) -> None:
     send(mes, PLC)
     alert = alert_of(PLC)
     assert (alert.severity, alert.severity_changes, alert.count) == ("critical", 1, 2)
+    notes = JournalEntry.objects.filter(record_type="incident", record_id=alert.incident_id)
+    assert [n.body for n in notes] == [f"Alert {alert.dedup_key} changed severity to critical."]
 
 
 def test_rules_in_order_decide_record_only_and_warnings_are_recorded_by_default(mes: User) -> None:
@@ -272,3 +275,17 @@ def test_times_that_cannot_be_stored_are_dead_letters(mes: User) -> None:
     accept(numbered([{**PLC, "occurred_at": "9999-12-31T23:59:59-05:00"}]), channel="rest", actor=mes)
     row = InboxEvent.objects.get()
     assert row.status == "dead" and row.reason.startswith("occurred_at:")
+
+
+def test_a_secondarys_clear_leaves_the_incident_of_a_flapping_parent_open(mes: User) -> None:
+    gateway = {"source": "sparkplug", "node": "BER-OTGW01", "type": "liveness", "metric": "offline",
+               "severity": "critical"}  # fmt: skip
+    plc = {**PLC, "node": "BER-L2-PLC01", "metric": "comm_loss"}
+    for severity in ("critical", "clear", "critical", "clear", "critical"):
+        send(mes, {**gateway, "severity": severity})
+    assert alert_of(gateway).flapping
+    send(mes, plc)
+    assert alert_of(plc).parent_id == alert_of(gateway).pk
+    send(mes, {**gateway, "severity": "clear"})
+    send(mes, {**plc, "severity": "clear"})
+    assert Incident.objects.get(pk=alert_of(gateway).incident_id).state == "in_progress"  # reopened, not resolved
