@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +14,7 @@ from plantdesk.accounts.permissions import restrict
 from plantdesk.api.auth import actor_of
 from plantdesk.core.errors import DomainError, Forbidden, InvalidInput
 from plantdesk.events.actions import MAX_REPLAY, do_replay_dead_letters
-from plantdesk.events.ingest import MAX_BATCH, accept
+from plantdesk.events.ingest import MAX_BATCH, Unreadable, accept, accepted_summary, read_json
 from plantdesk.events.models import InboxEvent
 
 events_router = Router(tags=["events"])
@@ -63,10 +62,6 @@ class DeadLetterParams(Schema):
     limit: int = Field(100, ge=1, le=500)
 
 
-def _not_json(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")  # NaN and Infinity: Python reads them, JSON has none
-
-
 @events_router.post("", response={202: AcceptedOut}, summary="Send one event or a list (integration accounts)")
 def post_events(request: HttpRequest) -> Status[dict[str, Any]]:
     actor = actor_of(request)
@@ -77,21 +72,13 @@ def post_events(request: HttpRequest) -> Status[dict[str, Any]]:
     if len(request.body) > MAX_BODY:
         raise TooLarge(f"At most {MAX_BODY // 1024} KB per request; send batches.")
     try:
-        document = json.loads(request.body, parse_constant=_not_json)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput.for_field("body", f"Not valid JSON: {exc}.") from exc
-    except RecursionError as exc:
-        raise InvalidInput.for_field("body", "Nested too deeply.") from exc
+        _, document = read_json(request.body)
+    except Unreadable as exc:
+        raise InvalidInput.for_field("body", str(exc).removeprefix("body: ")) from exc
     events = document if isinstance(document, list) else [document]
     if not events or len(events) > MAX_BATCH:
         raise InvalidInput.for_field("body", f"One event or a list of 1 to {MAX_BATCH}.")
-    outcomes = accept(events, channel="rest", actor=actor)
-    good = [o for o in outcomes if not o.problem]
-    return Status(202, {
-        "accepted": len(good),
-        "items": [{"id": o.id, "dedup_key": o.dedup_key} for o in good],
-        "dead_letters": [{"index": o.index, "id": o.id, "reason": o.problem} for o in outcomes if o.problem],
-    })  # fmt: skip
+    return Status(202, accepted_summary(accept(events, channel="rest", actor=actor)))
 
 
 @events_router.get("/dead-letters", response=DeadLetterList, summary="Events that could not be read")

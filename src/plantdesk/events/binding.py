@@ -26,10 +26,15 @@ def bind(events: Iterable[dict[str, Any]]) -> dict[str, ConfigurationItem | None
     by_name = _cis_named(names)
     bound: dict[str, ConfigurationItem | None] = {}
     rules = _mapping_rules.get()
+    mapped: dict[int, ConfigurationItem | None] = {}  # rule id -> its CI, read once per batch
     for event in events:
         ci = next((by_name[str(event[f])] for f in ("ci", "node") if event.get(f) and str(event[f]) in by_name), None)
-        if ci is None:
-            ci = _mapped(event, rules)
+        rule = None if ci is not None else _matching_rule(event, rules)
+        if rule is not None:
+            if rule.pk not in mapped:
+                live = ConfigurationItem.objects.filter(retired_at__isnull=True).select_related("ci_class", "site")
+                mapped[rule.pk] = live.filter(pk=rule.ci_id).first()
+            ci = mapped[rule.pk]
         bound[event["_dedup_key"]] = ci
     return bound
 
@@ -46,13 +51,8 @@ def _cis_named(names: set[str]) -> dict[str, ConfigurationItem]:
     return found
 
 
-def _mapped(event: dict[str, Any], rules: list[MappingRule]) -> ConfigurationItem | None:
-    for rule in rules:
-        value = event.get(rule.field)
-        if isinstance(value, str) and fnmatchcase(value, rule.pattern):
-            live = ConfigurationItem.objects.filter(retired_at__isnull=True).select_related("ci_class", "site")
-            return live.filter(pk=rule.ci_id).first()
-    return None
+def _matching_rule(event: dict[str, Any], rules: list[MappingRule]) -> MappingRule | None:
+    return next((r for r in rules if isinstance(v := event.get(r.field), str) and fnmatchcase(v, r.pattern)), None)
 
 
 def area_of(ci: ConfigurationItem | None, event: dict[str, Any]) -> str:

@@ -43,7 +43,7 @@ class Tracked:
 
 
 def reopen_window() -> timedelta:
-    return timedelta(seconds=getattr(settings, "EVENTS_REOPEN_SECONDS", 3600))
+    return timedelta(seconds=settings.EVENTS_REOPEN_SECONDS)
 
 
 def apply(tracked: Tracked, incoming: Incoming) -> str:
@@ -133,10 +133,10 @@ def _touch(alert: Alert, incoming: Incoming) -> None:
 
 def _state_changed(alert: Alert, now: datetime) -> None:
     """Keep the open/close times within the flapping interval and decide whether the alert flaps."""
-    interval = timedelta(seconds=getattr(settings, "EVENTS_FLAP_SECONDS", 600))
+    interval = timedelta(seconds=settings.EVENTS_FLAP_SECONDS)
     recent = [t for t in alert.state_changes if now - datetime.fromisoformat(t) <= interval]
     alert.state_changes = [*recent, now.isoformat()]
-    alert.flapping = len(alert.state_changes) >= getattr(settings, "EVENTS_FLAP_CHANGES", 5)
+    alert.flapping = len(alert.state_changes) >= settings.EVENTS_FLAP_CHANGES
 
 
 def _occurred(event: dict[str, Any]) -> datetime | None:

@@ -163,7 +163,7 @@ class _Context:
             flood.incident = do_create_incident(
                 {
                     "short_description": f"Alarm flood on {flood.area}"[:TITLE_LENGTH],
-                    "description": f"More than {flood_limit()} alarms in 10 minutes on {flood.area} "
+                    "description": f"More than {settings.EVENTS_FLOOD_ALARMS} alarms in 10 minutes on {flood.area} "
                     "(ISA-18.2 flood); the alarms that follow are held as this incident's alerts.",
                     "source": Source.EVENT, "impact": 1, "urgency": 1,
                     **({"ci": alert.ci.name} if alert.ci is not None and alert.ci.name == flood.area else {}),
@@ -175,7 +175,3 @@ class _Context:
 
     def note(self, incident: Incident, body: str) -> None:
         do_add_comment(incident, body, Visibility.INTERNAL, actor=self.system)
-
-
-def flood_limit() -> int:
-    return int(getattr(settings, "EVENTS_FLOOD_ALARMS", 10))

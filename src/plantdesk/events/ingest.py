@@ -26,6 +26,28 @@ ACTIONS = ("trigger", "acknowledge", "resolve")
 MAX_BATCH = 1000
 
 
+class Unreadable(ValueError):
+    """A body that is not a JSON document PlantDesk can keep; the message names the field."""
+
+
+def _no_constants(name: str) -> Any:
+    raise Unreadable(f"body: not valid JSON ({name} is not a JSON number).")
+
+
+def read_json(body: bytes) -> tuple[str, Any]:
+    """The body as UTF-8 text and as a JSON value, for every way events come in over HTTP. NaN and Infinity
+    are not JSON (PostgreSQL's jsonb would refuse them later with a 500), nor is absurd nesting."""
+    try:
+        text = body.decode("utf-8")
+        return text, json.loads(text, parse_constant=_no_constants)
+    except UnicodeDecodeError as exc:
+        raise Unreadable(f"body: not UTF-8 text ({exc.reason}).") from exc
+    except RecursionError as exc:
+        raise Unreadable("body: nested too deeply.") from exc
+    except json.JSONDecodeError as exc:
+        raise Unreadable(f"body: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}).") from exc
+
+
 @dataclass(frozen=True)
 class Outcome:
     index: int
@@ -170,3 +192,13 @@ def accept_received(items: list[Received], *, channel: str, actor: User) -> list
         Outcome(index, ids.get((row.source, row.idempotency_key)), row.dedup_key, problem)
         for (index, problem), row in zip(outcomes, rows, strict=True)
     ]
+
+
+def accepted_summary(outcomes: list[Outcome]) -> dict[str, Any]:
+    """The 202 answer of the HTTP channels: what was accepted, and the dead letters with their reasons."""
+    good = [o for o in outcomes if not o.problem]
+    return {
+        "accepted": len(good),
+        "items": [{"id": o.id, "dedup_key": o.dedup_key} for o in good],
+        "dead_letters": [{"index": o.index, "id": o.id, "reason": o.problem} for o in outcomes if o.problem],
+    }

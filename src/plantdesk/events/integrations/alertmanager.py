@@ -10,7 +10,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from plantdesk.accounts.tokens import user_for_token
-from plantdesk.events.ingest import TEXT_FIELDS, Received, accept_received
+from plantdesk.events.ingest import TEXT_FIELDS, Received, accept_received, accepted_summary
 from plantdesk.events.integrations.common import (
     MAX_BODY,
     Unreadable,
@@ -187,12 +187,7 @@ def webhook(request: HttpRequest) -> JsonResponse:
         return _error(400, str(exc), field, message)
     items = [_received(document, alert) for alert in alerts]
     outcomes = accept_received(items, channel=CHANNEL, actor=account)  # committed: now the answer may go
-    good = [o for o in outcomes if not o.problem]
-    return json_reply(202, {
-        "accepted": len(good),
-        "items": [{"id": o.id, "dedup_key": o.dedup_key} for o in good],
-        "dead_letters": [{"index": o.index, "id": o.id, "reason": o.problem} for o in outcomes if o.problem],
-    })  # fmt: skip
+    return json_reply(202, accepted_summary(outcomes))
 
 
 def _received(document: dict[str, Any], alert: Any) -> Received:

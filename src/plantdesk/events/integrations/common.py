@@ -14,11 +14,7 @@ from django.http import HttpRequest, JsonResponse
 from plantdesk.accounts.models import User
 from plantdesk.accounts.tokens import user_for_token
 from plantdesk.events.api import MAX_BODY  # one limit for every way events come in
-from plantdesk.events.ingest import unstorable
-
-
-class Unreadable(ValueError):
-    """The request body is not a JSON document PlantDesk can keep; the message names the field."""
+from plantdesk.events.ingest import Unreadable, read_json, unstorable
 
 
 def body_of(request: HttpRequest) -> bytes | None:
@@ -36,22 +32,9 @@ def body_of(request: HttpRequest) -> bytes | None:
     return None if len(body) > MAX_BODY else body
 
 
-def _no_constants(name: str) -> Any:
-    raise Unreadable(f"body: not valid JSON ({name} is not a JSON number).")
-
-
 def parse(body: bytes) -> tuple[str, Any]:
     """The body as text and as a JSON value; Unreadable if it is neither UTF-8 JSON nor storable."""
-    try:
-        text = body.decode("utf-8")
-        # NaN and Infinity are not JSON, and PostgreSQL's jsonb would refuse them later with a 500.
-        document = json.loads(text, parse_constant=_no_constants)
-    except UnicodeDecodeError as exc:
-        raise Unreadable(f"body: not UTF-8 text ({exc.reason}).") from exc
-    except RecursionError as exc:
-        raise Unreadable("body: nested too deeply.") from exc
-    except json.JSONDecodeError as exc:
-        raise Unreadable(f"body: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}).") from exc
+    text, document = read_json(body)
     where = unstorable(document)
     if where:
         raise Unreadable(f"{where}: contains a NUL character or a lone surrogate, which cannot be stored.")
