@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "plantdesk.incidents",
     "plantdesk.slas",
     "plantdesk.events",
+    "plantdesk.changes",
     "plantdesk.sparkplug",
     "plantdesk.api",
     "plantdesk.ui",
@@ -205,3 +206,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("PLANTDESK_LOG_LEVEL", "INFO")},
     "loggers": {"django.request": {"level": "ERROR"}},
 }
+
+# Change enablement (DOMAIN.md section 3).
+# How many relationship hops away another change's CI still conflicts ("related through the CMDB").
+CHANGE_CONFLICT_DEPTH = int(os.environ.get("PLANTDESK_CHANGE_CONFLICT_DEPTH", "1"))
+# A normal change is planned at least this many days after it goes to authorisation (the CAB meets).
+CHANGE_CAB_LEAD_DAYS = int(os.environ.get("PLANTDESK_CHANGE_CAB_LEAD_DAYS", "2"))
+# An emergency GxP change needs its retrospective QA signature and deviation reference within this time.
+CHANGE_EMERGENCY_RETROSPECTIVE_HOURS = int(os.environ.get("PLANTDESK_CHANGE_EMERGENCY_RETROSPECTIVE_HOURS", "72"))

@@ -6,6 +6,9 @@ from ninja import NinjaAPI
 
 from plantdesk.api.auth import ActiveSessionAuth, BearerTokenAuth
 from plantdesk.api.errors import install_error_handlers
+from plantdesk.changes.api import approvals_router, changes_router
+from plantdesk.changes.schedule_api import schedule_router
+from plantdesk.changes.windows_api import windows_router
 from plantdesk.cmdb.api import cis_router, classes_router, relationships_router
 from plantdesk.events.alerts_api import alerts_router, maintenance_router, silences_router
 from plantdesk.events.api import events_router
@@ -37,3 +40,7 @@ api.add_router("/silences", silences_router)
 api.add_router("/maintenance-windows", maintenance_router)
 api.add_router("/alert-rules", alert_rules_router)
 api.add_router("/mapping-rules", mapping_rules_router)
+api.add_router("/changes", changes_router)
+api.add_router("/approvals", approvals_router)
+api.add_router("/windows", windows_router)
+api.add_router("/schedule", schedule_router)

@@ -128,3 +128,34 @@ class PeriodicJobState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} due {self.next_run_at}"
+
+
+class Signature(models.Model):
+    """An electronic signature (21 CFR Part 11.50/.70): who, printed name, meaning, UTC time, and the hash of
+    the signed version of the record. `manifest_hash` covers the record's identity too, so a signature copied
+    to another record no longer verifies; database triggers refuse rewriting the binding or deleting a row.
+    Invalidation (a signed field changed) is the only update allowed."""
+
+    record_type = models.CharField(max_length=40)
+    record_id = models.BigIntegerField()
+    record_label = models.CharField(max_length=64)
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    username = models.CharField(max_length=150)
+    printed_name = models.CharField(max_length=300)
+    meaning = models.CharField(max_length=30)
+    purpose = models.CharField(max_length=30)
+    comment = models.TextField(blank=True)
+    signed_at = models.DateTimeField()
+    signed_fields = models.JSONField(default=list)
+    record_hash = models.CharField(max_length=64)
+    manifest_hash = models.CharField(max_length=64)
+    valid = models.BooleanField(default=True)
+    invalidated_at = models.DateTimeField(null=True, blank=True)
+    invalidated_reason = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["record_type", "record_id", "signed_at"], name="signature_record_idx")]
+        ordering = ["signed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.printed_name} ({self.meaning}) {self.record_label}"
