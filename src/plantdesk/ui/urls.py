@@ -18,4 +18,5 @@ urlpatterns = [
     path("cmdb/", include("plantdesk.cmdb.urls")),
     path("service-levels/", include("plantdesk.slas.urls")),
     path("events/", include("plantdesk.events.urls")),
+    path("changes/", include("plantdesk.changes.urls")),
 ]
