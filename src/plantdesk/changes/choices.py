@@ -32,7 +32,7 @@ class Risk(models.TextChoices):
     VERY_HIGH = "very_high", "Very high"
 
 
-RISK_ORDER = [Risk.LOW, Risk.MODERATE, Risk.HIGH, Risk.VERY_HIGH]
+RISK_ORDER: list[str] = [Risk.LOW, Risk.MODERATE, Risk.HIGH, Risk.VERY_HIGH]
 
 
 class ValidationImpact(models.TextChoices):

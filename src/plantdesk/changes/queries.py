@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
 
 from plantdesk.accounts.choices import Role
 from plantdesk.accounts.models import User
 from plantdesk.accounts.permissions import Action, register_scope, restrict, user_site_ids
+from plantdesk.changes.choices import ReviewOutcome, State
 from plantdesk.changes.models import Approval, ChangeRequest, StandardChangeTemplate, Window
 
 NOTHING = Q(pk__in=[])
@@ -55,3 +58,42 @@ def with_related(qs: QuerySet[ChangeRequest]) -> QuerySet[ChangeRequest]:
 
 def get_visible(user: User, number: str) -> ChangeRequest | None:
     return with_related(visible_changes(user)).filter(number=number.upper()).first()
+
+
+def filter_changes(
+    qs: QuerySet[ChangeRequest],
+    *,
+    states: list[str] | None = None,
+    type: str | None = None,
+    site: str | None = None,
+    ci: str | None = None,
+    q: str | None = None,
+) -> QuerySet[ChangeRequest]:
+    if states:
+        qs = qs.filter(state__in=states)
+    if type:
+        qs = qs.filter(type=type)
+    if site:
+        qs = qs.filter(site__code=site)
+    if ci:
+        qs = qs.filter(ci_links__ci__name=ci)
+    if q:
+        qs = qs.filter(Q(number__iexact=q.strip()) | Q(short_description__icontains=q.strip()))
+    return qs
+
+
+def success_rate(qs: QuerySet[ChangeRequest]) -> dict[str, Any]:
+    """Closed changes by review outcome; successful ones (with or without issues) over all reviewed."""
+    counts = dict(
+        qs.filter(state=State.CLOSED)
+        .values_list("review_outcome")
+        .annotate(n=Count("id"))
+        .values_list("review_outcome", "n")
+    )
+    reviewed = sum(counts.values())
+    good = counts.get(ReviewOutcome.SUCCESSFUL, 0) + counts.get(ReviewOutcome.SUCCESSFUL_WITH_ISSUES, 0)
+    return {
+        "closed": reviewed,
+        "by_outcome": {o: counts.get(o, 0) for o in ReviewOutcome.values},
+        "success_rate": round(good / reviewed, 4) if reviewed else None,
+    }

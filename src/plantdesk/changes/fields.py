@@ -1,0 +1,230 @@
+"""Turning API-level values (CI names, usernames, group names, ISO times) into change values, with field
+errors; and the field sets that signatures cover."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from django.utils.dateparse import parse_datetime
+
+from plantdesk.accounts.lookups import active_user, group_named, site_coded
+from plantdesk.accounts.models import User
+from plantdesk.changes.choices import RISK_QUESTIONS, ChangeType, ReviewOutcome, ValidationImpact
+from plantdesk.changes.models import StandardChangeTemplate
+from plantdesk.cmdb.choices import Status as CIStatus
+from plantdesk.cmdb.models import ConfigurationItem
+from plantdesk.cmdb.queries import visible_cis
+from plantdesk.core.errors import FieldError, InvalidInput
+
+TEXT_LIMITS = {
+    "short_description": 160, "description": 20_000, "justification": 20_000, "implementation_plan": 20_000,
+    "backout_plan": 20_000, "test_plan": 20_000, "validation_specs_affected": 5000, "validation_retest_scope": 5000,
+    "qms_change_control_ref": 100, "verification_evidence": 20_000, "deviation_ref": 100, "review_notes": 20_000,
+}  # fmt: skip
+BOOLEANS = ("validation_data_migration", "validation_part11_affected")
+TIMES = ("planned_start", "planned_end", "actual_start", "actual_end")
+
+# What the plan-stage signatures (approvals, QA before implementation, a conflict override) cover: a change
+# to any of these after signing invalidates them and sends the change back to be authorised again.
+PLAN_SIGNED_FIELDS = (
+    "type", "short_description", "justification", "implementation_plan", "backout_plan", "test_plan", "cis",
+    "planned_start", "planned_end", "risk", "validation_impact", "validation_specs_affected",
+    "validation_retest_scope", "validation_data_migration", "validation_part11_affected", "qms_change_control_ref",
+)  # fmt: skip
+# What the closing QA signature covers.
+CLOSE_SIGNED_FIELDS = (
+    "verification_evidence", "review_outcome", "review_notes", "actual_start", "actual_end", "deviation_ref",
+)  # fmt: skip
+
+AUDITED_FIELDS = [
+    *PLAN_SIGNED_FIELDS, *CLOSE_SIGNED_FIELDS, "description", "site", "assignment_group", "assignee",
+    "risk_answers", "gxp_relevant",
+]  # fmt: skip
+
+CREATE_FIELDS = frozenset({
+    "type", "template", "short_description", "description", "justification", "implementation_plan",
+    "backout_plan", "test_plan", "cis", "planned_start", "planned_end", "assignment_group", "assignee", "site",
+    "risk_answers", "validation_impact", "validation_specs_affected", "validation_retest_scope",
+    "validation_data_migration", "validation_part11_affected", "qms_change_control_ref", "ot_tasks",
+})  # fmt: skip
+EDITABLE_FIELDS = (CREATE_FIELDS - {"type", "template", "ot_tasks"}) | frozenset(
+    {"actual_start", "actual_end", "verification_evidence", "deviation_ref", "review_outcome", "review_notes"}
+)
+MAX_CIS = 200
+
+
+class Collector:
+    def __init__(self) -> None:
+        self.errors: list[FieldError] = []
+
+    def add(self, field: str, message: str) -> None:
+        self.errors.append(FieldError(field, message))
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise InvalidInput.for_fields(self.errors)
+
+
+def parse_time(field: str, value: Any, errors: Collector) -> datetime | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        parsed: datetime | None = value
+    elif isinstance(value, str):
+        try:
+            parsed = parse_datetime(value.strip())
+        except ValueError:
+            parsed = None
+    else:
+        parsed = None
+    if parsed is None:
+        errors.add(field, "Must be an ISO 8601 date and time, e.g. 2026-12-05T22:00:00+01:00.")
+        return None
+    if parsed.tzinfo is None:
+        errors.add(field, "Give the time with its UTC offset (e.g. +01:00 or Z).")
+        return None
+    return parsed
+
+
+def resolve_cis(value: Any, errors: Collector, actor: User) -> list[ConfigurationItem] | None:
+    """CIs the actor can see, by name; each unknown or retired one is named."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        errors.add("cis", "Must be a list of CI names.")
+        return None
+    names = list(dict.fromkeys(v.strip() for v in value if v.strip()))
+    if len(names) > MAX_CIS:
+        errors.add("cis", f"At most {MAX_CIS} CIs per change.")
+        return None
+    found = {ci.name: ci for ci in visible_cis(actor).filter(name__in=names).select_related("site", "ci_class")}
+    unknown = [n for n in names if n not in found]
+    if unknown:
+        errors.add("cis", f"Unknown configuration item(s): {', '.join(unknown)}.")
+    retired = [n for n in names if n in found and found[n].status == CIStatus.RETIRED]
+    if retired:
+        errors.add("cis", f"Retired configuration item(s) take no changes: {', '.join(retired)}.")
+    return [found[n] for n in names if n in found]
+
+
+def resolve_fields(data: Mapping[str, Any], *, actor: User, creating: bool) -> dict[str, Any]:
+    allowed = CREATE_FIELDS if creating else EDITABLE_FIELDS
+    errors = Collector()
+    values: dict[str, Any] = {}
+    for name, raw in data.items():
+        if name not in allowed:
+            known = name in CREATE_FIELDS or name in EDITABLE_FIELDS
+            errors.add(name, "This field cannot be changed now." if known else "Unknown field.")
+        elif name in TEXT_LIMITS:
+            values[name] = _text(name, raw, errors)
+        elif name in BOOLEANS or name == "ot_tasks":
+            if not isinstance(raw, bool):
+                errors.add(name, "Must be true or false.")
+            values[name] = bool(raw)
+        elif name in TIMES:
+            values[name] = parse_time(name, raw, errors)
+        elif name == "cis":
+            values[name] = resolve_cis(raw, errors, actor)
+        else:
+            values[name] = _LOOKUPS[name](raw, errors)
+    if creating and not values.get("short_description") and "template" not in values:
+        errors.add("short_description", "This field is required.")
+    start, end = values.get("planned_start"), values.get("planned_end")
+    if start and end and end <= start:
+        errors.add("planned_end", "The planned end must be after the planned start.")
+    a_start, a_end = values.get("actual_start"), values.get("actual_end")
+    if a_start and a_end and a_end < a_start:
+        errors.add("actual_end", "The actual end must not be before the actual start.")
+    errors.raise_if_any()
+    return values
+
+
+def _text(field: str, value: Any, errors: Collector) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        errors.add(field, "Must be a string.")
+        return ""
+    value = value.strip()
+    if "\x00" in value:
+        errors.add(field, "Must not contain NUL characters.")
+    if len(value) > TEXT_LIMITS[field]:
+        errors.add(field, f"At most {TEXT_LIMITS[field]} characters (got {len(value)}).")
+    return value
+
+
+def _choice(field: str, allowed: list[str]) -> Any:
+    def convert(value: Any, errors: Collector) -> Any:
+        if value in (None, "") and field != "type":
+            return ""
+        if value not in allowed:
+            errors.add(field, f"Must be one of {', '.join(allowed)}.")
+        return value
+
+    return convert
+
+
+def _user(value: Any, errors: Collector) -> User | None:
+    if value in (None, ""):
+        return None
+    user = active_user(value) if isinstance(value, str) else None
+    if user is None:
+        errors.add("assignee", f"Unknown user {value!r}.")
+    elif not user.is_fulfiller:
+        errors.add("assignee", f"{value!r} is a requester and cannot implement changes.")
+    return user
+
+
+def _group(value: Any, errors: Collector) -> Any:
+    if value in (None, ""):
+        return None
+    group = group_named(value) if isinstance(value, str) else None
+    if group is None:
+        errors.add("assignment_group", f"Unknown assignment group {value!r}.")
+    return group
+
+
+def _site(value: Any, errors: Collector) -> Any:
+    if value in (None, ""):
+        return None
+    site = site_coded(value) if isinstance(value, str) else None
+    if site is None:
+        errors.add("site", f"Unknown site {value!r}.")
+    return site
+
+
+def _template(value: Any, errors: Collector) -> Any:
+    if value in (None, ""):
+        return None
+    template = (
+        StandardChangeTemplate.objects.filter(name=value, active=True).first() if isinstance(value, str) else None
+    )
+    if template is None:
+        errors.add("template", f"Unknown standard change template {value!r}.")
+    return template
+
+
+def _risk_answers(value: Any, errors: Collector) -> dict[str, bool]:
+    if value in (None, ""):
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(v, bool) for v in value.values()):
+        errors.add("risk_answers", "Must map question keys to true or false.")
+        return {}
+    unknown = sorted(set(value) - set(RISK_QUESTIONS))
+    if unknown:
+        errors.add("risk_answers", f"Unknown question(s) {', '.join(unknown)}; use {', '.join(RISK_QUESTIONS)}.")
+    return {k: bool(v) for k, v in value.items()}
+
+
+_LOOKUPS: dict[str, Any] = {
+    "type": _choice("type", list(ChangeType.values)),
+    "validation_impact": _choice("validation_impact", list(ValidationImpact.values)),
+    "review_outcome": _choice("review_outcome", list(ReviewOutcome.values)),
+    "assignee": _user,
+    "assignment_group": _group,
+    "site": _site,
+    "template": _template,
+    "risk_answers": _risk_answers,
+}
