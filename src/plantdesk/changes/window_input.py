@@ -1,0 +1,151 @@
+"""Reading what people and integrations send for a window: times with their offset, zones, RRULEs, and CI,
+class and site names resolved in bulk. Each problem becomes a FieldError naming its field, so the API and the
+pages refuse the same things with the same words."""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from plantdesk.accounts.models import Site, User
+from plantdesk.accounts.permissions import restrict
+from plantdesk.changes import windows
+from plantdesk.cmdb.models import CIAlias, CIClass, ConfigurationItem
+from plantdesk.core.errors import FieldError, InvalidInput
+
+# Calendars are about this century; far-off years are typing mistakes (and overflow date arithmetic).
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+# One occurrence: a blackout for a campaign or a year-end freeze is long, but not longer than a year.
+MAX_LENGTH = timedelta(days=366)
+MAX_NAMES = 500  # per scope list: a window on thousands of single CIs wants a class, line or site instead
+
+
+class Errors(list[FieldError]):
+    """The problems found so far, with the field prefix of an import row ("3.start")."""
+
+    def __init__(self, prefix: str = "") -> None:
+        super().__init__()
+        self.prefix = prefix
+
+    def add(self, field: str, message: str) -> None:
+        self.append(FieldError(f"{self.prefix}{field}", message))
+
+
+@lru_cache(maxsize=1)
+def _zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def is_time_zone(value: object) -> bool:
+    return isinstance(value, str) and value in _zones()
+
+
+def parse_when(value: Any) -> datetime | None:
+    """An aware datetime from a datetime or an ISO 8601 text with its offset; None when it is neither."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
+        return None
+    return value.astimezone(UTC)
+
+
+def clean_times(start_raw: Any, end_raw: Any, errors: Errors) -> tuple[datetime | None, datetime | None]:
+    start, end = parse_when(start_raw), parse_when(end_raw)
+    known = len(errors)
+    for field, raw, value in (("start", start_raw, start), ("end", end_raw, end)):
+        if raw in (None, ""):
+            errors.add(field, "This field is required (ISO 8601 with its offset, e.g. 2026-03-28T22:00:00+01:00).")
+        elif value is None:
+            errors.add(field, "Give an ISO 8601 date and time with its offset, e.g. 2026-03-28T22:00:00+01:00.")
+        elif not EARLIEST <= value < LATEST:
+            errors.add(field, "Must lie between the years 2000 and 2099.")
+    if start is None or end is None or len(errors) > known:
+        return None, None
+    if end <= start:
+        errors.add("end", "Must be after start.")
+        return None, None
+    if end - start > MAX_LENGTH:
+        errors.add("end", "An occurrence lasts at most a year; use a recurrence for longer regimes.")
+        return None, None
+    return start, end
+
+
+def clean_rrule(rule: str, start: datetime | None, end: datetime | None, zone: str | None, errors: Errors) -> Any:
+    """The end of the last occurrence (None: recurs for ever); `...` when it could not be computed."""
+    if start is None or end is None or zone is None:
+        return ...  # the times or the zone are wrong already; a rule over them says nothing more
+    try:
+        return windows.last_end(start, end, rule, zone)
+    except InvalidInput as exc:
+        for error in exc.errors:
+            errors.add(error.field, error.message)
+        return ...
+
+
+def name_list(value: Any, field: str, errors: Errors) -> list[str] | None:
+    """A list of names (deduplicated, in the given order); None when the value is not one."""
+    if value is None:
+        return []
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        errors.add(field, "Give a list of names.")
+        return None
+    names = list(dict.fromkeys(v.strip() for v in value if v.strip()))
+    if len(names) > MAX_NAMES:
+        errors.add(field, f"At most {MAX_NAMES} names.")
+        return None
+    return names
+
+
+def _unknown(field: str, what: str, missing: Sequence[str], errors: Errors) -> None:
+    if missing:
+        shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+        errors.add(field, f"Unknown {what}: {shown}.")
+
+
+def resolve_cis(actor: User, names: Sequence[str], field: str, errors: Errors) -> dict[str, ConfigurationItem]:
+    """The CIs the actor can see, by name or else by alias (hostname, Sparkplug path: what an MES sends)."""
+    if not names:
+        return {}
+    visible = restrict(actor, "view", ConfigurationItem).select_related("site")
+    found = {ci.name: ci for ci in visible.filter(name__in=list(names))}
+    rest = [n for n in names if n not in found]
+    if rest:
+        aliases = CIAlias.objects.filter(value__in=rest, ci__in=visible.values("pk")).select_related("ci__site")
+        found.update({alias.value: alias.ci for alias in aliases})
+    _unknown(field, "CI", [n for n in names if n not in found], errors)
+    return found
+
+
+def resolve_classes(names: Sequence[str], errors: Errors) -> list[CIClass]:
+    found = {c.name: c for c in CIClass.objects.filter(name__in=list(names))} if names else {}
+    _unknown("ci_classes", "CI class", [n for n in names if n not in found], errors)
+    return [found[n] for n in names if n in found]
+
+
+def resolve_sites(codes: Sequence[str], errors: Errors) -> list[Site]:
+    found = {s.code: s for s in Site.objects.filter(code__in=list(codes))} if codes else {}
+    _unknown("sites", "site code", [c for c in codes if c not in found], errors)
+    return [found[c] for c in codes if c in found]
+
+
+def text(value: Any, field: str, errors: Errors, *, max_length: int, required: bool = False) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        errors.add(field, "Give text.")
+        return ""
+    value = value.strip()
+    if required and not value:
+        errors.add(field, "This field is required.")
+    elif len(value) > max_length:
+        errors.add(field, f"At most {max_length} characters.")
+    elif "\x00" in value:
+        errors.add(field, "Contains a NUL character.")
+    return value
