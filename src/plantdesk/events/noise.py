@@ -12,6 +12,8 @@ from fnmatch import fnmatchcase
 from django.conf import settings
 from django.db.models import Q
 
+from plantdesk.changes.choices import State as ChangeState
+from plantdesk.changes.models import ChangeCI
 from plantdesk.cmdb.impact import impact
 from plantdesk.events import rules
 from plantdesk.events.models import AlarmFlood, Alert, MaintenanceWindow, Silence
@@ -42,6 +44,8 @@ class Judge:
     pending: set[int] = field(default_factory=set)
     recorded: set[int] = field(default_factory=set)
     floods: dict[str, AlarmFlood] = field(default_factory=dict)  # area -> its flood, locked, saved at the end
+    # The CIs (ids and names) of changes being implemented now: their alerts are expected (DOMAIN.md 3).
+    changing: dict[int, str] = field(default_factory=dict)
     before_lookup: Callable[[], None] = lambda: None  # writes verdicts the parent lookup must see
 
     @classmethod
@@ -49,7 +53,10 @@ class Judge:
         live = Q(starts_at__lte=now, ends_at__gt=now)
         windows = list(MaintenanceWindow.objects.filter(live).select_related("ci"))
         silences = list(Silence.objects.filter(live, expired_early_at__isnull=True))
-        return cls(now, windows, silences, pending)
+        changing = dict(
+            ChangeCI.objects.filter(active=True, change__state=ChangeState.IMPLEMENT).values_list("ci_id", "ci__name")
+        )
+        return cls(now, windows, silences, pending, changing=changing)
 
     def judge(self, alert: Alert) -> Verdict:
         self.pending.discard(alert.pk)
@@ -68,10 +75,12 @@ class Judge:
         return Verdict("")
 
     def _in_maintenance(self, alert: Alert) -> bool:
-        """A window on the alert's CI, or on the line or area it belongs to, covers it."""
-        return alert.ci_id is not None and any(
-            w.ci_id == alert.ci_id or (alert.area and w.ci.name == alert.area) for w in self.windows
-        )
+        """A window or an implementing change on the alert's CI, or on the line or area it belongs to."""
+        if alert.ci_id is None:
+            return False
+        if alert.ci_id in self.changing or (alert.area and alert.area in self.changing.values()):
+            return True
+        return any(w.ci_id == alert.ci_id or (alert.area and w.ci.name == alert.area) for w in self.windows)
 
     def _down_parent(self, alert: Alert) -> Alert | None:
         """The open primary alert, with an incident being worked, of the nearest CI this alert's CI depends
