@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from plantdesk.accounts.actions import do_create_group, do_create_site, do_create_user, get_system_user
 from plantdesk.accounts.models import AssignmentGroup, Site, User
+from plantdesk.changes.demo import load_demo_changes
 from plantdesk.cmdb.demo import load_demo_cmdb
 from plantdesk.incidents.actions import (
     do_add_comment,
@@ -33,6 +34,7 @@ GROUPS = [
     ("Network", "Plant and office networks, firewalls, OT DMZ"),
     ("OT Engineering", "PLCs, HMIs, SCADA, historians, OT gateways"),
     ("QA", "Quality assurance: GxP decisions and approvals"),
+    ("Change Advisory Board", "Authorises normal and emergency changes"),
 ]
 
 
@@ -55,9 +57,10 @@ DEMO_USERS = [
     DemoUser("tlim", "agent", "Wei", "Lim", ("sin",), ("Service Desk", "Network"),
              "agent, Singapore: Service Desk + Network"),
     DemoUser("kschmidt", "manager", "Katrin", "Schmidt", ("ber", "sin"),
-             ("Service Desk", "MES Support", "Network", "OT Engineering"), "manager, both sites"),
-    DemoUser("jwagner", "change_manager", "Jonas", "Wagner", ("ber", "sin"), ("MES Support",),
-             "change manager"),
+             ("Service Desk", "MES Support", "Network", "OT Engineering", "Change Advisory Board"),
+             "manager, both sites, CAB member"),
+    DemoUser("jwagner", "change_manager", "Jonas", "Wagner", ("ber", "sin"), ("MES Support", "Change Advisory Board"),
+             "change manager, chairs the CAB"),
     DemoUser("aweber", "qa", "Anna", "Weber", ("ber", "sin"), ("QA",), "QA"),
     DemoUser("jdoe", "requester", "John", "Doe", ("ber",), (), "requester: line 3 operator, Berlin"),
     DemoUser("slee", "requester", "Siew", "Lee", ("sin",), (), "requester: lab analyst, Singapore"),
@@ -146,9 +149,9 @@ def load_demo(seed: int = 42) -> int:
                 do_create_assignment_rule(name, group=group, order=order, actor=admin, **conditions)
         load_demo_cmdb(admin)
         load_demo_slas(admin)
-        if Incident.objects.exists():
-            return 0
-        return _load_incidents(random.Random(seed))
+        created = 0 if Incident.objects.exists() else _load_incidents(random.Random(seed))
+        load_demo_changes(admin)
+        return created
 
 
 def _load_incidents(rng: random.Random) -> int:

@@ -1,0 +1,153 @@
+"""Forms of the change pages. They only shape input; the actions validate and write (their field errors
+are put next to these fields), so the API and the UI refuse the same things the same way."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from plantdesk.changes.choices import (
+    RISK_QUESTIONS,
+    ChangeType,
+    ReviewOutcome,
+    SignatureMeaning,
+    SignaturePurpose,
+    ValidationImpact,
+)
+
+LOCAL_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+TEXTAREA = forms.Textarea(attrs={"rows": 3})
+_BLANK: list[tuple[str, str]] = [("", "—")]
+
+
+def _local_iso(value: datetime | None) -> str | None:
+    """A datetime-local input means the user's own zone (the one the page shows times in)."""
+    if value is None:
+        return None
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, timezone.get_current_timezone())
+    return value.isoformat()
+
+
+class _ChangeFields(forms.Form):
+    short_description = forms.CharField(max_length=160, required=False)
+    justification = forms.CharField(widget=TEXTAREA, required=False)
+    implementation_plan = forms.CharField(widget=TEXTAREA, required=False)
+    backout_plan = forms.CharField(widget=TEXTAREA, required=False)
+    test_plan = forms.CharField(widget=TEXTAREA, required=False)
+    cis = forms.CharField(required=False, label="Affected CIs", help_text="CI names, separated by commas")
+    planned_start = forms.DateTimeField(required=False, widget=LOCAL_INPUT, input_formats=["%Y-%m-%dT%H:%M"])
+    planned_end = forms.DateTimeField(required=False, widget=LOCAL_INPUT, input_formats=["%Y-%m-%dT%H:%M"])
+    assignment_group = forms.CharField(required=False)
+    assignee = forms.CharField(required=False, help_text="username")
+    validation_impact = forms.ChoiceField(choices=_BLANK + list(ValidationImpact.choices), required=False)
+    validation_specs_affected = forms.CharField(required=False, label="Specifications affected")
+    validation_retest_scope = forms.CharField(required=False, label="Re-test scope")
+    validation_data_migration = forms.BooleanField(required=False, label="Data migration")
+    validation_part11_affected = forms.BooleanField(required=False, label="Part 11 functions affected")
+    qms_change_control_ref = forms.CharField(required=False, max_length=100, label="QMS change-control reference")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for key, (question, _) in RISK_QUESTIONS.items():
+            self.fields[f"risk_{key}"] = forms.BooleanField(required=False, label=question)
+
+    @property
+    def risk_fields(self) -> list[forms.BoundField]:
+        return [self[f"risk_{key}"] for key in RISK_QUESTIONS]
+
+    def form_field_for(self, name: str) -> str | None:
+        if name == "risk_answers":
+            return None
+        return name if name in self.fields else None
+
+    def action_data(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        answers = {key: bool(data.pop(f"risk_{key}", False)) for key in RISK_QUESTIONS}
+        data["risk_answers"] = answers
+        data["cis"] = [name.strip() for name in (data.get("cis") or "").split(",") if name.strip()]
+        for name in ("planned_start", "planned_end", "actual_start", "actual_end"):
+            if name in data:
+                data[name] = _local_iso(data[name])
+        return data
+
+
+class ChangeCreateForm(_ChangeFields):
+    type = forms.ChoiceField(choices=ChangeType.choices, initial=ChangeType.NORMAL)
+    template = forms.CharField(required=False, help_text="For standard changes: the catalog template's name")
+
+    field_order = ["type", "template", "short_description"]
+
+    def action_data(self) -> dict[str, Any]:
+        data = super().action_data()
+        if not data.get("template"):
+            data.pop("template", None)
+        return {k: v for k, v in data.items() if v not in (None, "") or k in ("cis",)}
+
+
+class ChangeEditForm(_ChangeFields):
+    """Sends only what the user changed: an untouched field must not void a signature."""
+
+    actual_start = forms.DateTimeField(required=False, widget=LOCAL_INPUT, input_formats=["%Y-%m-%dT%H:%M"])
+    actual_end = forms.DateTimeField(required=False, widget=LOCAL_INPUT, input_formats=["%Y-%m-%dT%H:%M"])
+    verification_evidence = forms.CharField(widget=TEXTAREA, required=False)
+    deviation_ref = forms.CharField(required=False, max_length=100, label="Deviation reference")
+    review_outcome = forms.ChoiceField(choices=_BLANK + list(ReviewOutcome.choices), required=False)
+    review_notes = forms.CharField(widget=TEXTAREA, required=False)
+
+    def action_data(self) -> dict[str, Any]:
+        data = super().action_data()
+        changed = set(self.changed_data)
+        if not any(name.startswith("risk_") for name in changed):
+            data.pop("risk_answers")
+        return {k: v for k, v in data.items() if k in changed or k == "risk_answers"}
+
+
+class TransitionForm(forms.Form):
+    to = forms.CharField()
+    reason = forms.CharField(required=False, max_length=2000)
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", "Approve"), ("reject", "Reject")])
+    comment = forms.CharField(required=False, max_length=2000)
+    meaning = forms.ChoiceField(choices=SignatureMeaning.choices, required=False, initial=SignatureMeaning.APPROVED)
+    password = forms.CharField(required=False, widget=forms.PasswordInput, label="Your password (signature)")
+
+
+class SignForm(forms.Form):
+    purpose = forms.ChoiceField(
+        choices=[(p.value, p.label) for p in SignaturePurpose if p.value.startswith("qa_")], label="Signature for"
+    )
+    meaning = forms.ChoiceField(choices=_BLANK + list(SignatureMeaning.choices), required=False)
+    comment = forms.CharField(required=False, max_length=2000)
+    password = forms.CharField(widget=forms.PasswordInput, label="Your password")
+
+
+class OverrideForm(forms.Form):
+    reason = forms.CharField(max_length=2000, widget=TEXTAREA)
+    password = forms.CharField(widget=forms.PasswordInput, label="Your password")
+
+
+class LinkIncidentForm(forms.Form):
+    incident = forms.CharField(max_length=20, label="Incident number")
+
+
+def initial_for(change: Any) -> dict[str, Any]:
+    """The edit form prefilled from a change, times in the user's zone."""
+    initial: dict[str, Any] = {
+        name: getattr(change, name) for name in ChangeEditForm.base_fields if hasattr(change, name)
+    }
+    initial["cis"] = ", ".join(sorted(link.ci.name for link in change.ci_links.all()))
+    initial["assignment_group"] = change.assignment_group.name if change.assignment_group else ""
+    initial["assignee"] = change.assignee.username if change.assignee else ""
+    for name in ("planned_start", "planned_end", "actual_start", "actual_end"):
+        value = getattr(change, name)
+        # Minutes, as the input shows them: an untouched field then reads as unchanged.
+        initial[name] = timezone.localtime(value).replace(tzinfo=None, second=0, microsecond=0) if value else None
+    for key in RISK_QUESTIONS:
+        initial[f"risk_{key}"] = bool(change.risk_answers.get(key))
+    return initial

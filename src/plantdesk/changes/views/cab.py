@@ -1,0 +1,51 @@
+"""The CAB agenda: changes awaiting authorisation that start in a date range, with every approval, so that
+members decide in turn at the meeting (DOMAIN.md section 3)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from plantdesk.changes import queries
+from plantdesk.changes.choices import State
+from plantdesk.changes.forms import DecisionForm
+from plantdesk.changes.models import Approval
+from plantdesk.ui.htmx import fulfiller_required, signed_in_user, to_portal
+
+DEFAULT_DAYS = 14
+
+
+def _day(raw: str | None, default: date) -> date:
+    try:
+        return date.fromisoformat(raw) if raw else default
+    except ValueError:
+        return default
+
+
+@require_GET
+@fulfiller_required(to_portal)
+def cab_agenda(request: HttpRequest) -> HttpResponse:
+    user = signed_in_user(request)
+    today = timezone.localdate()
+    start = _day(request.GET.get("from"), today)
+    end = _day(request.GET.get("to"), start + timedelta(days=DEFAULT_DAYS))
+    zone = timezone.get_current_timezone()
+    lo = datetime.combine(start, time.min, tzinfo=zone)
+    hi = datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone)
+    approvals = Approval.objects.select_related("group", "approver", "signature").order_by("level", "id")
+    qs = (
+        queries.visible_changes(user)
+        .filter(state=State.AUTHORIZE, planned_start__gte=lo, planned_start__lt=hi)
+        .order_by("planned_start", "number")
+    )
+    changes = list(queries.with_related(qs).prefetch_related(Prefetch("approvals", queryset=approvals)))
+    for change in changes:
+        current = max((a.round for a in change.approvals.all()), default=0)
+        change.agenda_approvals = [a for a in change.approvals.all() if a.round == current]  # type: ignore[attr-defined]
+    context = {"changes": changes, "from": start, "to": end, "decision_form": DecisionForm(), "me": user}
+    return render(request, "changes/cab.html", context)
