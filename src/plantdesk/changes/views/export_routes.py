@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from plantdesk.changes.views import export
+
+urlpatterns: list[URLPattern] = [
+    path("<str:number>/export.csv", export.change_export_csv, name="export-csv"),
+    path("<str:number>/export.pdf", export.change_export_pdf, name="export-pdf"),
+]

@@ -1,0 +1,49 @@
+"""Downloads of one change as CSV and PDF, with its signature manifestations and audit trail.
+
+Agent pages (requesters are sent to their portal); a change the user may not see is a 404, read through
+`queries.get_visible`, the permission choke point, like every other change page.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.views.decorators.http import require_GET
+
+from plantdesk.changes import queries
+from plantdesk.changes.exporter import change_csv, change_pdf
+from plantdesk.changes.models import ChangeRequest
+from plantdesk.ui.htmx import fulfiller_required, signed_in_user, to_portal
+
+
+def _visible_or_404(request: HttpRequest, number: str) -> ChangeRequest:
+    change = queries.get_visible(signed_in_user(request), number)
+    if change is None:
+        raise Http404(f"Change {number} not found.")
+    return change
+
+
+def _attachment(content: str | bytes, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    # A regulated record's export is fetched fresh each time: no shared cache keeps a copy.
+    response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_GET
+@fulfiller_required(to_portal)
+def change_export_csv(request: HttpRequest, number: str) -> HttpResponse:
+    change = _visible_or_404(request, number)
+    # A byte-order mark, so that spreadsheet programs read the UTF-8 (printed names, plans) as UTF-8.
+    body = "\ufeff" + change_csv(change, generated_by=signed_in_user(request))
+    return _attachment(body.encode("utf-8"), "text/csv; charset=utf-8", f"{change.number}.csv")
+
+
+@require_GET
+@fulfiller_required(to_portal)
+def change_export_pdf(request: HttpRequest, number: str) -> HttpResponse:
+    change = _visible_or_404(request, number)
+    return _attachment(
+        change_pdf(change, generated_by=signed_in_user(request)), "application/pdf", f"{change.number}.pdf"
+    )
