@@ -10,23 +10,25 @@ nothing changes that could make a slot free.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
+from plantdesk.accounts.lookups import active_user
 from plantdesk.accounts.models import Site, User
 from plantdesk.accounts.permissions import restrict
 from plantdesk.changes.choices import ChangeType, WindowKind
 from plantdesk.changes.conflicts import Found, find_conflicts
 from plantdesk.changes.containment import contents_of, windows_for_cis, windows_for_site
 from plantdesk.changes.models import ChangeCI, ChangeRequest, Window
+from plantdesk.changes.window_input import Errors, name_list, resolve_cis
 from plantdesk.changes.windows import Occurrence, occurrences
 from plantdesk.cmdb.models import ConfigurationItem
 from plantdesk.cmdb.queries import find_visible_ci
-from plantdesk.core.errors import FieldError, InvalidInput
+from plantdesk.core.errors import Conflict, FieldError, Forbidden, InvalidInput
 
 MAX_RANGE = timedelta(days=100)  # a month view with its leading and trailing weeks fits; a year does not
 MAX_CHANGES = 2000
@@ -171,6 +173,49 @@ class Slot:
     end: datetime
     earliest: datetime  # the first moment allowed (after, now, CAB lead time)
     checked: int  # conflict checks made
+    duration_minutes: int = 0
+    cis: tuple[str, ...] = ()
+    assignee: str | None = None
+
+
+def find_slot(
+    user: User,
+    *,
+    cis: list[str],
+    duration_minutes: int,
+    after: datetime | None = None,
+    assignee: str | None = None,
+    change_type: str = ChangeType.NORMAL,
+) -> Slot:
+    """The API's and the schedule page's question. InvalidInput names the field; Conflict when nothing is free."""
+    if not user.is_fulfiller:
+        raise Forbidden("The schedule's free slots are for agents.")
+    errors = Errors()
+    names = name_list(cis, "cis", errors) or []
+    if not names and not errors:
+        errors.add("cis", "Name at least one CI.")
+    found = resolve_cis(user, names, "cis", errors)
+    person = active_user(assignee) if assignee else None
+    if assignee and (person is None or not person.is_fulfiller):
+        errors.add("assignee", f"No agent {assignee!r}.")
+    if after is not None and timezone.is_naive(after):
+        errors.add("after", "Give a time with its offset.")
+    if not 1 <= duration_minutes <= MAX_DURATION.total_seconds() // 60:
+        errors.add("duration_minutes", f"From 1 minute to {MAX_DURATION.days} days.")
+    if change_type not in ChangeType.values:
+        errors.add("type", f"One of {', '.join(ChangeType.values)}.")
+    if errors:
+        raise InvalidInput.for_fields(errors)
+    ci_names = tuple(sorted({ci.name: ci for ci in found.values()}))
+    ci_ids = sorted({ci.pk for ci in found.values()})
+    slot = next_free_slot(ci_ids=ci_ids, duration=timedelta(minutes=duration_minutes), after=after,
+                          assignee_id=person.pk if person else None, change_type=change_type)  # fmt: skip
+    if slot is None:
+        raise Conflict(
+            f"No free slot of {duration_minutes} minutes for {', '.join(ci_names)} within {SLOT_HORIZON.days} days.",
+            [FieldError("duration_minutes", "Nothing that long is free in the horizon; shorten it or ask the CAB.")],
+        )
+    return replace(slot, duration_minutes=duration_minutes, cis=ci_names, assignee=person.username if person else None)
 
 
 def earliest_start(after: datetime | None, change_type: str, now: datetime | None = None) -> datetime:

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import ConfigDict, Field
 
-from plantdesk.accounts.lookups import active_user
-from plantdesk.accounts.models import User
 from plantdesk.api.auth import actor_of
 from plantdesk.changes import schedule
-from plantdesk.changes.window_input import Errors, name_list, resolve_cis
-from plantdesk.core.errors import Conflict, FieldError, Forbidden, InvalidInput
 
 schedule_router = Router(tags=["changes"])
 
@@ -96,40 +92,8 @@ class SlotOut(Schema):
     checked: int = Field(..., description="Candidate slots checked for conflicts")
 
 
-def find_slot(user: User, params: SlotParams) -> tuple[schedule.Slot, list[str], User | None]:
-    """Shared with the schedule page's form. Raises InvalidInput naming the field, Conflict when no slot."""
-    if not user.is_fulfiller:
-        raise Forbidden("The schedule's free slots are for agents.")
-    errors = Errors()
-    names = name_list(params.cis.split(","), "cis", errors) or []
-    if not names and not errors:
-        errors.add("cis", "Name at least one CI.")
-    found = resolve_cis(user, names, "cis", errors)
-    assignee = None
-    if params.assignee:
-        assignee = active_user(params.assignee)
-        if assignee is None or not assignee.is_fulfiller:
-            errors.add("assignee", f"No agent {params.assignee!r}.")
-    if params.after is not None and params.after.tzinfo is None:
-        errors.add("after", "Give a time with its offset.")
-    if errors:
-        raise InvalidInput.for_fields(errors)
-    cis = list({ci.pk: ci for ci in found.values()}.values())
-    duration = timedelta(minutes=params.duration_minutes)
-    slot = schedule.next_free_slot(ci_ids=[ci.pk for ci in cis], duration=duration, after=params.after,
-                                   assignee_id=assignee.pk if assignee else None, change_type=params.type)  # fmt: skip
-    if slot is None:
-        raise Conflict(
-            f"No free slot of {params.duration_minutes} minutes for {', '.join(sorted(c.name for c in cis))} "
-            f"within {schedule.SLOT_HORIZON.days} days.",
-            [FieldError("duration_minutes", "Nothing free that long in the horizon; shorten it or ask the CAB.")],
-        )
-    return slot, sorted(c.name for c in cis), assignee
-
-
 @schedule_router.get("/next-slot", response=SlotOut, summary="The earliest conflict-free slot of a length")
 def next_slot(request: HttpRequest, params: Query[SlotParams]) -> dict[str, Any]:
-    slot, names, assignee = find_slot(actor_of(request), params)
-    return {"start": slot.start, "end": slot.end, "duration_minutes": params.duration_minutes, "cis": names,
-            "assignee": assignee.username if assignee else None, "earliest": slot.earliest,
-            "checked": slot.checked}  # fmt: skip
+    slot = schedule.find_slot(actor_of(request), cis=params.cis.split(","), duration_minutes=params.duration_minutes,
+                              after=params.after, assignee=params.assignee, change_type=params.type)  # fmt: skip
+    return asdict(slot)

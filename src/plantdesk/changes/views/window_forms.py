@@ -1,0 +1,208 @@
+"""Forms of the window and schedule pages. They shape what was typed into the actions' input; the actions
+validate it, so the API and the pages refuse the same things with the same words.
+
+Times are typed as wall-clock times in the window's (or the site's) zone, as a plant calendar reads them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zoneinfo
+from datetime import datetime
+from typing import Any
+
+from django import forms
+
+from plantdesk.accounts.models import Site, User
+from plantdesk.accounts.permissions import user_site_ids
+from plantdesk.changes.choices import RunState, WindowKind
+from plantdesk.changes.window_actions import RUN_FIELDS
+from plantdesk.changes.window_input import is_time_zone
+
+LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
+_SPLIT = re.compile(r"[\s,;]+")
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+REQUIRED_COLUMNS = ("equipment", "start", "end", "state", "external_id")
+
+
+def split_names(value: str) -> list[str]:
+    return [name for name in _SPLIT.split(value or "") if name]
+
+
+def local_input() -> forms.DateTimeInput:
+    return forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_FORMAT)
+
+
+def visible_sites(user: User) -> list[Site]:
+    sites = Site.objects.order_by("code")
+    return list(sites if user.is_plantdesk_admin else sites.filter(pk__in=user_site_ids(user)))
+
+
+def _choice(form: forms.Form, name: str) -> forms.ChoiceField:
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    return field
+
+
+class WindowFilterForm(forms.Form):
+    kind = forms.ChoiceField(required=False, choices=[("", "Any kind"), *WindowKind.choices])
+    site = forms.ChoiceField(required=False)
+    ci = forms.CharField(required=False, max_length=255, label="Applies to CI",
+                         widget=forms.TextInput(attrs={"placeholder": "e.g. BER-L3-PLC01"}))  # fmt: skip
+    show = forms.ChoiceField(required=False, choices=[("active", "Active"), ("inactive", "Deactivated")])
+    page = forms.IntegerField(required=False, min_value=1, max_value=100_000)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _choice(self, "site").choices = [("", "Any site"), *((s.code, s.name) for s in Site.objects.order_by("code"))]
+
+
+class WindowForm(forms.Form):
+    kind = forms.ChoiceField(choices=WindowKind.choices, initial=WindowKind.MAINTENANCE)
+    name = forms.CharField(required=False, max_length=160)
+    time_zone = forms.CharField(required=False, max_length=64, help_text="IANA zone the times and the rule are in")
+    start = forms.CharField(required=False, widget=local_input(), label="Start (first occurrence)")
+    end = forms.CharField(required=False, widget=local_input(), label="End (first occurrence)")
+    rrule = forms.CharField(
+        required=False,
+        max_length=500,
+        label="Recurrence (RFC 5545 RRULE)",
+        help_text="Empty for a one-off; e.g. FREQ=WEEKLY;BYDAY=SA or FREQ=MONTHLY;BYDAY=1SU;COUNT=12",
+    )
+    cis = forms.CharField(
+        required=False,
+        label="CIs",
+        max_length=5000,
+        help_text="Names, comma-separated; a line, area or site CI covers what it contains",
+    )
+    ci_classes = forms.CharField(
+        required=False, label="CI classes", max_length=2000, help_text="e.g. plc, hmi: every CI of the class"
+    )
+    sites = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
+    run_state = forms.ChoiceField(
+        required=False, choices=[("", "—"), *RunState.choices], label="Run state (production runs)"
+    )
+    external_id = forms.CharField(
+        required=False, max_length=120, label="External id", help_text="e.g. the MES job order"
+    )
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        sites = Site.objects.order_by("code")
+        _choice(self, "sites").choices = [(s.code, f"{s.name} ({s.code})") for s in sites]
+        mine = visible_sites(user)
+        self.fields["time_zone"].initial = mine[0].time_zone if mine else user.display_time_zone
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        zone = (data.get("time_zone") or "").strip()
+        if zone and not is_time_zone(zone):
+            self.add_error("time_zone", "An IANA time zone name, e.g. Europe/Berlin.")
+        return data
+
+    def _when(self, name: str) -> Any:
+        """The typed wall-clock time in the chosen zone; what was typed, if it is not one (the action says why)."""
+        raw = (self.cleaned_data.get(name) or "").strip()
+        zone = (self.cleaned_data.get("time_zone") or "").strip()
+        try:
+            local = datetime.strptime(raw, LOCAL_FORMAT)  # noqa: DTZ007 - the zone is attached below
+        except ValueError:
+            return raw or None
+        return local.replace(tzinfo=zoneinfo.ZoneInfo(zone or "UTC"))
+
+    def action_data(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        result: dict[str, Any] = {
+            "kind": data["kind"], "name": data.get("name") or "", "description": data.get("description") or "",
+            "start": self._when("start"), "end": self._when("end"), "rrule": data.get("rrule") or "",
+            "cis": split_names(data.get("cis") or ""), "ci_classes": split_names(data.get("ci_classes") or ""),
+            "sites": list(data.get("sites") or []), "external_id": data.get("external_id") or "",
+        }  # fmt: skip
+        if data.get("time_zone"):
+            result["time_zone"] = data["time_zone"].strip()
+        if data.get("run_state"):
+            result["run_state"] = data["run_state"]
+        return result
+
+
+class DeactivateForm(forms.Form):
+    reason = forms.CharField(required=False, max_length=1000)
+
+
+class RunUploadForm(forms.Form):
+    file = forms.FileField(label="CSV file", help_text="Columns: equipment,start,end,state,external_id[,name]")
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError("The file is larger than 2 MiB; split it.")
+        return upload
+
+    def rows(self) -> tuple[list[dict[str, str]], list[int]]:
+        """The data rows (blank lines skipped) and the line number of each in the file."""
+        raw = self.cleaned_data["file"].read()
+        try:
+            content = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise forms.ValidationError("The file is not UTF-8 text.") from None
+        reader = csv.DictReader(io.StringIO(content, newline=""))
+        columns = [c.strip() for c in reader.fieldnames or []]
+        missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+        unknown = [c for c in columns if c not in RUN_FIELDS]
+        if missing or unknown:
+            problems = ([f"missing column(s) {', '.join(missing)}"] if missing else []) + (
+                [f"unknown column(s) {', '.join(unknown)}"] if unknown else []
+            )
+            raise forms.ValidationError(f"The header line must name {','.join(RUN_FIELDS)}: {'; '.join(problems)}.")
+        reader.fieldnames = columns
+        rows: list[dict[str, str]] = []
+        lines: list[int] = []
+        try:
+            for record in reader:
+                values = {k: (v or "").strip() for k, v in record.items() if k is not None}
+                if None in record:
+                    raise forms.ValidationError(f"Line {reader.line_num} has more values than the header has columns.")
+                if not any(values.values()):
+                    continue
+                rows.append({k: v for k, v in values.items() if v or k != "name"})
+                lines.append(reader.line_num)
+        except csv.Error as exc:
+            raise forms.ValidationError(f"Line {reader.line_num}: not CSV ({exc}).") from None
+        return rows, lines
+
+
+VIEWS = [("month", "Month"), ("week", "Week")]
+
+
+class ScheduleForm(forms.Form):
+    site = forms.ChoiceField(required=False)
+    line = forms.CharField(required=False, max_length=255, widget=forms.TextInput(attrs={"placeholder": "e.g. BER-L3"}))
+    view = forms.ChoiceField(required=False, choices=VIEWS)
+    date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), input_formats=["%Y-%m-%d"])
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _choice(self, "site").choices = [("", "All sites"), *((s.code, s.name) for s in visible_sites(user))]
+
+
+class NextSlotForm(forms.Form):
+    cis = forms.CharField(max_length=5000, label="CIs", help_text="Names, comma-separated")
+    duration_minutes = forms.IntegerField(min_value=1, max_value=20160, initial=240, label="Duration (minutes)")
+    after = forms.CharField(required=False, widget=local_input(), label="Not before", help_text="Default: now")
+    assignee = forms.CharField(required=False, max_length=150, help_text="Username: their other changes count too")
+    type = forms.ChoiceField(choices=[("normal", "Normal (CAB lead time)"), ("standard", "Standard"),
+                                      ("emergency", "Emergency")], initial="normal")  # fmt: skip
+
+    def after_in(self, zone: str) -> datetime | None:
+        raw = (self.cleaned_data.get("after") or "").strip()
+        if not raw:
+            return None
+        try:
+            local = datetime.strptime(raw, LOCAL_FORMAT)  # noqa: DTZ007 - the zone is attached below
+        except ValueError:
+            self.add_error("after", "A date and time.")
+            return None
+        return local.replace(tzinfo=zoneinfo.ZoneInfo(zone))
