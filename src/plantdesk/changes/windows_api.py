@@ -4,7 +4,7 @@ of production runs from the MES / ERP. Thin: parse, authorise through restrict()
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
@@ -75,7 +75,7 @@ class WindowList(Schema):
 class WindowParams(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    kind: str | None = Field(None, description="maintenance | blackout | production_run")
+    kind: Literal["maintenance", "blackout", "production_run"] | None = None
     from_: datetime | None = Field(None, alias="from", description="Windows with an occurrence ending after this")
     to: datetime | None = Field(None, description="Windows with an occurrence starting before this")
     ci: str | None = Field(None, max_length=255, description="Windows applying to this CI (name or alias)")

@@ -216,6 +216,7 @@ def test_the_list_filters_by_kind_range_ci_and_site(plant: Plant, carl: User, ci
         response = client.get("/windows", **params)
         assert response.status_code == 400 and field in fields_of(response)
     assert client.get("/windows", limit=501).status_code == 422
+    assert client.get("/windows", kind="freeze").status_code == 422
 
 
 def test_the_list_costs_the_same_queries_for_many_windows(
