@@ -147,7 +147,7 @@ def initial_for(change: Any) -> dict[str, Any]:
     for name in ("planned_start", "planned_end", "actual_start", "actual_end"):
         value = getattr(change, name)
         # Minutes, as the input shows them: an untouched field then reads as unchanged.
-        initial[name] = timezone.localtime(value).replace(tzinfo=None, second=0, microsecond=0) if value else None
+        initial[name] = timezone.localtime(value).replace(second=0, microsecond=0) if value else None
     for key in RISK_QUESTIONS:
         initial[f"risk_{key}"] = bool(change.risk_answers.get(key))
     return initial
