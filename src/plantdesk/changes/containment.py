@@ -15,8 +15,9 @@ from plantdesk.changes.models import Window, WindowCI
 from plantdesk.cmdb.models import ConfigurationItem, Relationship
 from plantdesk.cmdb.queries import relationship_types
 
-# cell -> line -> area -> site -> enterprise: deeper trees are not plant locations.
-DEPTH = 5
+# cell -> line -> area -> site -> enterprise, with room to spare: never shallower than conflict detection's
+# walk (conflicts.CONTAINER_DEPTH), since the free-slot search relies on seeing at least its windows.
+DEPTH = 8
 # A line holds tens of cells and devices; a site-wide walk stays bounded all the same.
 MAX_CIS = 20_000
 _BY_CLASS = Window.ci_classes.through

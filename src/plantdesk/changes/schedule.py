@@ -20,12 +20,13 @@ from django.utils import timezone
 from plantdesk.accounts.lookups import active_user
 from plantdesk.accounts.models import Site, User
 from plantdesk.accounts.permissions import restrict
-from plantdesk.changes.choices import ChangeType, WindowKind
+from plantdesk.changes.choices import ChangeType, ConflictKind, WindowKind
 from plantdesk.changes.conflicts import Found, find_conflicts
 from plantdesk.changes.containment import contents_of, windows_for_cis, windows_for_site
 from plantdesk.changes.models import ChangeCI, ChangeRequest, Window
+from plantdesk.changes.queries import visible_changes
 from plantdesk.changes.window_input import Errors, name_list, resolve_cis
-from plantdesk.changes.windows import Occurrence, occurrences
+from plantdesk.changes.windows import Occurrence, covers, occurrences
 from plantdesk.cmdb.models import ConfigurationItem
 from plantdesk.cmdb.queries import find_visible_ci
 from plantdesk.core.errors import Conflict, FieldError, Forbidden, InvalidInput
@@ -118,7 +119,7 @@ def schedule_for(user: User, start: datetime, end: datetime, scope: Scope) -> Sc
 
 
 def _changes(user: User, start: datetime, end: datetime, scope: Scope) -> list[ScheduledChange]:
-    qs = restrict(user, "view", ChangeRequest).filter(planned_start__lt=end, planned_end__gt=start)
+    qs = visible_changes(user).filter(planned_start__lt=end, planned_end__gt=start)
     if scope.line is not None:
         qs = qs.filter(pk__in=ChangeCI.objects.filter(ci_id__in=sorted(scope.line_contents)).values("change_id"))
     elif scope.site is not None:
@@ -242,14 +243,20 @@ def next_free_slot(
     # One check over the whole horizon names every window and change that could block some slot in it.
     everything = find_conflicts(ci_ids=ci_ids, start=earliest, end=horizon + duration, assignee_id=assignee_id)
     blocking = _blocking(everything, earliest, horizon + duration)
+    maintenance = _maintenance(ci_ids, earliest, horizon + duration)
+    # A CI with maintenance windows takes changes only inside them. Our maintenance list holds at least the
+    # windows conflict detection applies to each such CI, so a slot outside all of it cannot be free.
+    in_regime = any(f.kind == ConflictKind.OUTSIDE_MAINTENANCE_WINDOW for f in everything)
     starts = {earliest}
     starts |= {b.end for b in blocking if earliest < b.end <= horizon}
-    starts |= {m.start for m in _maintenance(ci_ids, earliest, horizon + duration) if earliest < m.start <= horizon}
+    starts |= {m.start for m in maintenance if earliest < m.start <= horizon}
     checked = 0
     for candidate in sorted(starts):
         until = candidate + duration
         if any(b.start < until and b.end > candidate for b in blocking):
             continue  # known to conflict; no need to ask
+        if in_regime and not covers(maintenance, candidate, until):
+            continue
         if checked >= MAX_SLOT_CHECKS:
             return None
         checked += 1

@@ -304,3 +304,22 @@ def test_bad_slot_questions_are_named(plant: Plant, cis: Any, params: dict[str, 
 
 def test_requesters_do_not_search_slots(plant: Plant, cis: Any) -> None:
     assert slot(plant.requester, cis="BER-L3-PLC01", duration_minutes=60).status_code == 403
+
+
+def test_the_search_asks_conflict_detection_only_about_plausible_moments(
+    plant: Plant, carl: User, cis: Any, base: datetime
+) -> None:
+    window(carl, kind="maintenance", name="Saturday nights", start="2026-01-03T22:00:00+01:00",
+           end="2026-01-04T06:00:00+01:00", rrule="FREQ=WEEKLY;BYDAY=SA", cis=["BER-L3"])  # fmt: skip
+    for day in range(21):  # a run every day: each end is a candidate, but outside the maintenance nights
+        start = base + timedelta(days=day, hours=-2)
+        window(carl, kind="production_run", name=f"JO-{day}", start=start, end=start + timedelta(hours=10),
+               cis=["BER-L3-PLC01"], run_state="planned")  # fmt: skip
+    body = slot(plant.agent, cis="BER-L3-PLC01", duration_minutes=240, after=iso(base)).json()
+    assert saturday_night(at(body["start"])) and body["checked"] == 1
+
+
+def test_the_containment_walk_reaches_at_least_as_far_as_conflict_detection() -> None:
+    from plantdesk.changes import conflicts, containment
+
+    assert containment.DEPTH >= conflicts.CONTAINER_DEPTH
