@@ -205,6 +205,8 @@ def _apply_transition(locked: ChangeRequest, to: str, *, actor: User, reason: st
     locked.save()
     if (old in ACTIVE_STATES) != (to in ACTIVE_STATES):
         ChangeCI.objects.filter(change=locked).update(active=to in ACTIVE_STATES)
+    if to not in ACTIVE_STATES:
+        Conflict.objects.filter(change=locked).delete()  # a change that holds no window conflicts with nothing
     return locked
 
 
