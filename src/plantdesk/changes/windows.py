@@ -12,11 +12,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from dateutil.rrule import rrule, rrulestr
+from dateutil.rrule import MINUTELY, SECONDLY, rrule, rrulestr
 
 from plantdesk.core.errors import InvalidInput
 
 MAX_OCCURRENCES = 10_000  # per window and query: a minutely rule over years is a mistake, not a schedule
+LAST_END_LIMIT = 20_000  # occurrences of a bounded rule (hourly for two years); more is refused
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,8 @@ def parse_rrule(text: str, first_start: datetime, time_zone: str) -> rrule:
         raise InvalidInput.for_field("rrule", f"Not an RFC 5545 RRULE: {exc}.") from None
     if not isinstance(rule, rrule):
         raise InvalidInput.for_field("rrule", "Give one RRULE, not a set of rules.")
+    if rule._freq in (SECONDLY, MINUTELY):
+        raise InvalidInput.for_field("rrule", "Windows recur hourly at most often (FREQ=HOURLY, DAILY, WEEKLY...).")
     return rule
 
 
@@ -97,7 +100,7 @@ def last_end(start: datetime, end: datetime, rule_text: str, time_zone: str) -> 
     local_length = _wall(end.astimezone(zone)) - _wall(start.astimezone(zone))
     last = None
     for count, occurrence in enumerate(rule):  # bounded by COUNT or UNTIL
-        if count > MAX_OCCURRENCES * 100:
+        if count >= LAST_END_LIMIT:
             raise InvalidInput.for_field("rrule", "The rule has too many occurrences; end it sooner.")
         last = occurrence
     if last is None:
