@@ -1,25 +1,31 @@
-"""Conflict detection for one change (DOMAIN.md section 3): a fixed number of indexed queries, whatever
-the size of the CMDB or of the schedule.
+"""Conflict detection for one change (DOMAIN.md section 3): a bounded number of indexed queries, whatever
+the size of the CMDB or of the schedule (`find_conflicts`: at most CONTAINER_DEPTH + depth + 6).
+bench/changes.py measures it on 1M CIs.
 
-1. The change's CIs, the CIs related to them through the CMDB (both directions, CHANGE_CONFLICT_DEPTH
-   levels, at most RELATED_LIMIT CIs), and their containers (line, area, site CIs through `contains` and
-   `located_in`), which window scopes name.
-2. Other active changes holding one of those CIs in an overlapping window (one index range per CI), and
-   the assignee's other changes in the window.
-3. The windows scoped to a CI, a container, a class or a site of the change's CIs whose first occurrence
-   starts before the change ends and whose last one does not end before it starts; their occurrences
-   are expanded in Python for the change's interval only.
+1. The change's CIs (one query) and their containers: line, area, site CIs through `contains` and
+   `located_in`, which window scopes name (one query per containment level).
+2. The CIs related to the change's CIs through the CMDB (both directions, any type, `depth` levels, at
+   most RELATED_LIMIT CIs; one query per level), then the other active changes holding one of those CIs
+   in an overlapping interval: one range of the partial index on ChangeCI per CI.
+3. The windows scoped to a CI or a container of one, to a CI class or to a site of the change's CIs (one
+   query per scope kind, the window's columns joined in). Blackouts and blocking production runs are read
+   only when their series may overlap the change; occurrences are expanded in Python for the change's
+   interval only, and only for windows whose series may overlap it.
+4. The assignee's other active changes in the interval (the partial index on ChangeRequest).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
+from django.db import connection
+from django.db.models import BooleanField, Model, Q, Subquery
+from django.db.models.expressions import RawSQL
 
 from plantdesk.changes.choices import ACTIVE_STATES, BLOCKING_RUN_STATES, ConflictKind, WindowKind
 from plantdesk.changes.models import ChangeCI, ChangeRequest, Window, WindowCI
@@ -27,8 +33,9 @@ from plantdesk.changes.windows import Occurrence, covers, occurrences
 from plantdesk.cmdb.models import ConfigurationItem, Relationship, RelationshipType
 
 RELATED_LIMIT = 5000
-CONTAINER_DEPTH = 4  # cell -> line -> area -> site -> enterprise
-CONTAINMENT_TYPES = ("contains", "located_in")
+# PLC -> cell -> line -> area -> site -> enterprise: the demo CMDB's deepest chain is 5 levels.
+CONTAINER_DEPTH = 6
+CONTAINS, LOCATED_IN = "contains", "located_in"  # container -contains-> part; part -located_in-> container
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,31 @@ class _Scope:
     containers: dict[int, set[int]] = field(default_factory=dict)  # container ci -> change CIs inside it
 
 
+@dataclass(frozen=True)
+class _Window:
+    id: int
+    kind: str
+    name: str
+    start: datetime
+    end: datetime
+    rrule: str
+    time_zone: str
+    last_end: datetime | None
+    run_state: str
+
+    def may_overlap(self, start: datetime, end: datetime) -> bool:
+        """The series (first occurrence to last) meets [start, end): only then can an occurrence."""
+        return self.start < end and (self.last_end is None or self.last_end > start)
+
+    def occurrences(self, start: datetime, end: datetime) -> list[Occurrence]:
+        if not self.may_overlap(start, end):
+            return []
+        return list(occurrences(self.start, self.end, self.rrule, self.time_zone, start, end))
+
+
+_WINDOW_FIELDS = ("id", "kind", "name", "start", "end", "rrule", "time_zone", "last_end", "run_state")
+
+
 def find_conflicts(
     *,
     ci_ids: Iterable[int],
@@ -72,8 +104,8 @@ def find_conflicts(
     if start is None or end is None:
         return []
     found: list[Found] = []
-    scope = _scope(ci_ids)
     if ci_ids:
+        scope = _scope(ci_ids)
         related = related_ci_ids(ci_ids, settings.CHANGE_CONFLICT_DEPTH if depth is None else depth)
         found += _overlapping_changes(scope, related, start, end, exclude_change_id)
         found += _window_conflicts(scope, start, end)
@@ -92,77 +124,132 @@ def conflicts_of(change: ChangeRequest) -> list[Found]:
     )
 
 
+# ------------------------------------------------------------------------------------------ CMDB side
+
+
 def _scope(ci_ids: list[int]) -> _Scope:
-    rows = ConfigurationItem.objects.filter(pk__in=ci_ids).values_list("pk", "name", "ci_class_id", "site_id")
+    rows = (
+        ConfigurationItem.objects.filter(pk__in=ci_ids).order_by().values_list("pk", "name", "ci_class_id", "site_id")
+    )
     scope = _Scope(ci_ids=ci_ids, names={}, classes={}, sites={})
     for pk, name, class_id, site_id in rows:
         scope.names[pk], scope.classes[pk], scope.sites[pk] = name, class_id, site_id
-    scope.containers = _containers(ci_ids)
+    scope.ci_ids = [ci for ci in ci_ids if ci in scope.names]  # an id of no CI covers nothing and names nothing
+    scope.containers = _containers(scope.ci_ids)
     return scope
 
 
-def _containment_type_ids() -> dict[str, int]:
-    return dict(RelationshipType.objects.filter(name__in=CONTAINMENT_TYPES).values_list("name", "pk"))
-
-
 def _containers(ci_ids: list[int]) -> dict[int, set[int]]:
-    """Container CI -> the change CIs it (transitively) holds, the CIs themselves included."""
-    types = _containment_type_ids()
-    inside: dict[int, set[int]] = {ci: {ci} for ci in ci_ids}
+    """Container CI -> the change CIs it (transitively) holds, the CIs themselves included.
+
+    The parent links are collected level by level first and the closure taken afterwards: a change CI
+    may itself contain another one (a line and a PLC of it), and what contains the line must then
+    cover the PLC too, whatever level each was reached at.
+    """
+    # The type as a scalar subquery (evaluated once, a constant to the plan), not a join on its name:
+    # (target, type) is then one range of rel_target_cover, where the join read every edge into a hub
+    # (40,000 applications depend on a shared database) to filter them by type.
+    contains, located_in = _type_id(CONTAINS), _type_id(LOCATED_IN)
+    parents: dict[int, set[int]] = defaultdict(set)
+    seen = set(ci_ids)
     frontier = set(ci_ids)
     for _ in range(CONTAINER_DEPTH):
-        if not frontier or not types:
+        if not frontier:
             break
+        ids = sorted(frontier)
         edges = Relationship.objects.filter(
-            Q(type_id=types.get("contains"), target_id__in=frontier)
-            | Q(type_id=types.get("located_in"), source_id__in=frontier)
-        ).values_list("source_id", "target_id", "type_id")
+            Q(type_id=contains, target_id__in=ids) | Q(type_id=located_in, source_id__in=ids)
+        ).values_list("source_id", "target_id", "type__name")
         nxt: set[int] = set()
-        for source, target, type_id in edges:
-            child, parent = (target, source) if type_id == types.get("contains") else (source, target)
-            if parent not in inside:
+        for source, target, type_name in edges:
+            child, parent = (target, source) if type_name == CONTAINS else (source, target)
+            parents[child].add(parent)
+            if parent not in seen:
+                seen.add(parent)
                 nxt.add(parent)
-            inside.setdefault(parent, set()).update(inside[child])
         frontier = nxt
-    return inside
+    inside: dict[int, set[int]] = defaultdict(set)
+    for ci in ci_ids:
+        for container in _closure(ci, parents):
+            inside[container].add(ci)
+    return dict(inside)
+
+
+def _type_id(name: str) -> Subquery:
+    return Subquery(RelationshipType.objects.filter(name=name).values("pk")[:1])
+
+
+def _closure(ci: int, parents: dict[int, set[int]]) -> Iterator[int]:
+    reached = {ci}
+    stack = [ci]
+    while stack:
+        node = stack.pop()
+        yield node
+        for parent in parents.get(node, ()):
+            if parent not in reached:
+                reached.add(parent)
+                stack.append(parent)
 
 
 def related_ci_ids(ci_ids: list[int], depth: int) -> set[int]:
-    """The CIs within `depth` relationships of any of `ci_ids` (either direction, any type), themselves too."""
+    """The CIs within `depth` relationships of any of `ci_ids` (either direction, any type), themselves too.
+
+    A hub (a core switch, a shared database) can have tens of thousands of neighbours: a level reads at
+    most RELATED_LIMIT * 2 edges and the walk stops once RELATED_LIMIT CIs are reached, which bounds the
+    overlap query that follows.
+    """
     reached = set(ci_ids)
     frontier = set(ci_ids)
     for _ in range(max(depth, 0)):
         if not frontier or len(reached) >= RELATED_LIMIT:
             break
-        edges = Relationship.objects.filter(Q(source_id__in=frontier) | Q(target_id__in=frontier)).values_list(
-            "source_id", "target_id"
-        )[: RELATED_LIMIT * 2]
+        edges = Relationship.objects.filter(
+            _among(Relationship, "source_id", frontier) | _among(Relationship, "target_id", frontier)
+        ).values_list("source_id", "target_id")[: RELATED_LIMIT * 2]
         nxt = {ci for pair in edges for ci in pair} - reached
         reached |= nxt
         frontier = nxt
     return reached
 
 
+def _among(model: type[Model], column: str, ids: Collection[int]) -> Q:
+    """`column IN ids`. On PostgreSQL the ids travel as one array literal (`= ANY`): the 10,000 CIs related to
+    a hub then cost a fraction of composing, sending and parsing 10,000 placeholders."""
+    if connection.vendor != "postgresql":
+        return Q(**{f"{column}__in": sorted(ids)})
+    # Table and column come from the model, the ids are one parameter: nothing of the caller's is in the SQL.
+    condition = f'"{model._meta.db_table}"."{column}" = ANY(%s::bigint[])'
+    array = "{" + ",".join(str(int(i)) for i in sorted(ids)) + "}"
+    return Q(RawSQL(condition, [array], output_field=BooleanField()))  # noqa: S611
+
+
+# ---------------------------------------------------------------------------------- other changes
+
+
 def _overlapping_changes(
     scope: _Scope, related: set[int], start: datetime, end: datetime, exclude: int | None
 ) -> list[Found]:
+    # Reads ChangeCI's copies of the change's interval and state, so the partial index
+    # (ci, planned_start) INCLUDE (planned_end, change) WHERE active answers the range per CI.
     links = (
-        ChangeCI.objects.filter(active=True, ci_id__in=sorted(related), planned_start__lt=end, planned_end__gt=start)
+        ChangeCI.objects.filter(
+            _among(ChangeCI, "ci_id", related), active=True, planned_start__lt=end, planned_end__gt=start
+        )
         .exclude(change_id=exclude or 0)
         .values_list("change_id", "change__number", "ci_id", "ci__name")
-        .order_by("change__number", "ci__name")
     )
-    found: list[Found] = []
-    seen: set[int] = set()
+    # One conflict per other change is enough to act on; name a CI of this change over a related one.
+    best: dict[int, tuple[bool, str, str, int]] = {}
     for change_id, number, ci_id, ci_name in links:
-        if change_id in seen:
-            continue  # one conflict per other change is enough to act on
-        seen.add(change_id)
-        mine = ci_id in scope.names
+        candidate = (ci_id not in scope.names, ci_name, number, ci_id)
+        if change_id not in best or candidate < best[change_id]:
+            best[change_id] = candidate
+    found: list[Found] = []
+    for change_id, (related_only, ci_name, number, ci_id) in sorted(best.items(), key=lambda item: item[1][2]):
         detail = (
-            f"{number} also changes {ci_name} in an overlapping window."
-            if mine
-            else f"{number} changes {ci_name}, related to this change's CIs, in an overlapping window."
+            f"{number} changes {ci_name}, related to this change's CIs, in an overlapping window."
+            if related_only
+            else f"{number} also changes {ci_name} in an overlapping window."
         )
         found.append(Found(ConflictKind.CI_OVERLAP, detail, ci_id=ci_id, ci_name=ci_name,
                            other_change_id=change_id, other_number=number))  # fmt: skip
@@ -170,6 +257,8 @@ def _overlapping_changes(
 
 
 def _assignee_overlaps(assignee_id: int, start: datetime, end: datetime, exclude: int | None) -> list[Found]:
+    # state IN ACTIVE_STATES repeats the partial index's condition (change_assignee_idx) word for word,
+    # which is what lets PostgreSQL use it.
     others = (
         ChangeRequest.objects.filter(
             state__in=ACTIVE_STATES, assignee_id=assignee_id, planned_start__lt=end, planned_end__gt=start
@@ -189,16 +278,20 @@ def _assignee_overlaps(assignee_id: int, start: datetime, end: datetime, exclude
     ]
 
 
+# ---------------------------------------------------------------------------------------- windows
+
+
 def _window_conflicts(scope: _Scope, start: datetime, end: datetime) -> list[Found]:
-    covered = _windows_covering(scope, start, end)  # window -> the change CIs it applies to
-    windows = {w.pk: w for w in Window.objects.filter(pk__in=covered)}
+    windows, covered = _windows_covering(scope, start, end)  # window -> the change CIs it applies to
     found: list[Found] = []
-    maintenance: dict[int, list[Occurrence]] = defaultdict(list)  # change CI -> its maintenance occurrences
+    regime: set[int] = set()  # change CIs with maintenance windows: a change must fit in them
+    maintenance: dict[int, list[Occurrence]] = defaultdict(list)
     for window_id in sorted(covered):
         window = windows[window_id]
-        occ = list(occurrences(window.start, window.end, window.rrule, window.time_zone, start, end))
         cis = sorted(covered[window_id], key=lambda c: scope.names[c])
+        occ = window.occurrences(start, end)
         if window.kind == WindowKind.MAINTENANCE:
+            regime.update(cis)
             for ci in cis:
                 maintenance[ci] += occ
             continue
@@ -217,7 +310,7 @@ def _window_conflicts(scope: _Scope, start: datetime, end: datetime) -> list[Fou
             kind = ConflictKind.PRODUCTION_RUN
         found.append(Found(kind, detail, ci_id=ci, ci_name=scope.names[ci], window_id=window_id,
                            window_name=window.name))  # fmt: skip
-    for ci in sorted(_cis_with_maintenance(scope, covered, windows), key=lambda c: scope.names[c]):
+    for ci in sorted(regime, key=lambda c: scope.names[c]):
         if not covers(maintenance[ci], start, end):
             found.append(
                 Found(
@@ -230,38 +323,54 @@ def _window_conflicts(scope: _Scope, start: datetime, end: datetime) -> list[Fou
     return found
 
 
-def _cis_with_maintenance(scope: _Scope, covered: dict[int, set[int]], windows: dict[int, Window]) -> set[int]:
-    return {ci for wid, cis in covered.items() if windows[wid].kind == WindowKind.MAINTENANCE for ci in cis}
-
-
-def _windows_covering(scope: _Scope, start: datetime, end: datetime) -> dict[int, set[int]]:
-    """Window id -> the change CIs it applies to, for the windows that may overlap [start, end).
+def _relevant(prefix: str, start: datetime, end: datetime) -> Q:
+    """The windows that can matter to a change in [start, end), as a condition on `prefix`-ed fields.
 
     Maintenance windows are taken whatever their dates: a CI that has any is "in a maintenance regime",
-    and a change outside all of them conflicts.
+    and a change outside all of them conflicts. Blackouts and blocking runs only when their series meets
+    the interval.
     """
-    overlapping = Q(start__lt=end) & (Q(last_end__isnull=True) | Q(last_end__gt=start))
-    relevant = Q(active=True) & (
-        Q(kind=WindowKind.MAINTENANCE)
-        | (Q(kind=WindowKind.BLACKOUT) & overlapping)
-        | (Q(kind=WindowKind.PRODUCTION_RUN, run_state__in=BLOCKING_RUN_STATES) & overlapping)
+
+    def q(**lookups: object) -> Q:
+        return Q(**{prefix + name: value for name, value in lookups.items()})
+
+    overlapping = q(start__lt=end) & (q(last_end__isnull=True) | q(last_end__gt=start))
+    return q(active=True) & (
+        q(kind=WindowKind.MAINTENANCE)
+        | (q(kind=WindowKind.BLACKOUT) & overlapping)
+        | (q(kind=WindowKind.PRODUCTION_RUN, run_state__in=BLOCKING_RUN_STATES) & overlapping)
     )
+
+
+def _windows_covering(scope: _Scope, start: datetime, end: datetime) -> tuple[dict[int, _Window], dict[int, set[int]]]:
+    """The relevant windows by id, and window id -> the change CIs it applies to.
+
+    One query per scope kind (CI, class, site), each joining the window's columns, so no window is read
+    twice and none is read that covers nothing here.
+    """
+    windows: dict[int, _Window] = {}
     covered: dict[int, set[int]] = defaultdict(set)
-    by_ci = WindowCI.objects.filter(ci_id__in=sorted(scope.containers)).filter(
-        window__in=Window.objects.filter(relevant).values("pk")
-    )
-    for window_id, container in by_ci.values_list("window_id", "ci_id"):
-        covered[window_id] |= scope.containers[container]
-    class_ids = set(scope.classes.values())
-    through_class = Window.ci_classes.through.objects.filter(
-        ciclass_id__in=sorted(class_ids), window__in=Window.objects.filter(relevant).values("pk")
-    )
-    for window_id, class_id in through_class.values_list("window_id", "ciclass_id"):
-        covered[window_id] |= {ci for ci, c in scope.classes.items() if c == class_id}
-    site_ids = {s for s in scope.sites.values() if s is not None}
-    through_site = Window.sites.through.objects.filter(
-        site_id__in=sorted(site_ids), window__in=Window.objects.filter(relevant).values("pk")
-    )
-    for window_id, site_id in through_site.values_list("window_id", "site_id"):
-        covered[window_id] |= {ci for ci, s in scope.sites.items() if s == site_id}
-    return covered
+    columns = [f"window__{name}" for name in _WINDOW_FIELDS]
+    condition = _relevant("window__", start, end)
+
+    def read(rows: Iterable[tuple[Any, ...]], cis_of: dict[int, set[int]]) -> None:
+        for scope_id, *values in rows:
+            window = _Window(*values)
+            windows.setdefault(window.id, window)
+            covered[window.id] |= cis_of[scope_id]
+
+    by_ci = WindowCI.objects.filter(condition, ci_id__in=sorted(scope.containers))
+    read(by_ci.values_list("ci_id", *columns), scope.containers)
+    by_class: dict[int, set[int]] = defaultdict(set)
+    for ci, class_id in scope.classes.items():
+        by_class[class_id].add(ci)
+    through_class = Window.ci_classes.through.objects.filter(condition, ciclass_id__in=sorted(by_class))
+    read(through_class.values_list("ciclass_id", *columns), by_class)
+    by_site: dict[int, set[int]] = defaultdict(set)
+    for ci, site_id in scope.sites.items():
+        if site_id is not None:
+            by_site[site_id].add(ci)
+    if by_site:
+        through_site = Window.sites.through.objects.filter(condition, site_id__in=sorted(by_site))
+        read(through_site.values_list("site_id", *columns), by_site)
+    return windows, covered
