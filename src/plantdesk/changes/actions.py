@@ -47,6 +47,8 @@ def do_create_change(data: Mapping[str, Any], *, actor: User) -> ChangeRequest:
         raise InvalidInput.for_field("template", "A standard change is raised from a standard-change template.")
     if values["type"] != ChangeType.STANDARD and template is not None:
         raise InvalidInput.for_field("template", "Only standard changes come from a template.")
+    if values["type"] == ChangeType.STANDARD:
+        _refuse_template_fields(values)
     cis: list[ConfigurationItem] = values.pop("cis", None) or []
     ot_tasks = values.pop("ot_tasks", None)
     with audit.action_transaction():
@@ -86,6 +88,8 @@ def do_update_change(
     if not actor.is_fulfiller:
         raise Forbidden("Only agents and change managers change change requests.")
     values = resolve_fields(data, actor=actor, creating=False)
+    if change.type == ChangeType.STANDARD:
+        _refuse_template_fields(values)
     with audit.action_transaction():
         locked = lock(change, actor)
         if expected_updated_at is not None and locked.updated_at != expected_updated_at:
@@ -131,6 +135,18 @@ def do_update_change(
         if changed & {"cis", "planned_start", "planned_end", "assignee"}:
             recheck_conflicts(locked)
     return locked
+
+
+# A standard change is pre-approved for its template's exact plan; another plan is a normal change.
+TEMPLATE_FIELDS = ("short_description", "implementation_plan", "backout_plan", "test_plan")
+
+
+def _refuse_template_fields(values: Mapping[str, Any]) -> None:
+    given = [name for name in TEMPLATE_FIELDS if values.get(name)]
+    if given:
+        raise InvalidInput.for_field(
+            given[0], "A standard change follows its template's plan; raise a normal change to do something else."
+        )
 
 
 def _replan(change: ChangeRequest, *, actor: User, reason: str) -> None:

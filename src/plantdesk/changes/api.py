@@ -28,7 +28,6 @@ from plantdesk.changes.serializers import (
     approval_to_dict,
     change_to_dict,
     changes_to_dicts,
-    conflict_to_dict,
     signature_to_dict,
     task_to_dict,
 )
@@ -135,9 +134,11 @@ def transition_change(request: HttpRequest, number: str, payload: TransitionIn) 
 @changes_router.get("/{number}/conflicts", response=Body, summary="The conflicts found by the last check")
 def list_conflicts(request: HttpRequest, number: str) -> Body:
     change = _visible(request, number)
-    rows = change.conflicts.select_related("ci", "other_change").order_by("kind", "id")
+    items = [
+        {k: v for k, v in c.items() if k != "kind_label"} for c in queries.conflicts_for(actor_of(request), change)
+    ]
     return {
-        "items": [conflict_to_dict(c, change.override_keys) for c in rows],
+        "items": items,
         "checked_at": change.conflicts_checked_at,
         "override_reason": change.override_reason,
     }
@@ -230,7 +231,7 @@ class ApprovalListParams(Schema):
 
     state: str = Field("requested")
     limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=100_000_000)
 
 
 @approvals_router.get("", response=Body, summary="My approvals (default: awaiting my decision)")

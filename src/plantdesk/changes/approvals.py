@@ -31,8 +31,8 @@ def policy_for(change: ChangeRequest) -> ApprovalPolicy | None:
 
 
 def request_approvals(change: ChangeRequest, *, actor: User) -> None:
-    """Start a new round: every level's approvers, level 1 requested. The requester never approves their
-    own change (segregation of duties)."""
+    """Start a new round: every level's approvers, level 1 requested. Neither the requester nor the assignee
+    approves their own change (segregation of duties)."""
     policy = policy_for(change)
     if policy is None:
         raise Conflict(
@@ -43,7 +43,9 @@ def request_approvals(change: ChangeRequest, *, actor: User) -> None:
     last_round = change.approvals.aggregate(m=Max("round"))["m"] or 0
     rows: list[Approval] = []
     for level in policy.levels.select_related("group").order_by("level"):
-        members = level.group.members.filter(is_active=True, is_integration=False).exclude(pk=change.requested_by_id)
+        members = level.group.members.filter(is_active=True, is_integration=False).exclude(
+            pk__in=[change.requested_by_id, change.assignee_id or 0]
+        )
         approvers = [m for m in members.order_by("username") if m.is_fulfiller]
         if not approvers:
             raise Conflict(

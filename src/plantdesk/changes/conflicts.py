@@ -326,9 +326,9 @@ def _window_conflicts(scope: _Scope, start: datetime, end: datetime) -> list[Fou
 def _relevant(prefix: str, start: datetime, end: datetime) -> Q:
     """The windows that can matter to a change in [start, end), as a condition on `prefix`-ed fields.
 
-    Maintenance windows are taken whatever their dates: a CI that has any is "in a maintenance regime",
-    and a change outside all of them conflicts. Blackouts and blocking runs only when their series meets
-    the interval.
+    Every kind only while its series is in force around the change (first occurrence before the change
+    ends, last one not ended before it starts). A CI with maintenance windows in force is "in a maintenance
+    regime": a change outside all their occurrences conflicts; a series that has ended imposes nothing.
     """
 
     def q(**lookups: object) -> Q:
@@ -336,7 +336,7 @@ def _relevant(prefix: str, start: datetime, end: datetime) -> Q:
 
     overlapping = q(start__lt=end) & (q(last_end__isnull=True) | q(last_end__gt=start))
     return q(active=True) & (
-        q(kind=WindowKind.MAINTENANCE)
+        (q(kind=WindowKind.MAINTENANCE) & overlapping)
         | (q(kind=WindowKind.BLACKOUT) & overlapping)
         | (q(kind=WindowKind.PRODUCTION_RUN, run_state__in=BLOCKING_RUN_STATES) & overlapping)
     )

@@ -13,6 +13,7 @@ from plantdesk.accounts.lookups import active_user, group_named, site_coded
 from plantdesk.accounts.models import User
 from plantdesk.changes.choices import RISK_QUESTIONS, ChangeType, ReviewOutcome, ValidationImpact
 from plantdesk.changes.models import StandardChangeTemplate
+from plantdesk.changes.window_input import EARLIEST, LATEST, parse_when
 from plantdesk.cmdb.choices import Status as CIStatus
 from plantdesk.cmdb.models import ConfigurationItem
 from plantdesk.cmdb.queries import visible_cis
@@ -68,24 +69,29 @@ class Collector:
 
 
 def parse_time(field: str, value: Any, errors: Collector) -> datetime | None:
+    """An aware time between 2000 and 2099 (the windows' bounds: a plan beyond is a typo, and date
+    arithmetic near year 9999 overflows)."""
     if value in (None, ""):
         return None
-    if isinstance(value, datetime):
-        parsed: datetime | None = value
-    elif isinstance(value, str):
-        try:
-            parsed = parse_datetime(value.strip())
-        except ValueError:
-            parsed = None
-    else:
-        parsed = None
+    parsed = parse_when(value)
     if parsed is None:
-        errors.add(field, "Must be an ISO 8601 date and time, e.g. 2026-12-05T22:00:00+01:00.")
+        naive = isinstance(value, str) and parse_datetime_safe(value) is not None
+        message = "Give the time with its UTC offset (e.g. +01:00 or Z)." if naive else (
+            "Must be an ISO 8601 date and time, e.g. 2026-12-05T22:00:00+01:00."
+        )  # fmt: skip
+        errors.add(field, message)
         return None
-    if parsed.tzinfo is None:
-        errors.add(field, "Give the time with its UTC offset (e.g. +01:00 or Z).")
+    if not EARLIEST <= parsed < LATEST:
+        errors.add(field, "Must lie between the years 2000 and 2099.")
         return None
     return parsed
+
+
+def parse_datetime_safe(value: str) -> datetime | None:
+    try:
+        return parse_datetime(value.strip())
+    except ValueError:
+        return None
 
 
 def resolve_cis(value: Any, errors: Collector, actor: User) -> list[ConfigurationItem] | None:
@@ -129,7 +135,9 @@ def resolve_fields(data: Mapping[str, Any], *, actor: User, creating: bool) -> d
             values[name] = resolve_cis(raw, errors, actor)
         else:
             values[name] = _LOOKUPS[name](raw, errors)
-    if creating and not values.get("short_description") and "template" not in values:
+    if not values.get("short_description") and (
+        ("short_description" in data and not creating) or (creating and "template" not in values)
+    ):
         errors.add("short_description", "This field is required.")
     start, end = values.get("planned_start"), values.get("planned_end")
     if start and end and end <= start:

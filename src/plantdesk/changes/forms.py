@@ -114,7 +114,6 @@ class TransitionForm(forms.Form):
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(choices=[("approve", "Approve"), ("reject", "Reject")])
     comment = forms.CharField(required=False, max_length=2000)
-    meaning = forms.ChoiceField(choices=SignatureMeaning.choices, required=False, initial=SignatureMeaning.APPROVED)
     password = forms.CharField(required=False, widget=forms.PasswordInput, label="Your password (signature)")
 
 

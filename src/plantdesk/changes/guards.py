@@ -10,13 +10,20 @@ from django.conf import settings
 from plantdesk.changes.choices import ApprovalState, ChangeType, SignaturePurpose, State, TaskState, ValidationImpact
 from plantdesk.changes.models import ChangeRequest, Conflict
 from plantdesk.changes.record import ci_names, valid_signatures
-from plantdesk.changes.transitions import PLANS_NEEDED_FOR
+from plantdesk.changes.transitions import PLANS_NEEDED_FOR, PROGRESS
 from plantdesk.core.errors import FieldError
+
+# The states whose entry needs complete plans, per type: the first step toward authorisation and every later one.
+FORWARD_FROM = {
+    change_type: frozenset(PROGRESS[PROGRESS.index(State(first)) : PROGRESS.index(State.IMPLEMENT) + 1])
+    for change_type, first in PLANS_NEEDED_FOR.items()
+}
 
 
 def guard_errors(change: ChangeRequest, to: str, *, now: datetime, conflicts: list[Conflict]) -> list[FieldError]:
     errors: list[FieldError] = []
-    if to == PLANS_NEEDED_FOR[change.type] or (to == State.SCHEDULED and change.type == ChangeType.STANDARD):
+    # Checked on every forward move from the first on: plans, CIs and dates emptied later must not slip through.
+    if to in FORWARD_FROM[change.type]:
         errors += _plans(change)
     if to == State.AUTHORIZE and change.type == ChangeType.NORMAL:
         errors += _assessment(change, now)

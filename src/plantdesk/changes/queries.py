@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from plantdesk.accounts.choices import Role
 from plantdesk.accounts.models import User
@@ -22,7 +23,9 @@ def change_scope(user: User, action: Action) -> Q | None:
     own = Q(requested_by=user)
     if not user.is_fulfiller:
         return own if action == "view" else NOTHING
-    return own | Q(site__in=user_site_ids(user)) | Q(site__isnull=True) | Q(assignee=user)
+    mine = own | Q(site__in=user_site_ids(user)) | Q(site__isnull=True) | Q(assignee=user)
+    # An approver asked to decide on another site's change must be able to read it.
+    return mine | Q(Exists(Approval.objects.filter(change=OuterRef("pk"), approver=user))) if action == "view" else mine
 
 
 def approval_scope(user: User, action: Action) -> Q | None:
@@ -56,7 +59,12 @@ def with_related(qs: QuerySet[ChangeRequest]) -> QuerySet[ChangeRequest]:
     )
 
 
+NUMBER_PATTERN = re.compile(r"CHG\d{7,}")
+
+
 def get_visible(user: User, number: str) -> ChangeRequest | None:
+    if not NUMBER_PATTERN.fullmatch(number.upper()):
+        return None  # not a change number (and never a NUL byte PostgreSQL would refuse)
     return with_related(visible_changes(user)).filter(number=number.upper()).first()
 
 
@@ -97,3 +105,24 @@ def success_rate(qs: QuerySet[ChangeRequest]) -> dict[str, Any]:
         "by_outcome": {o: counts.get(o, 0) for o in ReviewOutcome.values},
         "success_rate": round(good / reviewed, 4) if reviewed else None,
     }
+
+
+def conflicts_for(user: User, change: ChangeRequest) -> list[dict[str, Any]]:
+    """The stored conflicts as this user may read them: another change they cannot see is not named (its
+    number and assignee stay behind the permission scope), only that it exists."""
+    rows = list(change.conflicts.select_related("ci", "other_change").order_by("kind", "id"))
+    others = {c.other_change_id for c in rows if c.other_change_id is not None}
+    visible = set(visible_changes(user).filter(pk__in=others).values_list("pk", flat=True)) if others else set()
+    items = []
+    for conflict in rows:
+        hidden = conflict.other_change_id is not None and conflict.other_change_id not in visible
+        items.append({
+            "kind": conflict.kind,
+            "kind_label": conflict.get_kind_display(),
+            "detail": "Another change, at a site you do not work for, overlaps." if hidden else conflict.detail,
+            "ci": conflict.ci.name if conflict.ci is not None else None,
+            "window": conflict.window_id,
+            "change": None if hidden or conflict.other_change is None else conflict.other_change.number,
+            "overridden": conflict.key in change.override_keys,
+        })  # fmt: skip
+    return items

@@ -25,7 +25,7 @@ from plantdesk.changes.conflicts import Found, find_conflicts
 from plantdesk.changes.containment import contents_of, windows_for_cis, windows_for_site
 from plantdesk.changes.models import ChangeCI, ChangeRequest, Window
 from plantdesk.changes.queries import visible_changes
-from plantdesk.changes.window_input import Errors, name_list, resolve_cis
+from plantdesk.changes.window_input import EARLIEST, LATEST, Errors, name_list, resolve_cis
 from plantdesk.changes.windows import Occurrence, covers, occurrences
 from plantdesk.cmdb.models import ConfigurationItem
 from plantdesk.cmdb.queries import find_visible_ci
@@ -201,6 +201,8 @@ def find_slot(
         errors.add("assignee", f"No agent {assignee!r}.")
     if after is not None and timezone.is_naive(after):
         errors.add("after", "Give a time with its offset.")
+    elif after is not None and not EARLIEST <= after < LATEST - SLOT_HORIZON:
+        errors.add("after", "Must lie between the years 2000 and 2099.")
     if not 1 <= duration_minutes <= MAX_DURATION.total_seconds() // 60:
         errors.add("duration_minutes", f"From 1 minute to {MAX_DURATION.days} days.")
     if change_type not in ChangeType.values:

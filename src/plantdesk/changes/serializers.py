@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from plantdesk.changes.models import Approval, ChangeRequest, ChangeTask, Conflict
+from plantdesk.changes.models import Approval, ChangeRequest, ChangeTask
 from plantdesk.core.models import Signature
 from plantdesk.core.signatures import manifestation
 
@@ -64,17 +64,6 @@ def change_to_dict(change: ChangeRequest) -> dict[str, Any]:
 
 def changes_to_dicts(changes: Iterable[ChangeRequest]) -> list[dict[str, Any]]:
     return [change_to_dict(c) for c in changes]
-
-
-def conflict_to_dict(conflict: Conflict, overridden: list[str]) -> dict[str, Any]:
-    return {
-        "kind": conflict.kind,
-        "detail": conflict.detail,
-        "ci": conflict.ci.name if conflict.ci is not None else None,
-        "window": conflict.window_id,
-        "change": conflict.other_change.number if conflict.other_change is not None else None,
-        "overridden": conflict.key in overridden,
-    }
 
 
 def approval_to_dict(approval: Approval) -> dict[str, Any]:

@@ -58,6 +58,12 @@ def do_decide_approval(
         raise InvalidInput.for_field("comment", "Say why the change is rejected.")
     if approval.approver_id != actor.pk:
         raise Forbidden("This approval is someone else's.")
+    # The meaning follows the decision (Part 11.50): a rejection is never signed as an approval.
+    decided_meaning = SignatureMeaning.APPROVED if decision == "approve" else SignatureMeaning.REVIEWED
+    if meaning and meaning != decided_meaning:
+        raise InvalidInput.for_field(
+            "meaning", f"A decision to {decision} is signed with the meaning {decided_meaning}."
+        )
     if approval.signature_required:
         signatures.check_signing_password(actor, password, request)
     with audit.action_transaction():
@@ -70,7 +76,7 @@ def do_decide_approval(
             sig = signatures.sign(
                 signer=actor, record_type=RECORD_TYPE, record_id=change.pk, record_label=change.number,
                 values=values_of(change, PLAN_SIGNED_FIELDS),
-                meaning=meaning or (SignatureMeaning.APPROVED if decision == "approve" else SignatureMeaning.REVIEWED),
+                meaning=decided_meaning,
                 purpose=SignaturePurpose.APPROVAL, allowed_meanings=MEANINGS,
                 comment=f"{decision}: {comment}".strip(": "),
             )  # fmt: skip
@@ -121,6 +127,7 @@ def do_sign_change(
         raise Forbidden.for_field("purpose", "Only quality assurance gives this signature.")
     if purpose == SignaturePurpose.QA_RETROSPECTIVE and change.type != ChangeType.EMERGENCY:
         raise InvalidInput.for_field("purpose", "Retrospective QA signatures are for emergency changes.")
+    _refuse_own(change, actor, "QA signs")
     signatures.check_signing_password(actor, password, request)
     with audit.action_transaction():
         locked = lock(change, actor, action="view")
@@ -149,6 +156,7 @@ def do_override_conflicts(
         raise Forbidden("Only change managers sign conflict overrides.")
     if not reason.strip():
         raise InvalidInput.for_field("reason", "Say why the change may go ahead despite its conflicts.")
+    _refuse_own(change, actor, "A change manager overrides conflicts")
     signatures.check_signing_password(actor, password, request)
     with audit.action_transaction():
         locked = lock(change, actor)
@@ -158,6 +166,10 @@ def do_override_conflicts(
         if not found:
             raise Conflict(f"{locked.number} has no conflicts to override.")
         keys = sorted(c.key for c in found)
+        for earlier in Signature.objects.select_for_update().filter(
+            record_type=RECORD_TYPE, record_id=locked.pk, purpose=SignaturePurpose.CONFLICT_OVERRIDE, valid=True
+        ):
+            signatures.invalidate(earlier, reason="Superseded by a new override.", actor=actor)
         values = {**values_of(locked, PLAN_SIGNED_FIELDS), "conflicts": "; ".join(keys)}
         sig = signatures.sign(
             signer=actor, record_type=RECORD_TYPE, record_id=locked.pk, record_label=locked.number, values=values,
@@ -168,6 +180,12 @@ def do_override_conflicts(
         locked.updated_at = timezone.now()
         locked.save(update_fields=["override_keys", "override_reason", "updated_at"])
     return sig
+
+
+def _refuse_own(change: ChangeRequest, actor: User, who: str) -> None:
+    """Segregation of duties: nobody signs off their own change."""
+    if actor.pk in (change.requested_by_id, change.assignee_id):
+        raise Forbidden(f"{who} only on changes they neither requested nor implement.")
 
 
 def visible_approval(user: User, approval_id: int) -> Approval:

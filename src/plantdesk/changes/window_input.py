@@ -53,7 +53,10 @@ def parse_when(value: Any) -> datetime | None:
             return None
     if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
         return None
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # year 1 with a positive offset: before the first representable instant
+        return None
 
 
 def clean_times(start_raw: Any, end_raw: Any, errors: Errors) -> tuple[datetime | None, datetime | None]:

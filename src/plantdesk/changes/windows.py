@@ -96,6 +96,10 @@ def last_end(start: datetime, end: datetime, rule_text: str, time_zone: str) -> 
     zone = zoneinfo.ZoneInfo(time_zone)
     rule = parse_rrule(rule_text, start, time_zone)
     if getattr(rule, "_count", None) is None and getattr(rule, "_until", None) is None:
+        # Paid once, when the window is saved: a rule that never matches (30 February) would otherwise cost
+        # seconds on every conflict check that expands it.
+        if rule.after(start.astimezone(zone), inc=True) is None:
+            raise InvalidInput.for_field("rrule", "The rule has no occurrence at all.")
         return None
     local_length = _wall(end.astimezone(zone)) - _wall(start.astimezone(zone))
     last = None

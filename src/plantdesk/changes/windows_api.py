@@ -17,6 +17,7 @@ from plantdesk.api.auth import actor_of
 from plantdesk.changes import window_actions
 from plantdesk.changes.containment import windows_for_cis, windows_for_site
 from plantdesk.changes.models import Window
+from plantdesk.changes.window_input import EARLIEST, LATEST
 from plantdesk.cmdb.queries import find_visible_ci
 from plantdesk.core.errors import Forbidden, InvalidInput, NotFound
 from plantdesk.core.pagination import bounded_count
@@ -138,6 +139,9 @@ def _filtered(request: HttpRequest, params: WindowParams) -> QuerySet[Window]:
     qs = restrict(actor_of(request), "view", Window).filter(active=params.active)
     if params.kind:
         qs = qs.filter(kind=params.kind)
+    for name, value in (("from", params.from_), ("to", params.to)):
+        if value is not None and (value.tzinfo is None or not EARLIEST <= value < LATEST):
+            raise InvalidInput.for_field(name, "A time with its offset, between the years 2000 and 2099.")
     if params.from_ and params.to and params.to <= params.from_:
         raise InvalidInput.for_field("to", "Must be after from.")
     if params.from_:

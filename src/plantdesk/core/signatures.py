@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from django.http import HttpRequest
@@ -36,7 +36,7 @@ def record_hash(record_type: str, record_id: int, values: Values) -> str:
 def manifest_hash(sig: Signature) -> str:
     parts = [
         sig.record_type, sig.record_id, sig.record_label, sig.username, sig.printed_name, sig.meaning,
-        sig.purpose, sig.signed_at.astimezone(UTC).isoformat(timespec="microseconds"), sig.record_hash,
+        sig.purpose, sig.signed_at.astimezone(UTC).isoformat(timespec="microseconds"), sig.record_hash, sig.comment,
     ]  # fmt: skip
     return hashlib.sha256(json.dumps(parts, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
 
@@ -121,16 +121,20 @@ def invalidate_changed(
     now = timezone.now()
     for sig in broken:
         changed = [f for f in sig.signed_fields if f in changed_fields]
-        sig.valid = False
-        sig.invalidated_at = now
-        sig.invalidated_reason = f"Signed field changed: {', '.join(changed) or 'record'}."
-        sig.save(update_fields=["valid", "invalidated_at", "invalidated_reason"])
-        audit.record(
-            actor=actor, record_type=record_type, record_id=record_id, record_label=record_label,
-            action="signature_invalidated", field=sig.purpose, old=f"{sig.printed_name}: {sig.meaning}",
-            reason=sig.invalidated_reason,
-        )  # fmt: skip
+        invalidate(sig, reason=f"Signed field changed: {', '.join(changed) or 'record'}.", actor=actor, now=now)
     return broken
+
+
+def invalidate(sig: Signature, *, reason: str, actor: User, now: datetime | None = None) -> None:
+    """Mark a signature invalid (it stays on the record, with when and why) and audit it."""
+    sig.valid = False
+    sig.invalidated_at = now or timezone.now()
+    sig.invalidated_reason = reason
+    sig.save(update_fields=["valid", "invalidated_at", "invalidated_reason"])
+    audit.record(
+        actor=actor, record_type=sig.record_type, record_id=sig.record_id, record_label=sig.record_label,
+        action="signature_invalidated", field=sig.purpose, old=f"{sig.printed_name}: {sig.meaning}", reason=reason,
+    )  # fmt: skip
 
 
 def manifestation(sig: Signature, meaning_label: Callable[[str], str] | None = None) -> str:

@@ -19,6 +19,7 @@ from plantdesk.events import rules
 from plantdesk.events.models import AlarmFlood, Alert, MaintenanceWindow, Silence
 from plantdesk.incidents.choices import OPEN_STATES
 
+IMPLEMENT_GRACE = timedelta(hours=1)
 MAINTENANCE, SILENCED, SECONDARY, FLOOD, FLAPPING, RECORD_ONLY = (
     "maintenance", "silenced", "secondary", "flood", "flapping", "record_only",
 )  # fmt: skip
@@ -54,7 +55,10 @@ class Judge:
         windows = list(MaintenanceWindow.objects.filter(live).select_related("ci"))
         silences = list(Silence.objects.filter(live, expired_early_at__isnull=True))
         changing = dict(
-            ChangeCI.objects.filter(active=True, change__state=ChangeState.IMPLEMENT).values_list("ci_id", "ci__name")
+            # An implementation overrunning its plan by more than the grace is news again: its alerts count.
+            ChangeCI.objects.filter(
+                active=True, change__state=ChangeState.IMPLEMENT, planned_end__gt=now - IMPLEMENT_GRACE
+            ).values_list("ci_id", "ci__name")
         )
         return cls(now, windows, silences, pending, changing=changing)
 

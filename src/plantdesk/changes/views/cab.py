@@ -21,10 +21,12 @@ DEFAULT_DAYS = 14
 
 
 def _day(raw: str | None, default: date) -> date:
+    """A date from the query, within 2000-2099 (the planning horizon); anything else is the default."""
     try:
-        return date.fromisoformat(raw) if raw else default
+        day = date.fromisoformat(raw) if raw else default
     except ValueError:
         return default
+    return day if date(2000, 1, 1) <= day <= date(2099, 12, 31) else default
 
 
 @require_GET

@@ -104,7 +104,7 @@ def detail_context(user: User, change: ChangeRequest, edit_form: ChangeEditForm)
         "cis": [link.ci for link in change.ci_links.all()],
         "impacted": _impacted(change),
         "next_states": transitions.allowed_next_states(change.type, change.state),
-        "conflicts": list(change.conflicts.select_related("ci", "other_change").order_by("kind", "id")),
+        "conflicts": queries.conflicts_for(user, change),
         "approvals": approvals,
         "my_pending": my_pending,
         "decision_form": DecisionForm(),
@@ -195,7 +195,7 @@ def approval_decide(request: HttpRequest, number: str, approval_id: int) -> Http
             raise Http404("No such approval.")
         signing.do_decide_approval(
             approval, data.get("decision", ""), actor=user, comment=data.get("comment", ""),
-            password=data.get("password") or None, meaning=data.get("meaning") or None, request=request,
+            password=data.get("password") or None, request=request,
         )  # fmt: skip
         return f"Your decision on {change.number} is recorded."
 

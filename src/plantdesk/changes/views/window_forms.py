@@ -7,6 +7,7 @@ Times are typed as wall-clock times in the window's (or the site's) zone, as a p
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 import zoneinfo
@@ -186,6 +187,12 @@ class ScheduleForm(forms.Form):
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _choice(self, "site").choices = [("", "All sites"), *((s.code, s.name) for s in visible_sites(user))]
+
+    def clean_date(self) -> dt.date | None:
+        day: dt.date | None = self.cleaned_data.get("date")
+        if day is not None and not dt.date(2000, 1, 1) <= day <= dt.date(2099, 12, 1):
+            raise forms.ValidationError("A date between 2000 and 2099.")
+        return day
 
 
 class NextSlotForm(forms.Form):

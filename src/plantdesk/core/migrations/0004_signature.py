@@ -6,37 +6,43 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0003_journal_kind'),
+        ("core", "0003_journal_kind"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Signature',
+            name="Signature",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('record_type', models.CharField(max_length=40)),
-                ('record_id', models.BigIntegerField()),
-                ('record_label', models.CharField(max_length=64)),
-                ('username', models.CharField(max_length=150)),
-                ('printed_name', models.CharField(max_length=300)),
-                ('meaning', models.CharField(max_length=30)),
-                ('purpose', models.CharField(max_length=30)),
-                ('comment', models.TextField(blank=True)),
-                ('signed_at', models.DateTimeField()),
-                ('signed_fields', models.JSONField(default=list)),
-                ('record_hash', models.CharField(max_length=64)),
-                ('manifest_hash', models.CharField(max_length=64)),
-                ('valid', models.BooleanField(default=True)),
-                ('invalidated_at', models.DateTimeField(blank=True, null=True)),
-                ('invalidated_reason', models.TextField(blank=True)),
-                ('signer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("record_type", models.CharField(max_length=40)),
+                ("record_id", models.BigIntegerField()),
+                ("record_label", models.CharField(max_length=64)),
+                ("username", models.CharField(max_length=150)),
+                ("printed_name", models.CharField(max_length=300)),
+                ("meaning", models.CharField(max_length=30)),
+                ("purpose", models.CharField(max_length=30)),
+                ("comment", models.TextField(blank=True)),
+                ("signed_at", models.DateTimeField()),
+                ("signed_fields", models.JSONField(default=list)),
+                ("record_hash", models.CharField(max_length=64)),
+                ("manifest_hash", models.CharField(max_length=64)),
+                ("valid", models.BooleanField(default=True)),
+                ("invalidated_at", models.DateTimeField(blank=True, null=True)),
+                ("invalidated_reason", models.TextField(blank=True)),
+                (
+                    "signer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['signed_at', 'id'],
-                'indexes': [models.Index(fields=['record_type', 'record_id', 'signed_at'], name='signature_record_idx')],
+                "ordering": ["signed_at", "id"],
+                "indexes": [
+                    models.Index(fields=["record_type", "record_id", "signed_at"], name="signature_record_idx")
+                ],
             },
         ),
     ]

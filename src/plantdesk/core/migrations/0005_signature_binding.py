@@ -4,7 +4,7 @@ rewritten and rows cannot be deleted, whatever code or tool writes. Only invalid
 from django.db import migrations
 
 BOUND = ("record_type", "record_id", "record_label", "signer_id", "username", "printed_name", "meaning",
-         "purpose", "signed_at", "signed_fields", "record_hash", "manifest_hash")  # fmt: skip
+         "purpose", "comment", "signed_at", "signed_fields", "record_hash", "manifest_hash")  # fmt: skip
 
 SQLITE_UP = [
     "CREATE TRIGGER core_signature_bound BEFORE UPDATE ON core_signature WHEN "
