@@ -10,22 +10,22 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 
-def latest() -> list[tuple[str, str]]:
+def latest() -> list[tuple[str, str | None]]:
     return MigrationExecutor(connection).loader.graph.leaf_nodes()
 
 
-def before() -> list[tuple[str, str]]:
-    """Every app at its newest migration but incidents, just before 0004, and events, whose alerts refer to
-    incidents from its 0002 on."""
-    held_back = [("incidents", "0003_open_recent_index"), ("events", "0001_inbox")]
-    return [n for n in latest() if n[0] not in ("incidents", "events")] + held_back
+def before() -> list[tuple[str, str | None]]:
+    """Every app at its newest migration but incidents, just before 0004, events, whose alerts refer to
+    incidents from its 0002 on, and changes, whose caused-incident links need incidents 0004."""
+    held_back = [("incidents", "0003_open_recent_index"), ("events", "0001_inbox"), ("changes", None)]
+    return [n for n in latest() if n[0] not in ("incidents", "events", "changes")] + held_back
 
 
-def migrate(targets: list[tuple[str, str]]) -> Any:
+def migrate(targets: list[tuple[str, str | None]]) -> Any:
     executor = MigrationExecutor(connection)
     executor.migrate(targets)
     executor.loader.build_graph()
-    return executor.loader.project_state(targets).apps
+    return executor.loader.project_state([t for t in targets if t[1] is not None]).apps  # (app, None): unapplied
 
 
 # SQLite alters schemas only outside a transaction; PostgreSQL alters them inside one, and a transactional
