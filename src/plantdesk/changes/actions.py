@@ -158,11 +158,16 @@ def _replan(change: ChangeRequest, *, actor: User, reason: str) -> None:
     if change.approval != ApprovalState.NOT_REQUESTED:
         change.approval = ApprovalState.NOT_REQUESTED
         change.approval_level = 0
+    send_back(change, actor=actor, reason=reason)
+    change.save(update_fields=["override_keys", "override_reason", "approval", "approval_level", "state"])
+
+
+def send_back(change: ChangeRequest, *, actor: User, reason: str) -> None:
+    """Move an authorising or scheduled change back to be re-planned (audited; the caller saves)."""
     back_to = transitions.REPLAN_STATE[change.type]
     if change.state in (State.AUTHORIZE, State.SCHEDULED) and change.state != back_to:
         _audit(actor, change, "transition", field="state", old=change.state, new=back_to, reason=reason)
         change.state = back_to
-    change.save(update_fields=["override_keys", "override_reason", "approval", "approval_level", "state"])
 
 
 def do_transition_change(change: ChangeRequest, to: str, *, actor: User, reason: str = "") -> ChangeRequest:

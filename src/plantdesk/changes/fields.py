@@ -13,11 +13,11 @@ from plantdesk.accounts.lookups import active_user, group_named, site_coded
 from plantdesk.accounts.models import User
 from plantdesk.changes.choices import RISK_QUESTIONS, ChangeType, ReviewOutcome, ValidationImpact
 from plantdesk.changes.models import StandardChangeTemplate
-from plantdesk.changes.window_input import EARLIEST, LATEST, parse_when
+from plantdesk.changes.window_input import EARLIEST, LATEST, Errors, parse_when
 from plantdesk.cmdb.choices import Status as CIStatus
 from plantdesk.cmdb.models import ConfigurationItem
 from plantdesk.cmdb.queries import visible_cis
-from plantdesk.core.errors import FieldError, InvalidInput
+from plantdesk.core.errors import InvalidInput
 
 TEXT_LIMITS = {
     "short_description": 160, "description": 20_000, "justification": 20_000, "implementation_plan": 20_000,
@@ -56,19 +56,7 @@ EDITABLE_FIELDS = (CREATE_FIELDS - {"type", "template", "ot_tasks"}) | frozenset
 MAX_CIS = 200
 
 
-class Collector:
-    def __init__(self) -> None:
-        self.errors: list[FieldError] = []
-
-    def add(self, field: str, message: str) -> None:
-        self.errors.append(FieldError(field, message))
-
-    def raise_if_any(self) -> None:
-        if self.errors:
-            raise InvalidInput.for_fields(self.errors)
-
-
-def parse_time(field: str, value: Any, errors: Collector) -> datetime | None:
+def parse_time(field: str, value: Any, errors: Errors) -> datetime | None:
     """An aware time between 2000 and 2099 (the windows' bounds: a plan beyond is a typo, and date
     arithmetic near year 9999 overflows)."""
     if value in (None, ""):
@@ -94,7 +82,7 @@ def parse_datetime_safe(value: str) -> datetime | None:
         return None
 
 
-def resolve_cis(value: Any, errors: Collector, actor: User) -> list[ConfigurationItem] | None:
+def resolve_cis(value: Any, errors: Errors, actor: User) -> list[ConfigurationItem] | None:
     """CIs the actor can see, by name; each unknown or retired one is named."""
     if value is None:
         return []
@@ -117,7 +105,7 @@ def resolve_cis(value: Any, errors: Collector, actor: User) -> list[Configuratio
 
 def resolve_fields(data: Mapping[str, Any], *, actor: User, creating: bool) -> dict[str, Any]:
     allowed = CREATE_FIELDS if creating else EDITABLE_FIELDS
-    errors = Collector()
+    errors = Errors()
     values: dict[str, Any] = {}
     for name, raw in data.items():
         if name not in allowed:
@@ -145,11 +133,12 @@ def resolve_fields(data: Mapping[str, Any], *, actor: User, creating: bool) -> d
     a_start, a_end = values.get("actual_start"), values.get("actual_end")
     if a_start and a_end and a_end < a_start:
         errors.add("actual_end", "The actual end must not be before the actual start.")
-    errors.raise_if_any()
+    if errors:
+        raise InvalidInput.for_fields(errors)
     return values
 
 
-def _text(field: str, value: Any, errors: Collector) -> str:
+def _text(field: str, value: Any, errors: Errors) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
@@ -164,7 +153,7 @@ def _text(field: str, value: Any, errors: Collector) -> str:
 
 
 def _choice(field: str, allowed: list[str]) -> Any:
-    def convert(value: Any, errors: Collector) -> Any:
+    def convert(value: Any, errors: Errors) -> Any:
         if value in (None, "") and field != "type":
             return ""
         if value not in allowed:
@@ -174,7 +163,7 @@ def _choice(field: str, allowed: list[str]) -> Any:
     return convert
 
 
-def _user(value: Any, errors: Collector) -> User | None:
+def _user(value: Any, errors: Errors) -> User | None:
     if value in (None, ""):
         return None
     user = active_user(value) if isinstance(value, str) else None
@@ -185,7 +174,7 @@ def _user(value: Any, errors: Collector) -> User | None:
     return user
 
 
-def _group(value: Any, errors: Collector) -> Any:
+def _group(value: Any, errors: Errors) -> Any:
     if value in (None, ""):
         return None
     group = group_named(value) if isinstance(value, str) else None
@@ -194,7 +183,7 @@ def _group(value: Any, errors: Collector) -> Any:
     return group
 
 
-def _site(value: Any, errors: Collector) -> Any:
+def _site(value: Any, errors: Errors) -> Any:
     if value in (None, ""):
         return None
     site = site_coded(value) if isinstance(value, str) else None
@@ -203,7 +192,7 @@ def _site(value: Any, errors: Collector) -> Any:
     return site
 
 
-def _template(value: Any, errors: Collector) -> Any:
+def _template(value: Any, errors: Errors) -> Any:
     if value in (None, ""):
         return None
     template = (
@@ -214,7 +203,7 @@ def _template(value: Any, errors: Collector) -> Any:
     return template
 
 
-def _risk_answers(value: Any, errors: Collector) -> dict[str, bool]:
+def _risk_answers(value: Any, errors: Errors) -> dict[str, bool]:
     if value in (None, ""):
         return {}
     if not isinstance(value, dict) or not all(isinstance(v, bool) for v in value.values()):

@@ -12,7 +12,7 @@ from django.utils import timezone
 from plantdesk.accounts.choices import Role
 from plantdesk.accounts.models import User
 from plantdesk.changes import approvals, transitions
-from plantdesk.changes.actions import lock, recheck_conflicts
+from plantdesk.changes.actions import lock, recheck_conflicts, send_back
 from plantdesk.changes.choices import ApprovalState, ChangeType, SignatureMeaning, SignaturePurpose, State
 from plantdesk.changes.fields import CLOSE_SIGNED_FIELDS, PLAN_SIGNED_FIELDS
 from plantdesk.changes.models import RECORD_TYPE, Approval, ChangeRequest
@@ -91,13 +91,7 @@ def do_decide_approval(
         final = approvals.advance(change, actor=actor)
         fields = ["approval", "approval_level", "updated_at"]
         if final == ApprovalState.REJECTED:
-            back_to = transitions.REPLAN_STATE[change.type]
-            audit.record(
-                actor=actor, record_type=RECORD_TYPE, record_id=change.pk, record_label=change.number,
-                action="transition", field="state", old=change.state, new=back_to,
-                reason=f"Rejected by {actor.printed_name}: {locked.comment}",
-            )  # fmt: skip
-            change.state = back_to
+            send_back(change, actor=actor, reason=f"Rejected by {actor.printed_name}: {locked.comment}")
             fields.append("state")
         if final is not None:
             audit.record(

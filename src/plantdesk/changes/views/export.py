@@ -6,20 +6,12 @@ Agent pages (requesters are sent to their portal); a change the user may not see
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
-from plantdesk.changes import queries
 from plantdesk.changes.exporter import change_csv, change_pdf
-from plantdesk.changes.models import ChangeRequest
+from plantdesk.changes.views.changes import visible_or_404
 from plantdesk.ui.htmx import fulfiller_required, signed_in_user, to_portal
-
-
-def _visible_or_404(request: HttpRequest, number: str) -> ChangeRequest:
-    change = queries.get_visible(signed_in_user(request), number)
-    if change is None:
-        raise Http404(f"Change {number} not found.")
-    return change
 
 
 def _attachment(content: str | bytes, content_type: str, filename: str) -> HttpResponse:
@@ -34,7 +26,7 @@ def _attachment(content: str | bytes, content_type: str, filename: str) -> HttpR
 @require_GET
 @fulfiller_required(to_portal)
 def change_export_csv(request: HttpRequest, number: str) -> HttpResponse:
-    change = _visible_or_404(request, number)
+    change = visible_or_404(signed_in_user(request), number)
     # A byte-order mark, so that spreadsheet programs read the UTF-8 (printed names, plans) as UTF-8.
     body = "\ufeff" + change_csv(change, generated_by=signed_in_user(request))
     return _attachment(body.encode("utf-8"), "text/csv; charset=utf-8", f"{change.number}.csv")
@@ -43,7 +35,7 @@ def change_export_csv(request: HttpRequest, number: str) -> HttpResponse:
 @require_GET
 @fulfiller_required(to_portal)
 def change_export_pdf(request: HttpRequest, number: str) -> HttpResponse:
-    change = _visible_or_404(request, number)
+    change = visible_or_404(signed_in_user(request), number)
     return _attachment(
         change_pdf(change, generated_by=signed_in_user(request)), "application/pdf", f"{change.number}.pdf"
     )
