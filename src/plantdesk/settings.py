@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "plantdesk.sparkplug",
     "plantdesk.api",
     "plantdesk.ui",
+    "plantdesk.composition",
 ]
 
 MIDDLEWARE = [
@@ -214,3 +215,15 @@ CHANGE_CONFLICT_DEPTH = int(os.environ.get("PLANTDESK_CHANGE_CONFLICT_DEPTH", "1
 CHANGE_CAB_LEAD_DAYS = int(os.environ.get("PLANTDESK_CHANGE_CAB_LEAD_DAYS", "2"))
 # An emergency GxP change needs its retrospective QA signature and deviation reference within this time.
 CHANGE_EMERGENCY_RETROSPECTIVE_HOURS = int(os.environ.get("PLANTDESK_CHANGE_EMERGENCY_RETROSPECTIVE_HOURS", "72"))
+
+# Domain events (core.domain_events, core.dispatch). Extra consumers by dotted path ("package.module:name"
+# of a core.domain_events.Consumer), comma separated. A worker leases outbox partitions for this long and
+# renews the lease with every batch; a crashed worker's partitions pass to another one once it runs out.
+EVENT_CONSUMERS = [p.strip() for p in os.environ.get("PLANTDESK_EVENT_CONSUMERS", "").split(",") if p.strip()]
+OUTBOX_LEASE_SECONDS = float(os.environ.get("PLANTDESK_OUTBOX_LEASE_SECONDS", "30"))
+OUTBOX_BATCH = int(os.environ.get("PLANTDESK_OUTBOX_BATCH", "500"))
+# Failing deliveries are retried after 2, 4, 8 ... seconds (at most OUTBOX_MAX_BACKOFF_SECONDS), then given up.
+OUTBOX_MAX_ATTEMPTS = int(os.environ.get("PLANTDESK_OUTBOX_MAX_ATTEMPTS", "10"))
+OUTBOX_MAX_BACKOFF_SECONDS = int(os.environ.get("PLANTDESK_OUTBOX_MAX_BACKOFF_SECONDS", "900"))
+# Delivered events are kept this many days (what was dispatched, when, after how many attempts), then purged.
+OUTBOX_RETENTION_DAYS = int(os.environ.get("PLANTDESK_OUTBOX_RETENTION_DAYS", "14"))

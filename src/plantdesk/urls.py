@@ -1,9 +1,23 @@
-from django.urls import include, path
+"""The project's URLs (composition root): the API, the integrations' endpoints, and every app's pages under
+one `ui` namespace, so that templates name a page the same way whichever app serves it."""
 
-from plantdesk.api.main import api
+from django.urls import URLPattern, URLResolver, include, path
+
+from plantdesk.composition.api import api
+from plantdesk.ui import urls as ui_urls
+
+ui_patterns: list[URLPattern | URLResolver] = [
+    *ui_urls.urlpatterns,
+    path("portal/", include("plantdesk.incidents.portal_urls")),
+    path("incidents/", include("plantdesk.incidents.urls")),
+    path("cmdb/", include("plantdesk.cmdb.urls")),
+    path("service-levels/", include("plantdesk.slas.urls")),
+    path("events/", include("plantdesk.events.urls")),
+    path("changes/", include("plantdesk.changes.urls")),
+]
 
 urlpatterns = [
     path("api/v1/", api.urls),
     path("integrations/", include("plantdesk.events.integrations.urls")),
-    path("", include("plantdesk.ui.urls")),
+    path("", include((ui_patterns, "ui"))),
 ]

@@ -31,6 +31,7 @@ from plantdesk.changes.risk import assess_risk
 from plantdesk.cmdb.choices import ClassFamily
 from plantdesk.cmdb.models import ConfigurationItem
 from plantdesk.core import audit, signatures
+from plantdesk.core.domain_events import Changes, changes_between, record_event
 from plantdesk.core.errors import Conflict as Refused
 from plantdesk.core.errors import FieldError, Forbidden, InvalidInput, NotFound
 from plantdesk.core.numbering import next_number
@@ -67,10 +68,10 @@ def do_create_change(data: Mapping[str, Any], *, actor: User) -> ChangeRequest:
         change.save(force_insert=True)
         _set_cis(change, cis)
         _audit(actor, change, "created", new=change.number)
-        before = dict.fromkeys(AUDITED_FIELDS, "")
-        audit.record_changes(
-            actor=actor, obj=change, record_type=RECORD_TYPE, before=before, after=values_of(change), action="created"
-        )
+        before, after = dict.fromkeys(AUDITED_FIELDS, ""), values_of(change)
+        audit.record_changes(actor=actor, obj=change, record_type=RECORD_TYPE, before=before, after=after,
+                             action="created")  # fmt: skip
+        _emit("created", change, actor, changes_between(before, after))
         wants_ot = ot_tasks if ot_tasks is not None else (
             (template is not None and template.ot_tasks) or any(ci.ci_class.family == ClassFamily.OT for ci in cis)
         )  # fmt: skip
@@ -118,6 +119,7 @@ def do_update_change(
                 [FieldError(sorted(plan_changed)[0], "Locked from implementation on.")],
             )
         audit.record_changes(actor=actor, obj=locked, record_type=RECORD_TYPE, before=before, after=after)
+        _emit("updated", locked, actor, changes_between(before, after, changed))
         locked.updated_at = timezone.now()
         locked.save()
         if cis is not None and "cis" in changed:
@@ -167,6 +169,7 @@ def send_back(change: ChangeRequest, *, actor: User, reason: str) -> None:
     back_to = transitions.REPLAN_STATE[change.type]
     if change.state in (State.AUTHORIZE, State.SCHEDULED) and change.state != back_to:
         _audit(actor, change, "transition", field="state", old=change.state, new=back_to, reason=reason)
+        _emit("state_changed", change, actor, {"state": {"old": change.state, "new": back_to}}, {"reason": reason})
         change.state = back_to
 
 
@@ -219,10 +222,11 @@ def _apply_transition(locked: ChangeRequest, to: str, *, actor: User, reason: st
         locked.cancel_reason = reason
     locked.updated_at = now
     after = values_of(locked, [*AUDITED_FIELDS, "state", "approval"])
-    audit.record_changes(
+    changed = audit.record_changes(
         actor=actor, obj=locked, record_type=RECORD_TYPE, before=before, after=after, action="transition",
         reason=reason,
     )  # fmt: skip
+    _emit("state_changed", locked, actor, changes_between(before, after, changed), {"reason": reason})
     locked.save()
     if (old in ACTIVE_STATES) != (to in ACTIVE_STATES):
         ChangeCI.objects.filter(change=locked).update(active=to in ACTIVE_STATES)
@@ -318,6 +322,12 @@ def _set_cis(change: ChangeRequest, cis: list[ConfigurationItem]) -> None:
         )
         for ci in cis
     )
+
+
+def _emit(what: str, change: ChangeRequest, actor: User, changes: Changes, data: dict[str, Any] | None = None) -> None:
+    """`change.<what>` for the other apps' consumers (problems fixed by it, notifications, webhooks)."""
+    record_event(f"{RECORD_TYPE}.{what}", record_type=RECORD_TYPE, record=change, actor=actor, changes=changes,
+                 data=data)  # fmt: skip
 
 
 def _audit(actor: User, change: ChangeRequest, action: str, **kwargs: Any) -> None:

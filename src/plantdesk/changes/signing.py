@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from plantdesk.accounts.choices import Role
 from plantdesk.accounts.models import User
+from plantdesk.accounts.signing import check_signing_password
 from plantdesk.changes import approvals, transitions
 from plantdesk.changes.actions import lock, recheck_conflicts, send_back
 from plantdesk.changes.choices import ApprovalState, ChangeType, SignatureMeaning, SignaturePurpose, State
@@ -65,7 +66,7 @@ def do_decide_approval(
             "meaning", f"A decision to {decision} is signed with the meaning {decided_meaning}."
         )
     if approval.signature_required:
-        signatures.check_signing_password(actor, password, request)
+        check_signing_password(actor, password, request)
     with audit.action_transaction():
         change = lock(approval.change, actor, action="view")
         locked = Approval.objects.select_for_update().get(pk=approval.pk)
@@ -122,7 +123,7 @@ def do_sign_change(
     if purpose == SignaturePurpose.QA_RETROSPECTIVE and change.type != ChangeType.EMERGENCY:
         raise InvalidInput.for_field("purpose", "Retrospective QA signatures are for emergency changes.")
     _refuse_own(change, actor, "QA signs")
-    signatures.check_signing_password(actor, password, request)
+    check_signing_password(actor, password, request)
     with audit.action_transaction():
         locked = lock(change, actor, action="view")
         if locked.state not in states:
@@ -151,7 +152,7 @@ def do_override_conflicts(
     if not reason.strip():
         raise InvalidInput.for_field("reason", "Say why the change may go ahead despite its conflicts.")
     _refuse_own(change, actor, "A change manager overrides conflicts")
-    signatures.check_signing_password(actor, password, request)
+    check_signing_password(actor, password, request)
     with audit.action_transaction():
         locked = lock(change, actor)
         if locked.state not in transitions.PLAN_EDITABLE:

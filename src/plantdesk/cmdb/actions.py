@@ -15,6 +15,7 @@ from plantdesk.cmdb.fields import AUDITED, check_site, resolve_ci_fields
 from plantdesk.cmdb.models import RECORD_TYPE, CIAlias, ConfigurationItem, Relationship
 from plantdesk.cmdb.queries import relationship_types
 from plantdesk.core import audit
+from plantdesk.core.domain_events import Changes, changes_between, record_event
 from plantdesk.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 
 
@@ -40,12 +41,12 @@ def do_create_ci(data: Mapping[str, Any], *, actor: User) -> ConfigurationItem:
         ci.save(force_insert=True)
         CIAlias.objects.bulk_create([CIAlias(ci=ci, value=a) for a in aliases])
         _audit(actor, ci, "created", new=ci.name)
-        audit.record_changes(
-            actor=actor, obj=ci, record_type=RECORD_TYPE, before=audit.default_snapshot(ConfigurationItem, AUDITED),
-            after=audit.snapshot(ci, AUDITED), action="created",
-        )  # fmt: skip
+        before, after = audit.default_snapshot(ConfigurationItem, AUDITED), audit.snapshot(ci, AUDITED)
+        audit.record_changes(actor=actor, obj=ci, record_type=RECORD_TYPE, before=before, after=after,
+                             action="created")  # fmt: skip
         if aliases:
             _audit(actor, ci, "created", field="aliases", new=", ".join(sorted(aliases)))
+        _emit("created", ci, actor, changes_between(before, after))
     return ci
 
 
@@ -70,14 +71,15 @@ def do_update_ci(ci: ConfigurationItem, data: Mapping[str, Any], *, actor: User)
         before = audit.snapshot(locked, AUDITED)
         for name, value in values.items():
             setattr(locked, name, value)
-        changed = audit.record_changes(
-            actor=actor, obj=locked, record_type=RECORD_TYPE, before=before, after=audit.snapshot(locked, AUDITED)
-        )
+        after = audit.snapshot(locked, AUDITED)
+        changed = audit.record_changes(actor=actor, obj=locked, record_type=RECORD_TYPE, before=before, after=after)
+        changes = changes_between(before, after, changed)
         if aliases is not None:
-            changed += _replace_aliases(locked, aliases, actor)
-        if changed:
+            changes.update(_replace_aliases(locked, aliases, actor))
+        if changes:
             locked.updated_at = timezone.now()
             locked.save()
+            _emit("updated", locked, actor, changes)
     return locked
 
 
@@ -92,11 +94,11 @@ def do_retire_ci(ci: ConfigurationItem, reason: str, *, actor: User) -> Configur
         before = audit.snapshot(locked, AUDITED)
         now = timezone.now()
         locked.status, locked.retired_at, locked.retire_reason, locked.updated_at = Status.RETIRED, now, reason, now
-        audit.record_changes(
-            actor=actor, obj=locked, record_type=RECORD_TYPE, before=before, after=audit.snapshot(locked, AUDITED),
-            action="retired", reason=reason,
-        )  # fmt: skip
+        after = audit.snapshot(locked, AUDITED)
+        changed = audit.record_changes(actor=actor, obj=locked, record_type=RECORD_TYPE, before=before, after=after,
+                                       action="retired", reason=reason)  # fmt: skip
         locked.save()
+        _emit("retired", locked, actor, changes_between(before, after, changed), {"reason": reason})
     return locked
 
 
@@ -173,14 +175,20 @@ def _check_unique(name: str | None, aliases: list[str], ci: ConfigurationItem | 
         errors.append(FieldError("aliases", f"{alias.value!r} is already an alias of {alias.ci.name}."))
 
 
-def _replace_aliases(ci: ConfigurationItem, aliases: list[str], actor: User) -> list[str]:
+def _replace_aliases(ci: ConfigurationItem, aliases: list[str], actor: User) -> Changes:
     current = set(ci.aliases.values_list("value", flat=True))
     if current == set(aliases):
-        return []
+        return {}
     CIAlias.objects.filter(ci=ci).exclude(value__in=aliases).delete()
     CIAlias.objects.bulk_create([CIAlias(ci=ci, value=a) for a in aliases if a not in current])
-    _audit(actor, ci, "updated", field="aliases", old=", ".join(sorted(current)), new=", ".join(sorted(aliases)))
-    return ["aliases"]
+    old, new = ", ".join(sorted(current)), ", ".join(sorted(aliases))
+    _audit(actor, ci, "updated", field="aliases", old=old, new=new)
+    return {"aliases": {"old": old, "new": new}}
+
+
+def _emit(what: str, ci: ConfigurationItem, actor: User, changes: Changes, data: dict[str, Any] | None = None) -> None:
+    """`ci.<what>` for the other apps' consumers."""
+    record_event(f"{RECORD_TYPE}.{what}", record_type=RECORD_TYPE, record=ci, actor=actor, changes=changes, data=data)
 
 
 def _audit(actor: User, ci: ConfigurationItem, action: str, **kwargs: Any) -> None:

@@ -27,6 +27,7 @@ from plantdesk.cmdb.fields import AUDITED, check_site, resolve_ci_fields
 from plantdesk.cmdb.models import RECORD_TYPE, CIAlias, ConfigurationItem, Relationship
 from plantdesk.cmdb.queries import relationship_types
 from plantdesk.core import audit
+from plantdesk.core.domain_events import changes_between, record_event
 from plantdesk.core.errors import FieldError, Forbidden, InvalidInput
 
 CHUNK = 2000
@@ -343,6 +344,9 @@ def _validate_relationships(
                 report.errors.append((plan.row.where, f"rel:{type_name}", problem))
 
 
+IMPORTED = {"via": "import"}
+
+
 def _write(
     plans: list[_Plan],
     existing: dict[str, ConfigurationItem],
@@ -361,14 +365,16 @@ def _write(
         before = audit.snapshot(current, AUDITED)
         for key, value in plan.values.items():
             setattr(current, key, value)
+        after = audit.snapshot(current, AUDITED)
         changed = audit.record_changes(
-            actor=actor, obj=current, record_type=RECORD_TYPE, before=before, after=audit.snapshot(current, AUDITED),
-            action="imported",
-        )  # fmt: skip
+            actor=actor, obj=current, record_type=RECORD_TYPE, before=before, after=after, action="imported"
+        )
         if changed:
             current.updated_at = now
             current.save()
             report.updated[name] = changed
+            record_event(f"{RECORD_TYPE}.updated", record_type=RECORD_TYPE, record=current, actor=actor,
+                         changes=changes_between(before, after, changed), data=IMPORTED)  # fmt: skip
         else:
             report.unchanged += 1
     created = _create_cis(new_cis, progress)
@@ -376,6 +382,8 @@ def _write(
         report.created.append(ci.name)
         initial = {k: audit.as_text(getattr(ci, k)) for k in AUDITED if getattr(ci, k, None) not in (None, "", False)}
         _audit(actor, ci.pk, ci.name, "imported", new=json.dumps(initial, ensure_ascii=False))
+        record_event(f"{RECORD_TYPE}.created", record_type=RECORD_TYPE, record=ci, actor=actor,
+                     changes=changes_between({}, initial), data=IMPORTED)  # fmt: skip
     ids = {c.name: c.pk for c in created} | {name: ci.pk for name, ci in existing.items()}
     _write_aliases(plans, ids)
     existed = {ci.pk for ci in existing.values()}

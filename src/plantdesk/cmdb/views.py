@@ -24,8 +24,8 @@ from plantdesk.cmdb.models import RECORD_TYPE, ConfigurationItem, Relationship
 from plantdesk.core import pagination
 from plantdesk.core.history import history_for
 from plantdesk.core.pagination import Page
-from plantdesk.incidents import queries as incident_queries
 from plantdesk.ui.htmx import fulfiller_required, is_htmx, signed_in_user, to_portal, vary_on_htmx
+from plantdesk.ui.panels import render_panels
 
 MAP_DEPTH = 6
 MAP_LIMIT = 300
@@ -168,5 +168,5 @@ def detail_context(
         "map": impact_map.layout(result, linkable=linkable, class_label=class_label),
         "depth": MAP_DEPTH,
         "limit": MAP_LIMIT,
-        "open_incidents": incident_queries.open_incidents_on_ci(user, ci),
+        "panels": render_panels("ci_detail", request, user, ci) if tab == "overview" else [],
     }

@@ -1,73 +1,59 @@
 """The audit trail (ARCHITECTURE rule 4): buffered per action, chained when the action commits.
 
-Actions call `audit.record(...)` for each change. The entries of one outermost action are written
-together at its end, under the lock of the chain head, so the chain is strictly ordered while the
+Actions call `audit.record(...)` for each change (and `domain_events.record_event(...)` for what other apps
+may react to). The entries of one outermost action are written together at its end, its domain events
+first, then the audit entries under the lock of the chain head, so the chain is strictly ordered while the
 lock is held only for the last statements of the transaction.
 """
 
 from __future__ import annotations
 
-import contextvars
 import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
 
+from plantdesk.core.action_buffer import CURRENT, ActionBuffer, PendingEntry, current_buffer
+from plantdesk.core.actors import Actor
+from plantdesk.core.domain_events import flush_events
 from plantdesk.core.models import AuditChainHead, AuditEntry
-
-if TYPE_CHECKING:
-    from plantdesk.accounts.models import User
 
 GENESIS_HASH = "0" * 64
 
 
-@dataclass
-class PendingEntry:
-    actor: User
-    record_type: str
-    record_id: int
-    record_label: str
-    action: str
-    field: str = ""
-    old: str = ""
-    new: str = ""
-    reason: str = ""
-
-
-@dataclass
-class AuditBuffer:
-    entries: list[PendingEntry] = field(default_factory=list)
-
-
-_buffer: contextvars.ContextVar[AuditBuffer | None] = contextvars.ContextVar("audit_buffer", default=None)
-
-
 @contextmanager
-def action_transaction() -> Iterator[AuditBuffer]:
+def action_transaction() -> Iterator[ActionBuffer]:
     """`transaction.atomic()` whose audit entries are chained just before the outermost one commits."""
-    outer = _buffer.get()
+    outer = CURRENT.get()
     with transaction.atomic():
         if outer is not None:
-            mark = len(outer.entries)
+            mark, events_mark = len(outer.entries), len(outer.events)
             try:
                 yield outer
             except BaseException:
-                del outer.entries[mark:]  # the savepoint rolled back; so do its entries
+                del outer.entries[mark:]  # the savepoint rolled back; so do its entries and events
+                del outer.events[events_mark:]
                 raise
             return
-        buffer = AuditBuffer()
-        token = _buffer.set(buffer)
+        buffer = ActionBuffer()
+        token = CURRENT.set(buffer)
         try:
             yield buffer
-            _flush(buffer.entries)
+            _flush_buffer(buffer)
         finally:
-            _buffer.reset(token)
+            CURRENT.reset(token)
+
+
+def _flush_buffer(buffer: ActionBuffer) -> None:
+    at = timezone.now()
+    flush_events(buffer.events, at)  # before the audit entries: the chain head stays locked for less time
+    _flush(buffer.entries, at)
 
 
 LABEL_LENGTH = 64  # AuditEntry.record_label
@@ -75,7 +61,7 @@ LABEL_LENGTH = 64  # AuditEntry.record_label
 
 def record(
     *,
-    actor: User,
+    actor: Actor,
     record_type: str,
     record_id: int,
     record_label: str,
@@ -85,10 +71,7 @@ def record(
     new: Any = "",
     reason: str = "",
 ) -> None:
-    buffer = _buffer.get()
-    if buffer is None:
-        raise RuntimeError("audit.record() outside an action_transaction(): the change would go unaudited")
-    buffer.entries.append(
+    current_buffer("audit.record()").entries.append(
         PendingEntry(
             actor=actor,
             record_type=record_type,
@@ -146,13 +129,12 @@ _ENTRY_COLUMNS = (
 _ROWS_PER_INSERT = 200  # stays far below SQLite's limit on bound parameters
 
 
-def _flush(entries: list[PendingEntry]) -> None:
+def _flush(entries: list[PendingEntry], at: datetime) -> None:
     """Chain and write the buffered entries: plain SQL, since this runs inside every write."""
     if not entries:
         return
     entry_table = AuditEntry._meta.db_table
     head_table = AuditChainHead._meta.db_table
-    at = timezone.now()
     at_db = connection.ops.adapt_datetimefield_value(at)
     with connection.cursor() as cursor:
         # One statement takes the head's row lock and reserves the sequence numbers.
@@ -264,7 +246,7 @@ def default_snapshot(model: Any, fields: list[str]) -> dict[str, str]:
 
 def record_changes(
     *,
-    actor: User,
+    actor: Actor,
     obj: Any,
     record_type: str,
     before: dict[str, str],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db import models
+
 from plantdesk.core.config_cache import config_cache
 from plantdesk.core.models import ChoiceOption
 
@@ -26,3 +28,21 @@ def is_active_option(choice_set: str, value: str) -> bool:
     if any(v == value for v, _ in _active.get().get(choice_set, [])):
         return True
     return ChoiceOption.objects.filter(choice_set=choice_set, value=value, active=True).exists()
+
+
+class Level(models.IntegerChoices):
+    """Impact and urgency: 1 is the highest."""
+
+    HIGH = 1, "1 - High"
+    MEDIUM = 2, "2 - Medium"
+    LOW = 3, "3 - Low"
+
+
+class Priority(models.IntegerChoices):
+    """Priority from impact x urgency (the matrix is configurable; these are its ITIL names)."""
+
+    CRITICAL = 1, "1 - Critical"
+    HIGH = 2, "2 - High"
+    MODERATE = 3, "3 - Moderate"
+    LOW = 4, "4 - Low"
+    PLANNING = 5, "5 - Planning"

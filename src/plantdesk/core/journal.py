@@ -6,8 +6,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from plantdesk.accounts.models import User
 from plantdesk.core import audit
+from plantdesk.core.actors import Actor
 from plantdesk.core.errors import InvalidInput
 from plantdesk.core.models import JournalEntry, JournalKind, Visibility
 
@@ -15,7 +15,7 @@ MAX_BODY = 20_000
 
 
 def add_journal_entry(
-    *, record_type: str, record: Any, body: str, visibility: str, actor: User, kind: str = JournalKind.NOTE
+    *, record_type: str, record: Any, body: str, visibility: str, actor: Actor, kind: str = JournalKind.NOTE
 ) -> JournalEntry:
     """Append a journal entry inside the caller's action (which holds the record's lock)."""
     text = (body or "").strip()
@@ -26,7 +26,7 @@ def add_journal_entry(
     if len(text) > MAX_BODY:
         raise InvalidInput.for_field("body", f"At most {MAX_BODY} characters.")
     entry = JournalEntry.objects.create(
-        record_type=record_type, record_id=record.pk, visibility=visibility, body=text, author=actor, kind=kind
+        record_type=record_type, record_id=record.pk, visibility=visibility, body=text, author_id=actor.pk, kind=kind
     )
     audit.record(
         actor=actor,

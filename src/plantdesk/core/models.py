@@ -159,3 +159,78 @@ class Signature(models.Model):
 
     def __str__(self) -> str:
         return f"{self.printed_name} ({self.meaning}) {self.record_label}"
+
+
+class DomainEvent(models.Model):
+    """What an action recorded as having happened (`incident.assigned`, `change.state_changed`...), written in
+    the action's own transaction: it exists if and only if the change committed (ARCHITECTURE rule 3).
+
+    `changes` holds the changed fields as {field: {"old": text, "new": text}} in the audit trail's text form;
+    `data` what else a consumer needs (a definition's name, a journal entry's visibility)."""
+
+    name = models.CharField(max_length=64)
+    record_type = models.CharField(max_length=40)
+    record_id = models.BigIntegerField()
+    record_label = models.CharField(max_length=64)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_username = models.CharField(max_length=150)
+    changes = models.JSONField(default=dict, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    occurred_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["record_type", "record_id", "id"], name="domain_event_record_idx"),
+            models.Index(fields=["occurred_at"], name="domain_event_occurred_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.name} {self.record_label}"
+
+
+class OutboxPartition(models.Model):
+    """One of the fixed partitions of the outbox. A worker leases partitions (claimed with FOR UPDATE SKIP
+    LOCKED) and alone dispatches their deliveries while its lease runs: the events of one record always
+    fall into one partition, so each consumer sees them in order, however many workers share the work."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True)
+    owner = models.CharField(max_length=100, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)  # least recently served first: no partition starves
+
+    def __str__(self) -> str:
+        return f"outbox partition {self.pk} ({self.owner or 'free'})"
+
+
+class EventDelivery(models.Model):
+    """One consumer's progress on one event: pending until the consumer has handled it (then done, committed
+    with what the consumer wrote), retried with backoff while it fails, failed once it gave up."""
+
+    PENDING, DONE, FAILED = "pending", "done", "failed"
+    STATES = [(PENDING, "Pending"), (DONE, "Done"), (FAILED, "Failed")]
+
+    event = models.ForeignKey(DomainEvent, on_delete=models.CASCADE, related_name="deliveries")
+    consumer = models.CharField(max_length=100)
+    stream = models.CharField(max_length=64)  # "<record_type>:<record_id>": the unit of order
+    partition = models.PositiveSmallIntegerField()
+    state = models.CharField(max_length=10, choices=STATES, default=PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    available_at = models.DateTimeField()  # not tried before (backoff)
+    last_error = models.TextField(blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # The dispatcher's read: a partition's pending deliveries in order.
+            models.Index(fields=["partition", "id"], name="delivery_pending_idx", condition=models.Q(state="pending")),
+            # Order per record: is an earlier delivery of this stream waiting for its retry?
+            models.Index(
+                fields=["consumer", "stream", "id"], name="delivery_stream_idx", condition=models.Q(state="pending")
+            ),
+            models.Index(fields=["done_at"], name="delivery_done_idx", condition=models.Q(state="done")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.consumer} <- event {self.event_id} ({self.state})"

@@ -1,6 +1,6 @@
 """Electronic signatures (21 CFR Part 11.50, 11.70, 11.200; DOMAIN.md section 8).
 
-Signing re-enters the password (counted toward the account lockout of `accounts.backends`), records the
+Signing re-enters the password (`accounts.signing`, counted toward the account lockout), records the
 meaning from a controlled list, the printed name and the server's UTC time, and binds the signature to a
 SHA-256 of the signed fields' values. A signature stays valid while those values hash the same; a change
 to any of them invalidates it (`invalidate_changed`). `manifest_hash` also covers the record's identity,
@@ -15,13 +15,11 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from django.http import HttpRequest
 from django.utils import timezone
 
-from plantdesk.accounts.backends import clear_failures, is_locked_out, record_failure
-from plantdesk.accounts.models import User
 from plantdesk.core import audit
-from plantdesk.core.errors import Forbidden, InvalidInput
+from plantdesk.core.actors import Actor
+from plantdesk.core.errors import InvalidInput
 from plantdesk.core.models import Signature
 
 # The fields' current values, as text, of one record: what a signature hashes.
@@ -41,23 +39,9 @@ def manifest_hash(sig: Signature) -> str:
     return hashlib.sha256(json.dumps(parts, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
 
 
-def check_signing_password(user: User, password: str | None, request: HttpRequest | None = None) -> None:
-    """Re-authenticate the signer. A wrong or missing password is refused (403) and counted; the count is
-    committed even though the caller's action then fails, so the lockout cannot be dodged."""
-    if is_locked_out(user.username):
-        raise Forbidden.for_field("password", "Too many wrong passwords: the account is locked for now.")
-    if password and user.check_password(password):
-        clear_failures(user.username)
-        return
-    # Callers check before opening their action transaction, so the refusal does not roll this back.
-    record_failure(user.username, request)
-    locked = " The account is now locked." if is_locked_out(user.username) else ""
-    raise Forbidden.for_field("password", "The password is wrong; the signature was not given." + locked)
-
-
 def sign(
     *,
-    signer: User,
+    signer: Actor,
     record_type: str,
     record_id: int,
     record_label: str,
@@ -74,7 +58,7 @@ def sign(
         record_type=record_type,
         record_id=record_id,
         record_label=record_label[:64],
-        signer=signer,
+        signer_id=signer.pk,
         username=signer.username,
         printed_name=signer.printed_name,
         meaning=meaning,
@@ -109,7 +93,7 @@ def invalidate_changed(
     record_label: str,
     values_of: Callable[[], Values],
     changed_fields: set[str],
-    actor: User,
+    actor: Actor,
 ) -> list[Signature]:
     """Invalidate the valid signatures of a record whose signed fields no longer hash the same.
     `changed_fields`, the fields this action changed, name the cause in the reason."""
@@ -125,7 +109,7 @@ def invalidate_changed(
     return broken
 
 
-def invalidate(sig: Signature, *, reason: str, actor: User, now: datetime | None = None) -> None:
+def invalidate(sig: Signature, *, reason: str, actor: Actor, now: datetime | None = None) -> None:
     """Mark a signature invalid (it stays on the record, with when and why) and audit it."""
     sig.valid = False
     sig.invalidated_at = now or timezone.now()

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from plantdesk.accounts.actions import get_system_user
 from plantdesk.accounts.models import User
+from plantdesk.core.domain_events import record_event
 from plantdesk.core.errors import DomainError
 from plantdesk.core.models import AuditEntry, Visibility
 from plantdesk.events import noise, rules
@@ -48,7 +49,30 @@ def follow_up(changed: Sequence[Tracked]) -> None:
                 context.react(alert, change)
             except DomainError as exc:  # one alert's incident failing must not hold up the batch
                 log.warning("alert %s: %s failed: %s", alert.dedup_key, change, exc)
+            _emit(alert, change, context.system)
     context.flush()
+
+
+ALERT_RECORD = "alert"
+_EVENT_NAMES = {OPENED: "alert.opened", REOPENED: "alert.opened", CLOSED: "alert.closed",
+                ESCALATED: "alert.severity_changed"}  # fmt: skip
+
+
+def _emit(alert: Alert, change: str, actor: User) -> None:
+    """The alert's domain event, with what this batch knows of it without a query more per alert: an event
+    storm's alerts are loaded with the counting columns only (a consumer reads the rest by the alert's id)."""
+    name = _EVENT_NAMES.get(change)
+    if name is None:
+        return
+    deferred = alert.get_deferred_fields()
+    data: dict[str, object] = {"severity": alert.severity, "reopened": change == REOPENED}
+    for relation, label in (("ci", "name"), ("incident", "number")):
+        if f"{relation}_id" not in deferred and Alert._meta.get_field(relation).is_cached(alert):  # type: ignore[union-attr]
+            related = getattr(alert, relation)
+            data[relation] = getattr(related, label) if related is not None else None
+    if "suppressed" not in deferred:
+        data["suppressed"] = alert.suppressed
+    record_event(name, record_type=ALERT_RECORD, record=alert, actor=actor, data=data)
 
 
 def bind_new(changed: Sequence[Tracked], by_key: dict[str, list[Incoming]]) -> None:

@@ -107,6 +107,10 @@ class Alert(models.Model):
     def __str__(self) -> str:
         return f"{self.dedup_key} {self.state} x{self.count}"
 
+    @property
+    def audit_label(self) -> str:
+        return self.dedup_key
+
 
 class MappingRule(models.Model):
     """Binds events that carry no CI name or alias to a CI: the first rule (by position) whose field value

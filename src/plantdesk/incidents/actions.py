@@ -14,6 +14,7 @@ from plantdesk.accounts.models import User
 from plantdesk.accounts.permissions import restrict
 from plantdesk.core import audit
 from plantdesk.core.choices import is_active_option
+from plantdesk.core.domain_events import Changes, changes_between, record_event
 from plantdesk.core.errors import Conflict, FieldError, Forbidden, InvalidInput
 from plantdesk.core.journal import add_journal_entry
 from plantdesk.core.models import JournalEntry, JournalKind, Visibility
@@ -60,15 +61,11 @@ def do_create_incident(data: Mapping[str, Any], *, actor: User, opened_at: datet
         incident.number = next_number(NUMBER_PREFIX)
         incident.save(force_insert=True)
         _audit(actor, incident, "created", new=incident.number)
-        audit.record_changes(
-            actor=actor,
-            obj=incident,
-            record_type=RECORD_TYPE,
-            before=audit.default_snapshot(Incident, AUDITED_FIELDS),
-            after=audit.snapshot(incident, AUDITED_FIELDS),
-            action="created",
-        )
-        sync_clocks(incident, actor=actor, now=min(incident.opened_at, now), created=True)
+        before, after = audit.default_snapshot(Incident, AUDITED_FIELDS), audit.snapshot(incident, AUDITED_FIELDS)
+        audit.record_changes(actor=actor, obj=incident, record_type=RECORD_TYPE, before=before, after=after,
+                             action="created")  # fmt: skip
+        _emit("created", incident, actor, changes_between(before, after))
+        sync_clocks(incident, record_type=RECORD_TYPE, actor=actor, now=min(incident.opened_at, now), created=True)
     return incident
 
 
@@ -111,7 +108,8 @@ def do_update_incident(
             return locked
         locked.updated_at = timezone.now()
         locked.save(update_fields=[*_model_fields(changed), "updated_at"])
-        sync_clocks(locked, actor=actor)
+        sync_clocks(locked, record_type=RECORD_TYPE, actor=actor)
+        _emit("updated", locked, actor, changes_between(before, after, changed))
     return locked
 
 
@@ -164,6 +162,7 @@ def do_add_comment(incident: Incident, body: str, visibility: str, *, actor: Use
             visibility=visibility,
             actor=actor,
         )
+        _emit("commented", locked, actor, data={"visibility": visibility, "kind": entry.kind, "entry": entry.pk})
         if (
             locked.state == State.ON_HOLD
             and locked.hold_reason == HoldReason.AWAITING_CALLER
@@ -175,7 +174,9 @@ def do_add_comment(incident: Incident, body: str, visibility: str, *, actor: Use
             locked.updated_at = timezone.now()
             locked.save(update_fields=["updated_at"])
             if visibility == Visibility.PUBLIC and actor.is_fulfiller:
-                sync_clocks(locked, actor=actor, responded=True)  # an agent's answer meets the response target
+                sync_clocks(
+                    locked, record_type=RECORD_TYPE, actor=actor, responded=True
+                )  # an agent's answer meets the response target
     return entry
 
 
@@ -193,6 +194,7 @@ def do_post_communication(incident: Incident, body: str, *, actor: User) -> Jour
             record_type=RECORD_TYPE, record=locked, body=body, visibility=Visibility.PUBLIC, actor=actor,
             kind=JournalKind.COMMUNICATION,
         )  # fmt: skip
+        _emit("commented", locked, actor, data={"visibility": entry.visibility, "kind": entry.kind, "entry": entry.pk})
         locked.updated_at = timezone.now()
         locked.save(update_fields=["updated_at"])
     return entry
@@ -285,7 +287,8 @@ def _apply_transition(
         action="transition", reason=audit_reason,
     )  # fmt: skip
     locked.save(update_fields=[*_model_fields(changed), *_TRANSITION_TIMESTAMPS, "updated_at"])
-    sync_clocks(locked, actor=actor)
+    sync_clocks(locked, record_type=RECORD_TYPE, actor=actor)
+    _emit("state_changed", locked, actor, changes_between(before, after, changed), data={"reason": audit_reason})
     if to == State.RESOLVED:
         _resolve_children(locked, actor=actor)
     return locked
@@ -322,6 +325,23 @@ def _resolve_children(parent: Incident, *, actor: User) -> None:
 
 def _model_fields(names: list[str]) -> list[str]:
     return [n for n in names if n not in _TRANSITION_TIMESTAMPS]
+
+
+ASSIGNMENT_FIELDS = ("assignment_group", "assignee")
+
+
+def _emit(
+    what: str, incident: Incident, actor: User, changes: Changes | None = None, data: dict[str, Any] | None = None
+) -> None:
+    """`incident.<what>` for the other apps' consumers, and `incident.assigned` when the assignment changed
+    (or a new incident starts with one)."""
+    changes = changes or {}
+    record_event(f"{RECORD_TYPE}.{what}", record_type=RECORD_TYPE, record=incident, actor=actor, changes=changes,
+                 data=data)  # fmt: skip
+    assignment = {f: changes[f] for f in ASSIGNMENT_FIELDS if f in changes}
+    if assignment:
+        record_event(f"{RECORD_TYPE}.assigned", record_type=RECORD_TYPE, record=incident, actor=actor,
+                     changes=assignment)  # fmt: skip
 
 
 def _audit(actor: User, incident: Incident, action: str, **kwargs: Any) -> None:

@@ -2,6 +2,10 @@
 
 from django.db import models
 
+# Impact, urgency and priority are the shared ITIL scales (problems use them too).
+from plantdesk.core.choices import Level as Level
+from plantdesk.core.choices import Priority as Priority
+
 
 class State(models.TextChoices):
     NEW = "new", "New"
@@ -29,22 +33,6 @@ class Source(models.TextChoices):
     WALK_IN = "walk_in", "Walk-in"
     EVENT = "event", "Event (monitoring / MES)"
     API = "api", "API"
-
-
-class Level(models.IntegerChoices):
-    """Impact and urgency: 1 is the highest."""
-
-    HIGH = 1, "1 - High"
-    MEDIUM = 2, "2 - Medium"
-    LOW = 3, "3 - Low"
-
-
-class Priority(models.IntegerChoices):
-    CRITICAL = 1, "1 - Critical"
-    HIGH = 2, "2 - High"
-    MODERATE = 3, "3 - Moderate"
-    LOW = 4, "4 - Low"
-    PLANNING = 5, "5 - Planning"
 
 
 # Names of the configurable option sets (core.ChoiceOption.choice_set).

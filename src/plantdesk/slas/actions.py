@@ -139,7 +139,7 @@ def do_update_definition(definition: SLADefinition, data: Mapping[str, Any], *, 
     re-select their clocks the next time they change."""
     _admin_only(actor)
     errors: list[FieldError] = []
-    values = parse_definition(data, errors, partial=True)
+    values = parse_definition(data, errors, partial=True, record_type=definition.record_type)
     with audit.action_transaction():
         locked, _ = _update_named(definition, values, errors, DEFINITION_RECORD, DEFINITION_AUDITED, actor)
     return locked

@@ -1,10 +1,10 @@
 """SLA clocks: started, paused, resumed, stopped and canceled as a record changes; warnings and breaches
 fired by the worker at their instants.
 
-`sync_clocks` runs inside every incident action's transaction, after the incident is saved, so clocks
-always agree with the record. A clock stores the working time elapsed up to the start of its running
-segment; the due date and the next event (the next warning threshold, then the breach) are instants
-computed from the schedule's calendar, so the worker only has to look for `next_event_at <= now`.
+`sync_clocks` runs inside every action's transaction on a measured record (slas.measured), after the
+record is saved, so clocks always agree with the record. A clock stores the working time elapsed up to the
+start of its running segment; the due date and the next event (the next warning threshold, then the breach)
+are instants computed from the schedule's calendar, so the worker only has to look for `next_event_at <= now`.
 """
 
 from __future__ import annotations
@@ -18,82 +18,88 @@ from django.utils import timezone
 
 from plantdesk.accounts.models import User
 from plantdesk.core import audit
-from plantdesk.incidents.choices import State
 from plantdesk.slas.calendar import Calendar, from_us, to_us
 from plantdesk.slas.definitions import active_definitions, applicable, schedule_for
 from plantdesk.slas.definitions import definition as cached_definition
 from plantdesk.slas.definitions import schedule as cached_schedule
+from plantdesk.slas.measured import MeasuredType, measured
 from plantdesk.slas.models import Schedule, SLAClock, SLADefinition
 from plantdesk.slas.schedules import calendar_for
 
-OPEN = {State.NEW, State.IN_PROGRESS, State.ON_HOLD}
-DONE = {State.RESOLVED, State.CLOSED}
 BREACH = 100
 
 
 def sync_clocks(
-    incident: Any, *, actor: User, responded: bool = False, now: datetime | None = None, created: bool = False
+    record: Any,
+    *,
+    record_type: str,
+    actor: User,
+    responded: bool = False,
+    now: datetime | None = None,
+    created: bool = False,
 ) -> None:
-    """Bring the incident's clocks in line with it: start what now applies, cancel what no longer does,
+    """Bring the record's clocks in line with it: start what now applies, cancel what no longer does,
     pause on hold, resume, and stop a target once met (response: an agent assigned or answered)."""
+    kind = measured(record_type)
     now = (now or timezone.now()).replace(microsecond=0)  # clocks keep whole seconds (API shows them so)
-    definitions = active_definitions("incident")
+    definitions = active_definitions(record_type)
+    is_open = record.state in kind.open_states
     if created:  # nothing to look up: a new record has no clocks yet
-        for definition in applicable(definitions, incident) if incident.state in OPEN else []:
-            _start(definition, incident, actor, now, responded)
+        for definition in applicable(definitions, record) if is_open else []:
+            _start(definition, kind, record, actor, now, responded)
         return
-    # Locked (the caller holds the incident): the worker must not fire on a clock this action rewrites.
-    rows = SLAClock.objects.filter(record_type="incident", record_id=incident.pk).exclude(stage=SLAClock.CANCELED)
+    # Locked (the caller holds the record): the worker must not fire on a clock this action rewrites.
+    rows = SLAClock.objects.filter(record_type=record_type, record_id=record.pk).exclude(stage=SLAClock.CANCELED)
     clocks = {c.definition_id: c for c in rows.select_for_update().order_by("pk")}
     for clock in clocks.values():
         clock.definition, clock.schedule = cached_definition(clock.definition_id), cached_schedule(clock.schedule_id)
-    applying = applicable(definitions, incident) if incident.state in OPEN else []
+    applying = applicable(definitions, record) if is_open else []
     applicable_ids = {d.pk for d in applying}
     replaced: dict[str, SLAClock] = {}  # by target: what a newly applying definition carries on from
     for clock in clocks.values():
-        if incident.state in OPEN and clock.definition_id not in applicable_ids:
+        if is_open and clock.definition_id not in applicable_ids:
             replaced.setdefault(clock.definition.target, clock)
             if clock.stage != SLAClock.STOPPED:
-                _retire(clock, incident, actor, now)  # e.g. the priority changed: another definition applies now
+                _retire(clock, record, actor, now)  # e.g. the priority changed: another definition applies now
             continue
-        _apply_state(clock, incident, actor, now, responded)
+        _apply_state(clock, kind, record, actor, now, responded)
     for definition in applying:
         if definition.pk not in clocks:
-            _start(definition, incident, actor, now, responded, carry=replaced.get(definition.target))
+            _start(definition, kind, record, actor, now, responded, carry=replaced.get(definition.target))
 
 
-def _apply_state(clock: SLAClock, incident: Any, actor: User, now: datetime, responded: bool) -> None:
-    if incident.state == State.CANCELED:
-        return _cancel(clock, incident, actor, now) if clock.stage != SLAClock.STOPPED else None
-    met = incident.state in DONE or (
-        clock.definition.target == "response" and _responded(clock.definition, incident, responded)
+def _apply_state(clock: SLAClock, kind: MeasuredType, record: Any, actor: User, now: datetime, responded: bool) -> None:
+    if record.state in kind.canceled_states:
+        return _cancel(clock, record, actor, now) if clock.stage != SLAClock.STOPPED else None
+    met = record.state in kind.done_states or (
+        clock.definition.target == "response" and _responded(clock.definition, record, responded)
     )
     if clock.stage == SLAClock.STOPPED:
-        if not met and incident.state in OPEN and clock.definition.target == "resolution":
+        if not met and record.state in kind.open_states and clock.definition.target == "resolution":
             _resume(clock, now)  # reopened: the resolution clock runs on
-            _log(clock, incident, actor, "sla_resumed", "reopened")
+            _log(clock, record, actor, "sla_resumed", "reopened")
         return None
     if met:
         _stop(clock, now)
-        _log(clock, incident, actor, "sla_stopped", clock.state)
-    elif _paused_by(clock.definition, incident) and clock.stage == SLAClock.RUNNING:
+        _log(clock, record, actor, "sla_stopped", clock.state)
+    elif _paused_by(clock.definition, kind, record) and clock.stage == SLAClock.RUNNING:
         _pause(clock, now)
-        _log(clock, incident, actor, "sla_paused", incident.hold_reason)
-    elif not _paused_by(clock.definition, incident) and clock.stage == SLAClock.PAUSED:
+        _log(clock, record, actor, "sla_paused", record.hold_reason)
+    elif not _paused_by(clock.definition, kind, record) and clock.stage == SLAClock.PAUSED:
         _resume(clock, now)
-        _log(clock, incident, actor, "sla_resumed", "")
+        _log(clock, record, actor, "sla_resumed", "")
     return None
 
 
-def _responded(definition: SLADefinition, incident: Any, commented: bool) -> bool:
+def _responded(definition: SLADefinition, record: Any, commented: bool) -> bool:
     """An agent's public comment just now (`commented`) or an assignee, as the definition counts them."""
     by = definition.response_met_by
-    return ("public_comment" in by and commented) or ("assignment" in by and incident.assignee_id is not None)
+    return ("public_comment" in by and commented) or ("assignment" in by and record.assignee_id is not None)
 
 
-def _paused_by(definition: SLADefinition, incident: Any) -> bool:
+def _paused_by(definition: SLADefinition, kind: MeasuredType, record: Any) -> bool:
     reasons = definition.pause_hold_reasons
-    return bool(incident.state == State.ON_HOLD and (not reasons or incident.hold_reason in reasons))
+    return bool(record.state == kind.on_hold_state and (not reasons or record.hold_reason in reasons))
 
 
 # -- one clock ----------------------------------------------------------------------------------
@@ -104,15 +110,15 @@ def _calendar(clock: SLAClock) -> Calendar:
 
 
 def _start(
-    definition: SLADefinition, incident: Any, actor: User, now: datetime, responded: bool,
+    definition: SLADefinition, kind: MeasuredType, record: Any, actor: User, now: datetime, responded: bool,
     carry: SLAClock | None = None,
 ) -> None:  # fmt: skip
     """A new clock. `carry`: the clock of the same target that stopped applying (a priority change): the
     new one counts from the same start with the working time already used, as a retroactive start does,
     and a target already met stays met."""
-    schedule = fresh_schedule(schedule_for(definition, incident).pk)  # another process may have edited it
+    schedule = fresh_schedule(schedule_for(definition, record).pk)  # another process may have edited it
     clock = SLAClock(
-        record_type="incident", record_id=incident.pk, definition=definition, schedule=schedule, started_at=now,
+        record_type=kind.record_type, record_id=record.pk, definition=definition, schedule=schedule, started_at=now,
         duration_us=definition.duration // timedelta(microseconds=1), segment_start=now,
     )  # fmt: skip
     met_before = carry is not None and carry.stage == SLAClock.STOPPED and carry.breached_at is None
@@ -120,17 +126,17 @@ def _start(
         clock.started_at, clock.elapsed_us = carry.started_at, elapsed_us(carry, now)
         used = 100 * clock.elapsed_us // clock.duration_us
         clock.warnings_fired = sum(1 for w in definition.warnings if used >= w)  # no storm of old warnings
-    if (definition.target == "response" and _responded(definition, incident, responded)) or met_before:
+    if (definition.target == "response" and _responded(definition, record, responded)) or met_before:
         clock.stage, clock.segment_start, clock.stopped_at = SLAClock.STOPPED, None, now  # met at once
         clock.save()
-        _log(clock, incident, actor, "sla_stopped", "achieved")
+        _log(clock, record, actor, "sla_stopped", "achieved")
         return
-    if _paused_by(definition, incident):
+    if _paused_by(definition, kind, record):
         clock.stage, clock.segment_start, clock.paused_at = SLAClock.PAUSED, None, now
     else:
         plan_next(clock, _calendar(clock))
     clock.save()
-    _log(clock, incident, actor, "sla_started", f"due {clock.due_at.isoformat() if clock.due_at else 'when resumed'}")
+    _log(clock, record, actor, "sla_started", f"due {clock.due_at.isoformat() if clock.due_at else 'when resumed'}")
 
 
 def fresh_schedule(pk: int) -> Schedule:
@@ -209,26 +215,26 @@ def _stop(clock: SLAClock, now: datetime) -> None:
     clock.save()
 
 
-def _retire(clock: SLAClock, incident: Any, actor: User, now: datetime) -> None:
+def _retire(clock: SLAClock, record: Any, actor: User, now: datetime) -> None:
     """A clock whose definition stopped applying: canceled, unless it had breached, which stays on record
     (the attainment report counts it) as a stopped, breached clock."""
     if clock.breached_at is not None or elapsed_us(clock, now) >= clock.duration_us:
         _stop(clock, now)  # counts the time and infers the breach itself
-        _log(clock, incident, actor, "sla_stopped", "breached; no longer applies")
+        _log(clock, record, actor, "sla_stopped", "breached; no longer applies")
     else:
-        _cancel(clock, incident, actor, now)
+        _cancel(clock, record, actor, now)
 
 
-def _cancel(clock: SLAClock, incident: Any, actor: User, now: datetime) -> None:
+def _cancel(clock: SLAClock, record: Any, actor: User, now: datetime) -> None:
     clock.elapsed_us = elapsed_us(clock, now)
     clock.stage, clock.segment_start, clock.stopped_at, clock.next_event_at = SLAClock.CANCELED, None, now, None
     clock.save()
-    _log(clock, incident, actor, "sla_canceled", "no longer applies")
+    _log(clock, record, actor, "sla_canceled", "no longer applies")
 
 
-def _log(clock: SLAClock, incident: Any, actor: User, action: str, detail: str) -> None:
+def _log(clock: SLAClock, record: Any, actor: User, action: str, detail: str) -> None:
     audit.record(
-        actor=actor, record_type="incident", record_id=incident.pk, record_label=incident.audit_label,
+        actor=actor, record_type=clock.record_type, record_id=record.pk, record_label=record.audit_label,
         action=action, field=f"sla:{clock.definition.name}", new=detail,
     )  # fmt: skip
 

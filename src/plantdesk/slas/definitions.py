@@ -11,23 +11,9 @@ from pydantic import TypeAdapter, ValidationError
 from plantdesk.accounts.lookups import group_named
 from plantdesk.core.config_cache import config_cache, lookup
 from plantdesk.core.errors import FieldError
-from plantdesk.incidents.choices import HoldReason
+from plantdesk.slas.measured import Condition, measured, measured_types, names
 from plantdesk.slas.models import LocationSchedule, Schedule, SLADefinition
 
-# Record fields a definition may select on, and how to read each from an incident.
-CONDITION_FIELDS: dict[str, Any] = {
-    "priority": lambda i: i.priority,
-    "impact": lambda i: i.impact,
-    "urgency": lambda i: i.urgency,
-    "category": lambda i: i.category,
-    "site": lambda i: i.site.code if i.site_id else None,
-    "assignment_group": lambda i: i.assignment_group.name if i.assignment_group_id else None,
-    "ci_class": lambda i: i.ci.ci_class.name if i.ci_id else None,
-    "major_incident": lambda i: i.major_incident,
-    "source": lambda i: i.source,
-    # The business services the incident's CI impacts (CMDB downstream): "anything touching batch recording".
-    "service": lambda i: services_of(i),
-}
 RESPONSE_EVENTS = ["assignment", "public_comment"]
 BREACH_ACTIONS = {"notify", "raise_priority", "reassign"}
 DEFAULT_WARNINGS = [50, 75, 90]
@@ -52,6 +38,23 @@ def schedule(pk: int) -> Schedule:
     return lookup(_schedules, pk)
 
 
+def standard_conditions() -> dict[str, Condition]:
+    """Fields every measured record with a site, an assignment group and a CI can be selected on."""
+    from plantdesk.accounts.lookups import site_coded
+    from plantdesk.cmdb.queries import ci_classes
+
+    return {
+        "site": Condition(lambda r: r.site.code if r.site_id else None, names(lambda v: site_coded(v) is not None)),
+        "assignment_group": Condition(
+            lambda r: r.assignment_group.name if r.assignment_group_id else None,
+            names(lambda v: group_named(v) is not None),
+        ),
+        "ci_class": Condition(lambda r: r.ci.ci_class.name if r.ci_id else None, names(lambda v: v in ci_classes())),
+        # The business services the record's CI impacts (CMDB downstream): "anything touching batch recording".
+        "service": Condition(services_of, names(lambda v: True)),
+    }
+
+
 def applicable(definitions: list[SLADefinition], record: Any) -> list[SLADefinition]:
     """The definitions whose every condition `record` meets. Each field is read once for all of them:
     `service` walks the CMDB, and several definitions may ask for it."""
@@ -59,10 +62,13 @@ def applicable(definitions: list[SLADefinition], record: Any) -> list[SLADefinit
 
     def meets(field: str, allowed: list[Any]) -> bool:
         if field not in values:
-            values[field] = CONDITION_FIELDS[field](record)
+            values[field] = conditions[field].read(record)
         value = values[field]
         return bool(value & set(allowed)) if isinstance(value, frozenset) else value in allowed
 
+    if not definitions:
+        return []
+    conditions = measured(definitions[0].record_type).conditions  # callers pass one record type's definitions
     return [d for d in definitions if all(meets(f, allowed) for f, allowed in d.conditions.items())]
 
 
@@ -120,7 +126,11 @@ def _line_of(ci: Any) -> int | None:
 # -- the API form -------------------------------------------------------------------------------
 
 
-def parse_definition(data: Mapping[str, Any], errors: list[FieldError], *, partial: bool = False) -> dict[str, Any]:
+def parse_definition(
+    data: Mapping[str, Any], errors: list[FieldError], *, partial: bool = False, record_type: str = "incident"
+) -> dict[str, Any]:
+    """The definition's values from the API form; `record_type`: the current one (an update), else the
+    default, used where the form names none."""
     known = {"name", "kind", "target", "record_type", "duration", "schedule", "use_location_schedule",
              "conditions", "pause_hold_reasons", "response_met_by", "warnings", "breach_actions", "active"}  # fmt: skip
     for field in sorted(set(data) - known):
@@ -142,9 +152,13 @@ def parse_definition(data: Mapping[str, Any], errors: list[FieldError], *, parti
                 errors.append(FieldError(field, f"Must be one of {', '.join(choices)}."))
             values[field] = data.get(field)
     if "record_type" in data:
-        if data["record_type"] != "incident":
-            errors.append(FieldError("record_type", "Only incident for now."))
+        types = sorted(measured_types())
+        if data["record_type"] not in types:
+            errors.append(FieldError("record_type", f"Must be one of {', '.join(types)}."))
+        else:
+            record_type = data["record_type"]
         values["record_type"] = data["record_type"]
+    kind_of_record = measured(record_type)
     if given("duration"):
         values["duration"] = _duration(data.get("duration"), errors)
     if given("schedule"):
@@ -157,11 +171,11 @@ def parse_definition(data: Mapping[str, Any], errors: list[FieldError], *, parti
             errors.append(FieldError("schedule", f"Unknown schedule {data.get('schedule')!r}."))
         values["schedule"] = schedule
     if "conditions" in data:
-        values["conditions"] = _conditions(data["conditions"], errors)
+        values["conditions"] = _conditions(data["conditions"], kind_of_record.conditions, errors)
     if "pause_hold_reasons" in data:
-        reasons = data["pause_hold_reasons"]
-        if not isinstance(reasons, list) or any(r not in HoldReason.values for r in reasons):
-            errors.append(FieldError("pause_hold_reasons", f"A list of: {', '.join(HoldReason.values)}."))
+        reasons, hold_reasons = data["pause_hold_reasons"], kind_of_record.hold_reasons()
+        if not isinstance(reasons, list) or any(r not in hold_reasons for r in reasons):
+            errors.append(FieldError("pause_hold_reasons", f"A list of: {', '.join(hold_reasons)}."))
         values["pause_hold_reasons"] = reasons
     if "response_met_by" in data:
         met_by = data["response_met_by"]
@@ -191,7 +205,7 @@ def _duration(raw: Any, errors: list[FieldError]) -> timedelta | None:
     return duration
 
 
-def _conditions(raw: Any, errors: list[FieldError]) -> dict[str, list[Any]]:
+def _conditions(raw: Any, known: Mapping[str, Condition], errors: list[FieldError]) -> dict[str, list[Any]]:
     """Each field's allowed values, each of the field's type and, where the plant names them, one that
     exists: a definition that could never match (or would fail to compare) is refused here."""
     if not isinstance(raw, dict):
@@ -200,47 +214,15 @@ def _conditions(raw: Any, errors: list[FieldError]) -> dict[str, list[Any]]:
     cleaned: dict[str, list[Any]] = {}
     for field, allowed in raw.items():
         where = f"conditions.{field}"
-        if field not in CONDITION_FIELDS:
-            errors.append(FieldError(where, f"Unknown field; use {', '.join(CONDITION_FIELDS)}."))
+        if field not in known:
+            errors.append(FieldError(where, f"Unknown field; use {', '.join(known)}."))
         elif not isinstance(allowed, list) or not allowed:
             errors.append(FieldError(where, "A non-empty list of values."))
-        elif problem := _bad_values(field, allowed):
+        elif problem := known[field].check(allowed):
             errors.append(FieldError(where, problem))
         else:
             cleaned[field] = allowed
     return cleaned
-
-
-def _bad_values(field: str, values: list[Any]) -> str | None:
-    from plantdesk.accounts.lookups import site_coded
-    from plantdesk.cmdb.queries import ci_classes
-    from plantdesk.core.choices import is_active_option
-    from plantdesk.incidents.choices import CATEGORY_SET, Source
-
-    def ints(low: int, high: int) -> str | None:
-        ok = all(isinstance(v, int) and not isinstance(v, bool) and low <= v <= high for v in values)
-        return None if ok else f"Whole numbers from {low} to {high}."
-
-    if field == "priority":
-        return ints(1, 5)
-    if field in ("impact", "urgency"):
-        return ints(1, 3)
-    if field == "major_incident":
-        return None if all(isinstance(v, bool) for v in values) else "true and/or false."
-    if not all(isinstance(v, str) and 0 < len(v) <= 255 for v in values):
-        return "Names (text)."
-    unknown: list[str] = []
-    if field == "site":
-        unknown = [v for v in values if site_coded(v) is None]
-    elif field == "assignment_group":
-        unknown = [v for v in values if group_named(v) is None]
-    elif field == "ci_class":
-        unknown = [v for v in values if v not in ci_classes()]
-    elif field == "source":
-        unknown = [v for v in values if v not in Source.values]
-    elif field == "category":
-        unknown = [v for v in values if not is_active_option(CATEGORY_SET, v)]
-    return f"Unknown: {', '.join(unknown)}." if unknown else None
 
 
 def _warnings(raw: Any, errors: list[FieldError]) -> list[int]:

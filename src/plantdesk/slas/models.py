@@ -61,8 +61,8 @@ def _response_events() -> list[str]:
 class SLADefinition(models.Model):
     """What a record must achieve (response or resolution) within how much working time, for which records.
 
-    `conditions`: {field: [allowed values]} over the record's fields (see `definitions.CONDITION_FIELDS`);
-    every listed field must match, an empty dict matches every record. `pause_hold_reasons`: the hold
+    `conditions`: {field: [allowed values]} over the record's fields (`measured.MeasuredType.conditions` of
+    its record type); every listed field must match, an empty dict matches every record. `pause_hold_reasons`: the hold
     reasons that pause the clock while the record is on hold (empty: every reason).
     """
 
@@ -118,9 +118,6 @@ class SLAClock(models.Model):
     next_event_at = models.DateTimeField(null=True, blank=True)
     warnings_fired = models.PositiveSmallIntegerField(default=0)
     breached_at = models.DateTimeField(null=True, blank=True)
-    # Set with the breach in the worker's transaction, cleared with the breach actions' own: a crash between
-    # the two leaves the actions to the next round, never lost and never run twice.
-    actions_pending = models.BooleanField(default=False)
     paused_wall_us = models.BigIntegerField(default=0)  # wall-clock time spent paused (reports)
     paused_at = models.DateTimeField(null=True, blank=True)
     stopped_at = models.DateTimeField(null=True, blank=True)
@@ -133,7 +130,6 @@ class SLAClock(models.Model):
                 fields=["next_event_at"], name="sla_clock_next_event_idx", condition=models.Q(stage="running")
             ),
             models.Index(fields=["schedule", "stage"], name="sla_clock_schedule_idx"),
-            models.Index(fields=["id"], name="sla_clock_actions_idx", condition=models.Q(actions_pending=True)),
         ]
 
     def __str__(self) -> str:

@@ -1,5 +1,5 @@
 """Attainment: of the clocks that ended (met or breached) in a period, the share met, per month and per
-assignment group, priority or site of their incident; grouped in the database."""
+assignment group, priority or site of their record; grouped in the database."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.db.models.functions import TruncMonth
 
 from plantdesk.accounts.models import User
 from plantdesk.accounts.permissions import restrict
-from plantdesk.incidents.models import Incident
+from plantdesk.slas.measured import measured
 from plantdesk.slas.models import SLAClock
 
 DIMENSIONS = {"assignment_group": "assignment_group__name", "priority": "priority", "site": "site__code"}
@@ -33,18 +33,21 @@ class Row:
         return round(100 * self.met / self.total, 1) if self.total else 0.0
 
 
-def attainment(start: datetime, end: datetime, by: str, kind: str | None = None, *, user: User) -> list[Row]:
+def attainment(
+    start: datetime, end: datetime, by: str, kind: str | None = None, *, user: User, record_type: str = "incident"
+) -> list[Row]:
     """Rows per month and dimension value for clocks stopped in [start, end) (canceled ones do not count),
-    of the incidents `user` may see."""
-    incident = Incident.objects.filter(pk=OuterRef("record_id")).values(DIMENSIONS[by])[:1]
+    of the records `user` may see."""
+    model = measured(record_type).model
+    record = model._default_manager.filter(pk=OuterRef("record_id")).values(DIMENSIONS[by])[:1]
     clocks = SLAClock.objects.filter(
-        record_type="incident", stage=SLAClock.STOPPED, stopped_at__gte=start, stopped_at__lt=end,
-        record_id__in=restrict(user, "view", Incident).values("pk"),
+        record_type=record_type, stage=SLAClock.STOPPED, stopped_at__gte=start, stopped_at__lt=end,
+        record_id__in=restrict(user, "view", model).values("pk"),
     )  # fmt: skip
     if kind:
         clocks = clocks.filter(definition__kind=kind)
     grouped = (
-        clocks.annotate(month=TruncMonth("stopped_at"), key=Subquery(incident))
+        clocks.annotate(month=TruncMonth("stopped_at"), key=Subquery(record))
         .values("month", "key")
         .annotate(
             met=Count("id", filter=Q(breached_at__isnull=True)),

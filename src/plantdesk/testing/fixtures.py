@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +20,7 @@ from plantdesk.accounts.actions import (
 from plantdesk.accounts.models import User
 from plantdesk.cmdb.actions import do_create_ci
 from plantdesk.cmdb.models import ConfigurationItem
+from plantdesk.core.domain_events import Event, register_consumer, unregister_consumer
 from plantdesk.incidents.actions import do_create_incident
 from plantdesk.incidents.models import Incident
 
@@ -148,3 +151,22 @@ def _fresh_config_cache() -> None:
     from plantdesk.core.config_cache import clear_all
 
     clear_all()
+
+
+@contextmanager
+def subscribed(name: str, events: list[str], *, fail: Callable[[Event], bool] | None = None,
+               isolated: bool = True, max_attempts: int | None = None) -> Iterator[list[Event]]:  # fmt: skip
+    """A consumer registered for the `with` block that collects what it is handed (and raises where `fail`
+    says so): the real outbox and dispatcher, observed from outside."""
+    seen: list[Event] = []
+
+    def handle(event: Event) -> None:
+        if fail is not None and fail(event):
+            raise RuntimeError(f"consumer {name} refuses event {event.id}")
+        seen.append(event)
+
+    register_consumer(name, events=events, handle=handle, isolated=isolated, max_attempts=max_attempts)
+    try:
+        yield seen
+    finally:
+        unregister_consumer(name)

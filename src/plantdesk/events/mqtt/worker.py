@@ -22,11 +22,10 @@ from plantdesk.accounts.models import User
 from plantdesk.events.ingest import Received, accept_received
 from plantdesk.events.mqtt import native
 from plantdesk.events.mqtt.connection import Broker, Connection, Delivery
-from plantdesk.sparkplug.translate import Translator
+from plantdesk.events.mqtt.translators import TopicTranslator, registered
 
 log = logging.getLogger("plantdesk.events.mqtt")
 NATIVE_TOPIC, SPARKPLUG_TOPIC = "plantdesk/events/#", "spBv1.0/#"
-SPARKPLUG = "sparkplug"
 
 
 @dataclass(frozen=True)
@@ -47,7 +46,10 @@ class Worker:
     def __init__(self, broker: Broker, options: Options) -> None:
         self.options = options
         self.queue: queue.Queue[Delivery] = queue.Queue()
-        self.translator = Translator()
+        # Per topic prefix: its channel and translator (Sparkplug B, registered by the sparkplug app).
+        self.translators: list[tuple[str, str, TopicTranslator]] = [
+            (r.prefix, r.channel, r.factory()) for r in registered()
+        ]
         self.stored = 0  # messages committed and acknowledged, for the log and the tests
         self._stop = threading.Event()
         self._actor: User | None = None
@@ -141,7 +143,8 @@ class Worker:
                 # Nothing is acknowledged: keep the messages and try again; Sparkplug state is read afresh.
                 log.warning("MQTT ingest: database error, %s messages not acknowledged, retrying in %.1fs: %s",
                             len(batch), delay, exc)  # fmt: skip
-                self.translator.reset()
+                for _, _, translator in self.translators:
+                    translator.reset()
                 if not connection.in_atomic_block:
                     connection.close()
                 if self._stop.is_set():
@@ -151,23 +154,25 @@ class Worker:
                 close_old_connections()
 
     def _commit(self, batch: list[Delivery]) -> None:
-        by_channel: dict[str, list[Received]] = {native.CHANNEL: [], SPARKPLUG: []}
-        with transaction.atomic():  # the Sparkplug state and the events it produced commit together
+        by_channel: dict[str, list[Received]] = {native.CHANNEL: []}
+        with transaction.atomic():  # a translator's state (Sparkplug's) and the events it produced commit together
             for delivery in batch:
                 channel, items = self._translate(delivery)
-                by_channel[channel].extend(items)
-            self.translator.save()
+                by_channel.setdefault(channel, []).extend(items)
+            for _, _, translator in self.translators:
+                translator.save()
             actor = self._account()
             for channel, items in by_channel.items():
                 for start in range(0, len(items), 1000):
                     accept_received(items[start : start + 1000], channel=channel, actor=actor)
 
     def _translate(self, delivery: Delivery) -> tuple[str, list[Received]]:
-        sparkplug = delivery.topic.startswith("spBv1.0/")
-        channel = SPARKPLUG if sparkplug else native.CHANNEL
+        channel, translator = next(
+            ((c, t) for prefix, c, t in self.translators if delivery.topic.startswith(prefix)), (native.CHANNEL, None)
+        )
         try:
-            if sparkplug:
-                return channel, self.translator.translate(delivery.topic, delivery.payload)
+            if translator is not None:
+                return channel, translator.translate(delivery.topic, delivery.payload)
             return channel, native.translate(delivery.topic, delivery.payload)
         except (DatabaseError, InterfaceError):
             raise

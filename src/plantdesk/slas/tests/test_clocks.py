@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from plantdesk.core import audit
 from plantdesk.core.audit import verify_chain
+from plantdesk.core.dispatch import dispatch_all
 from plantdesk.core.models import AuditEntry, JournalEntry
 from plantdesk.incidents.actions import do_transition_incident, do_update_incident
 from plantdesk.slas.actions import do_create_definition, do_create_schedule
@@ -90,7 +91,7 @@ def test_a_priority_change_cancels_the_clocks_that_no_longer_apply(p1_slas: Plan
 
 def sync_at(incident: Any, actor: Any, now: datetime) -> None:
     with audit.action_transaction():
-        sync_clocks(incident, actor=actor, now=now)
+        sync_clocks(incident, record_type="incident", actor=actor, now=now)
 
 
 def test_on_hold_pauses_and_the_due_date_moves_by_the_pause_exactly(p1_slas: Plant) -> None:
@@ -138,6 +139,7 @@ def test_the_worker_fires_warnings_then_the_breach_with_its_actions(p1_slas: Pla
     assert notes == ["SLA warning: P1 response (response) at 50 %, due " + _iso(opened + timedelta(minutes=30)) + "."]
     while fire_due_events(now=opened + timedelta(hours=5)):
         pass
+    dispatch_all()  # the breach actions follow from the outbox
     bodies = list(JournalEntry.objects.filter(record_id=incident.pk).order_by("pk").values_list("body", flat=True))
     assert sum("P1 resolution (resolution) at" in b for b in bodies) == 3  # 50, 75, 90 %
     assert any(b.startswith("SLA breached: P1 resolution") for b in bodies)
@@ -156,6 +158,7 @@ def test_a_breach_can_raise_the_priority(plant: Plant) -> None:
     )  # fmt: skip
     incident = make_incident(plant.agent)
     fire_due_events(now=incident.opened_at + timedelta(hours=1, seconds=1))
+    dispatch_all()  # the breach actions: the incidents app's consumer of sla.breached, after the commit
     incident.refresh_from_db()
     assert (incident.urgency, incident.priority) == (1, 2)
     # P2 now; the P3 definition no longer applies, but its breach stays on record for the attainment report.

@@ -9,10 +9,13 @@ from typing import Any
 import pytest
 
 from plantdesk.core import audit
+from plantdesk.core.dispatch import dispatch_all
+from plantdesk.core.models import EventDelivery
 from plantdesk.incidents.actions import do_transition_incident, do_update_incident
+from plantdesk.incidents.reactions import SLA_BREACH_ACTIONS
 from plantdesk.slas.actions import do_create_definition, do_create_schedule
 from plantdesk.slas.clocks import sync_clocks
-from plantdesk.slas.jobs import fire_due_events, run_pending_breach_actions
+from plantdesk.slas.jobs import fire_due_events
 from plantdesk.slas.models import SLAClock
 from plantdesk.testing.fixtures import ApiClient, Plant, client_for, make_incident, text
 
@@ -50,7 +53,7 @@ def clock(incident: Any, name: str) -> SLAClock:
 
 def sync_at(incident: Any, actor: Any, when: Any) -> None:
     with audit.action_transaction():
-        sync_clocks(incident, actor=actor, now=when)
+        sync_clocks(incident, record_type="incident", actor=actor, now=when)
 
 
 def test_an_overdue_clock_put_on_hold_and_resolved_stays_breached(slas: Plant) -> None:
@@ -81,10 +84,14 @@ def test_escalation_keeps_the_breach_on_record_and_counts_from_the_first_start(s
     assert clock(incident, "P3 resolution").state == "canceled"
 
 
+def _breach_actions_due() -> list[EventDelivery]:
+    return list(EventDelivery.objects.filter(consumer=SLA_BREACH_ACTIONS, state=EventDelivery.PENDING))
+
+
 def test_a_raise_priority_breach_action_runs_once_and_survives_a_crash(slas: Plant) -> None:
     incident = make_incident(slas.agent)
     opened = incident.opened_at
-    # The round commits the breach; the actions run after it. Simulate a crash in between:
+    # The round commits the breach; the actions run after it, from the outbox. Simulate a crash in between:
     with audit.action_transaction():
         from plantdesk.slas.jobs import _fire, lock_due
 
@@ -92,12 +99,14 @@ def test_a_raise_priority_breach_action_runs_once_and_survives_a_crash(slas: Pla
             if due_clock.definition.name == "P3 resolution":
                 while due_clock.warnings_fired < 4:
                     _fire(due_clock, incident, slas.system)
-    assert SLAClock.objects.filter(actions_pending=True).count() == 1
-    run_pending_breach_actions(slas.system)  # the next round
-    run_pending_breach_actions(slas.system)
+    assert len(_breach_actions_due()) == 1
+    incident.refresh_from_db()
+    assert (incident.urgency, incident.priority) == (2, 3)  # nothing yet: the breach committed, not its actions
+    assert dispatch_all() >= 1  # the next worker round
+    assert dispatch_all() == 0
     incident.refresh_from_db()
     assert (incident.urgency, incident.priority) == (1, 2)  # raised once, not twice
-    assert not SLAClock.objects.filter(actions_pending=True).exists()
+    assert _breach_actions_due() == []
     assert clock(incident, "P3 resolution").state == "breached"
 
 
@@ -112,10 +121,11 @@ def test_breach_actions_skip_an_incident_closed_meanwhile(plant: Plant) -> None:
         for due_clock in lock_due(incident.opened_at + timedelta(hours=2), 500):
             _fire(due_clock, incident, plant.system)  # breached; the worker stops before the actions
     do_transition_incident(incident, "canceled", actor=plant.agent, reason="Duplicate.")
-    run_pending_breach_actions(plant.system)
+    assert len(_breach_actions_due()) == 1
+    dispatch_all()
     incident.refresh_from_db()
     assert incident.assignment_group is not None and incident.assignment_group.name == "Service Desk"
-    assert not SLAClock.objects.filter(actions_pending=True).exists()
+    assert _breach_actions_due() == []
 
 
 def test_a_response_met_on_creation_is_recorded_as_achieved(slas: Plant) -> None:

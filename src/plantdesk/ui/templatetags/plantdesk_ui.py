@@ -9,61 +9,12 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from plantdesk.cmdb.choices import Criticality, ValidationStatus
-from plantdesk.cmdb.choices import Status as CIStatus
-from plantdesk.incidents.choices import HoldReason, Priority, Source, State
+from plantdesk.core.choices import Priority
+from plantdesk.ui import labels
 
 register = template.Library()
 
 _PRIORITY_NAMES = {p.value: p.label.split(" - ", 1)[1] for p in Priority}
-_STATE_LABELS = dict(State.choices)
-
-# Field names of the audit trail as people read them on the history tab.
-FIELD_LABELS = {
-    "short_description": "Short description",
-    "description": "Description",
-    "impact": "Impact",
-    "urgency": "Urgency",
-    "priority": "Priority",
-    "category": "Category",
-    "ci": "Configuration item",
-    "site": "Site",
-    "source": "Source",
-    "caller": "Caller",
-    "assignment_group": "Assignment group",
-    "assignee": "Assignee",
-    "hold_reason": "Hold reason",
-    "resolution_code": "Resolution code",
-    "resolution_notes": "Resolution notes",
-    "cancel_reason": "Cancel reason",
-    "parent": "Parent incident",
-    "major_incident": "Major incident",
-    "major_incident_owner": "Major incident owner",
-    "time_worked_minutes": "Time worked (minutes)",
-    "state": "State",
-    "journal": "Journal",
-    # configuration items
-    "ci_class": "Class",
-    "gxp_relevant": "GxP relevant",
-    "gamp_category": "GAMP category",
-    "part11_applicable": "Part 11 applicable",
-    "qa_owner": "QA owner",
-    "security_level_target": "Security level, target",
-    "security_level_achieved": "Security level, achieved",
-    "security_zone": "Security zone (IEC 62443)",
-}
-_YES_NO = {"true": "Yes", "false": "No"}
-_VALUE_LABELS: dict[str, dict[str, str]] = {
-    "state": _STATE_LABELS,
-    "hold_reason": dict(HoldReason.choices),
-    "source": dict(Source.choices),
-    "major_incident": _YES_NO,
-    "status": dict(CIStatus.choices),
-    "criticality": dict(Criticality.choices),
-    "validation_status": dict(ValidationStatus.choices),
-    "gxp_relevant": _YES_NO,
-    "part11_applicable": _YES_NO,
-}
 
 
 @register.filter
@@ -85,20 +36,21 @@ def priority_badge(priority: int) -> SafeString:
 
 
 @register.simple_tag
-def state_badge(state: str) -> SafeString:
-    return format_html('<span class="badge state state-{}">{}</span>', state, _STATE_LABELS.get(state, state))
+def state_badge(state: str, record_type: str) -> SafeString:
+    """`{% state_badge incident.state "incident" %}`: the state's label in its record type's words."""
+    return format_html('<span class="badge state state-{}">{}</span>', state, labels.state_label(record_type, state))
 
 
 @register.filter
 def field_label(name: str) -> str:
-    return FIELD_LABELS.get(name, name.replace("_", " ").capitalize())
+    return labels.field_label(name)
 
 
 @register.simple_tag
 def audit_value(field: str, value: str) -> str:
     if field == "priority" and value.isdigit():
         return f"P{value} {_PRIORITY_NAMES.get(int(value), '')}".strip()
-    return _VALUE_LABELS.get(field, {}).get(value, value)
+    return labels.value_label(field, value)
 
 
 @register.filter

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from plantdesk.core.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
+from plantdesk.composition.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
 
 
 class Command(BaseCommand):

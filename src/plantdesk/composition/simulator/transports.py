@@ -14,9 +14,9 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
+from plantdesk.composition.simulator.scenario import Step
+from plantdesk.composition.simulator.sparkplug import EdgeNode, Message
 from plantdesk.events.mqtt.connection import Broker
-from plantdesk.events.simulator.scenario import Step
-from plantdesk.events.simulator.sparkplug import EdgeNode, Message
 
 TIMEOUT = 10.0  # seconds for a connection or an acknowledgement
 

@@ -17,18 +17,18 @@ from django.db import DatabaseError
 from plantdesk.accounts.actions import do_create_token, do_create_user, get_system_user
 from plantdesk.accounts.choices import Role
 from plantdesk.accounts.models import User
-from plantdesk.core.errors import DomainError
-from plantdesk.events.mqtt.connection import Broker
-from plantdesk.events.simulator.runner import Player, Settings
-from plantdesk.events.simulator.scenario import DEFAULT_DURATION, EDGE_NODE, GROUP, build
-from plantdesk.events.simulator.sparkplug import EdgeNode
-from plantdesk.events.simulator.transports import (
+from plantdesk.composition.simulator.runner import Player, Settings
+from plantdesk.composition.simulator.scenario import DEFAULT_DURATION, EDGE_NODE, GROUP, build
+from plantdesk.composition.simulator.sparkplug import EdgeNode
+from plantdesk.composition.simulator.transports import (
     MqttTransport,
     RestTransport,
     SimulatorError,
     SparkplugTransport,
     Transport,
 )
+from plantdesk.core.errors import DomainError
+from plantdesk.events.mqtt.connection import Broker
 
 ACCOUNT = "plantdesk-simulator"
 

@@ -12,12 +12,12 @@ import pytest
 
 from plantdesk.accounts.actions import do_create_user
 from plantdesk.cmdb.demo import load_demo_cmdb
+from plantdesk.composition.simulator.runner import Player, Settings
+from plantdesk.composition.simulator.scenario import EDGE_OFFLINE, FLAPPING, LINE_STOP, NOISE, Step, Tag, build
+from plantdesk.composition.simulator.sparkplug import EdgeNode
 from plantdesk.events.ingest import accept, accept_received, dedup_key_of, problem_with
 from plantdesk.events.models import Alert
 from plantdesk.events.processor import process_pending
-from plantdesk.events.simulator.runner import Player, Settings
-from plantdesk.events.simulator.scenario import EDGE_OFFLINE, FLAPPING, LINE_STOP, NOISE, Step, Tag, build
-from plantdesk.events.simulator.sparkplug import EdgeNode
 from plantdesk.incidents.models import Incident
 from plantdesk.sparkplug.config import AlarmConfig
 from plantdesk.sparkplug.translate import Translator

@@ -1,4 +1,6 @@
-"""`plantdesk worker`: enqueue due periodic jobs and run queued background tasks, until stopped."""
+"""`plantdesk worker`: the background work of `composition.worker` (SLA clocks, event processing, domain
+event consumers), then due periodic jobs and queued background tasks, until stopped. Any number of workers
+can run side by side."""
 
 from __future__ import annotations
 
@@ -13,16 +15,15 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from plantdesk.composition.worker import run_round
+from plantdesk.core.dispatch import worker_id
 from plantdesk.core.scheduler import enqueue_due_jobs
-from plantdesk.events.processor import BATCH as EVENT_BATCH
-from plantdesk.events.processor import process_pending
-from plantdesk.slas.jobs import BATCH, fire_due_events
 
 logger = logging.getLogger("plantdesk.worker")
 
 
 class Command(BaseCommand):
-    help = "Run background jobs: SLA clocks, escalations, auto-close, event processing, notifications."
+    help = "Run background jobs: SLA clocks, event processing, domain-event consumers, periodic jobs."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--interval", type=float, default=2.0, help="seconds between polls when idle")
@@ -39,14 +40,12 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        self.stdout.write("plantdesk worker running")
+        worker = worker_id()
+        self.stdout.write(f"plantdesk worker running ({worker})")
         next_round = 0.0
         while not self._stopping:
             try:
-                while fire_due_events() == BATCH:  # a full batch: more may be due right now
-                    pass
-                while process_pending() == EVENT_BATCH and not self._stopping:  # events waiting: keep going
-                    fire_due_events()
+                run_round(worker, stopping=lambda: self._stopping)
                 if time.monotonic() >= next_round:
                     due = enqueue_due_jobs()
                     if due:

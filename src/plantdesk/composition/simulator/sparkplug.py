@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from plantdesk.events.simulator.scenario import Step, Tag
+from plantdesk.composition.simulator.scenario import Step, Tag
 from plantdesk.sparkplug.schema import DataType, MetricValue, encode_payload
 
 NAMESPACE = "spBv1.0"

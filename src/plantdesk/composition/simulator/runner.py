@@ -10,8 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from plantdesk.events.simulator.scenario import Step, build
-from plantdesk.events.simulator.transports import Transport
+from plantdesk.composition.simulator.scenario import Step, build
+from plantdesk.composition.simulator.transports import Transport
 
 
 @dataclass
