@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from plantdesk.core import audit
@@ -202,17 +203,21 @@ def test_editing_a_schedule_moves_the_due_dates_of_running_clocks(plant: Plant) 
          "conditions": {"priority": [3]}},
         actor=plant.admin,
     )  # fmt: skip
-    incident = make_incident(plant.agent)
-    clock = SLAClock.objects.get(record_id=incident.pk)
-    clock.segment_start = clock.started_at = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)  # Monday 08:00 Berlin
-    clock.save()
     hours = [
         {"days": "mon-fri", "start": "08:00", "end": "10:00"},
         {"days": "mon-fri", "start": "13:00", "end": "16:00"},
     ]
-    do_update_schedule(Schedule.objects.get(name="BER day"), {"hours": hours}, actor=plant.admin)
+    with time_machine.travel(datetime(2026, 11, 30, 9, 0, tzinfo=UTC), tick=False):  # Monday 10:00 Berlin
+        incident = make_incident(plant.agent)
+        clock = SLAClock.objects.get(record_id=incident.pk)
+        clock.segment_start = clock.started_at = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)  # Monday 08:00 Berlin
+        clock.save()
+        do_update_schedule(Schedule.objects.get(name="BER day"), {"hours": hours}, actor=plant.admin)
     moved = SLAClock.objects.get(pk=clock.pk)
+    assert moved.elapsed_us == 2 * 3_600_000_000  # 08:00-10:00 on the old hours
     assert moved.due_at == datetime(2026, 11, 30, 14, 0, tzinfo=UTC)  # 2 h before the break, 2 h after: 15:00 Berlin
+    assert moved.next_event_at == datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # 50 %, reached at the edit: not fired yet
+    assert moved.breached_at is None and moved.warnings_fired == 0
 
 
 def test_the_incident_page_shows_each_clock_with_time_left_and_a_bar(p1_slas: Plant) -> None:
