@@ -289,8 +289,10 @@ def recompute_for_schedule(
 ) -> int:
     """After a schedule edit: every running clock on it gets its due date and next event again. The time
     worked so far stays as it was counted on the `previous` hours (added to `elapsed_us` at `now`, where a
-    new segment starts), so an edit changes the future, not the past. Paused and stopped clocks need
-    nothing: they are planned on resume. Returns the number of clocks updated.
+    new segment starts), so an edit changes the future, not the past: a clock whose time ran out on those
+    hours before the edit (not yet breached: the worker had not got to it) is due at the instant it ran out
+    and breaches at that instant, its warnings counted as given, not replayed. Paused and stopped clocks
+    need nothing: they are planned on resume. Returns the number of clocks updated.
 
     Reads only the columns the plan needs (no model instances, definitions' warnings looked up once) in
     one query fetched in chunks and locked as read (FOR UPDATE on PostgreSQL: the worker skips them until
@@ -307,15 +309,22 @@ def recompute_for_schedule(
             "pk", "segment_start", "duration_us", "elapsed_us", "definition_id", "warnings_fired", "breached_at"
         )
     )
-    done, batch = 0, []
+    done = 0
+    batch: list[Plan] = []
     for pk, segment_start, duration_us, elapsed, definition_id, fired, breached_at in rows.iterator(chunk_size=chunk):
         assert segment_start is not None
+        ran_out: datetime | None = None
+        next_event: datetime | None
         if previous is not None and segment_start < now:
+            ran_out = _ran_out_at(previous, segment_start, now, duration_us, elapsed, breached_at)
             elapsed += previous.elapsed_us(to_us(segment_start), to_us(now))
             segment_start = now
-        due, next_event = _plan(calendar, segment_start, duration_us, elapsed, warnings[definition_id], fired,
-                                breached_at)  # fmt: skip
-        batch.append((pk, due, next_event, elapsed, segment_start))
+        if ran_out is not None:  # the breach is still to fire (by the worker), at the instant the time ran out
+            due, next_event, fired = ran_out, ran_out, len(warnings[definition_id])
+        else:
+            due, next_event = _plan(calendar, segment_start, duration_us, elapsed, warnings[definition_id], fired,
+                                    breached_at)  # fmt: skip
+        batch.append((pk, due, next_event, elapsed, segment_start, fired))
         if len(batch) == chunk:
             _save_plans(batch)
             done, batch = done + len(batch), []
@@ -324,24 +333,40 @@ def recompute_for_schedule(
     return done + len(batch)
 
 
-Plan = tuple[int, datetime, datetime | None, int, datetime]  # id, due, next event, elapsed, segment start
+def _ran_out_at(
+    previous: Calendar, segment_start: datetime, now: datetime, duration_us: int, elapsed: int,
+    breached_at: datetime | None,
+) -> datetime | None:  # fmt: skip
+    """The instant a running clock's working time ran out on the `previous` hours, if it did by `now` and
+    it has not breached yet; else None."""
+    if breached_at is not None:
+        return None
+    remaining = duration_us - elapsed
+    if remaining > previous.elapsed_us(to_us(segment_start), to_us(now)):
+        return None
+    return from_us(previous.due_us(to_us(segment_start), remaining))  # the segment start if none was left
+
+
+# id, due, next event, elapsed, segment start, warnings fired
+Plan = tuple[int, datetime, datetime | None, int, datetime, int]
 
 
 def _save_plans(plans: list[Plan]) -> None:
     """Write the plans of many clocks: one UPDATE joined to arrays on PostgreSQL (a `bulk_update` CASE
     over thousands of ids costs quadratic time there), `bulk_update` elsewhere."""
     if connection.vendor != "postgresql":
-        clocks = [SLAClock(pk=pk, due_at=due, next_event_at=nxt, elapsed_us=el, segment_start=seg)
-                  for pk, due, nxt, el, seg in plans]  # fmt: skip
-        fields = ["due_at", "next_event_at", "elapsed_us", "segment_start"]
+        clocks = [SLAClock(pk=pk, due_at=due, next_event_at=nxt, elapsed_us=el, segment_start=seg, warnings_fired=w)
+                  for pk, due, nxt, el, seg, w in plans]  # fmt: skip
+        fields = ["due_at", "next_event_at", "elapsed_us", "segment_start", "warnings_fired"]
         SLAClock.objects.bulk_update(clocks, fields, batch_size=len(clocks))
         return
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {SLAClock._meta.db_table} AS c SET due_at = v.due_at, next_event_at = v.next_event_at, "  # noqa: S608
-            "elapsed_us = v.elapsed_us, segment_start = v.segment_start "
-            "FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[], %s::bigint[], %s::timestamptz[]) "
-            "AS v(id, due_at, next_event_at, elapsed_us, segment_start) WHERE c.id = v.id",
+            "elapsed_us = v.elapsed_us, segment_start = v.segment_start, warnings_fired = v.warnings_fired "
+            "FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[], %s::bigint[], %s::timestamptz[], "
+            "%s::smallint[]) AS v(id, due_at, next_event_at, elapsed_us, segment_start, warnings_fired) "
+            "WHERE c.id = v.id",
             [[p[0] for p in plans], [p[1] for p in plans], [p[2] for p in plans], [p[3] for p in plans],
-             [p[4] for p in plans]],
+             [p[4] for p in plans], [p[5] for p in plans]],
         )  # fmt: skip

@@ -220,6 +220,43 @@ def test_editing_a_schedule_moves_the_due_dates_of_running_clocks(plant: Plant) 
     assert moved.breached_at is None and moved.warnings_fired == 0
 
 
+def test_a_clock_that_ran_out_before_a_schedule_edit_breaches_when_it_ran_out(plant: Plant) -> None:
+    """The worker had not got to it (stopped, say): the edit must not move the breach to the edit's instant,
+    nor plan it on the new hours, nor replay its warnings now."""
+    from plantdesk.slas.actions import do_update_schedule
+    from plantdesk.slas.models import Schedule
+
+    do_create_schedule(BERLIN_DAY, actor=plant.admin)
+    do_create_definition(
+        {"name": "P3 resolution", "target": "resolution", "duration": "PT4H", "schedule": "BER day",
+         "conditions": {"priority": [3]}, "warnings": [50, 75, 90]},
+        actor=plant.admin,
+    )  # fmt: skip
+    hours = [
+        {"days": "mon-fri", "start": "08:00", "end": "10:00"},
+        {"days": "mon-fri", "start": "13:00", "end": "16:00"},
+    ]  # on these hours the clock would have run out at 15:00 Berlin (14:00 UTC)
+    edited_at = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)  # Monday 16:00 Berlin
+    with time_machine.travel(edited_at, tick=False):
+        incident = make_incident(plant.agent)
+        clock = SLAClock.objects.get(record_id=incident.pk)
+        clock.segment_start = clock.started_at = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)  # Monday 08:00 Berlin
+        clock.save()
+        do_update_schedule(Schedule.objects.get(name="BER day"), {"hours": hours}, actor=plant.admin)
+    ran_out = datetime(2026, 11, 30, 11, 0, tzinfo=UTC)  # 4 h of the old 08:00-16:00 hours: 12:00 Berlin
+    edited = SLAClock.objects.get(pk=clock.pk)
+    assert (edited.due_at, edited.next_event_at) == (ran_out, ran_out)
+    assert edited.warnings_fired == 3 and edited.breached_at is None  # the breach is the worker's to fire
+    assert edited.elapsed_us == 8 * 3_600_000_000  # 08:00-16:00 on the old hours, counted
+
+    assert fire_due_events(now=edited_at) == 1  # the breach only: no warning replayed
+    assert fire_due_events(now=edited_at + timedelta(days=1)) == 0
+    breached = clocks(incident)["P3 resolution"]
+    assert breached.state == "breached" and breached.breached_at == ran_out and breached.due_at == ran_out
+    notes = list(JournalEntry.objects.filter(record_id=incident.pk).values_list("body", flat=True))
+    assert notes == [f"SLA breached: P3 resolution (resolution) was due {_iso(ran_out)}."]
+
+
 def test_the_incident_page_shows_each_clock_with_time_left_and_a_bar(p1_slas: Plant) -> None:
     from plantdesk.testing.fixtures import client_for, text
 
