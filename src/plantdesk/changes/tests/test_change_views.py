@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import time_machine
 from django.forms import DateTimeInput
 from django.utils import timezone
 
@@ -93,7 +96,15 @@ def test_a_refused_move_shows_every_reason(cp: ChangePlant) -> None:
     assert "implementation_plan: Required" in page and "cis: Name at least one" in page
 
 
-def test_the_cab_agenda_lists_what_awaits_authorisation_in_the_range(cp: ChangePlant) -> None:
+@pytest.fixture
+def monday_noon() -> Iterator[None]:
+    """Monday 2026-12-07 12:00 UTC: `later(5)` is on the same date in UTC and in the users' zones (near
+    midnight UTC it is not: the agenda's range is of days in the user's zone)."""
+    with time_machine.travel(datetime(2026, 12, 7, 12, 0, tzinfo=UTC), tick=True):
+        yield
+
+
+def test_the_cab_agenda_lists_what_awaits_authorisation_in_the_range(monday_noon: None, cp: ChangePlant) -> None:
     waiting = create(cp)
     move(cp, waiting, "assess")
     move(cp, waiting, "authorize")

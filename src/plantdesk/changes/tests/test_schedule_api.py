@@ -3,11 +3,13 @@ GET /api/v1/schedule/next-slot (the earliest conflict-free start)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from plantdesk.accounts.models import User
@@ -19,6 +21,15 @@ from plantdesk.testing.fixtures import ApiClient, Plant
 pytestmark = pytest.mark.django_db
 
 MAY = {"from": "2026-05-01T00:00:00+02:00", "to": "2026-06-01T00:00:00+02:00"}
+# Today, for every test here (the data is built on it too): Monday 2027-03-01, so that `base` is Monday
+# 2027-03-15 and the Saturday night after its first is the hour-short one of the spring change (03-27).
+TODAY = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _today() -> Iterator[None]:
+    with time_machine.travel(TODAY, tick=True):  # ticking: the slot search and the lead time count from now
+        yield
 
 
 @pytest.fixture
@@ -192,9 +203,11 @@ def iso(value: datetime) -> str:
 
 @pytest.fixture
 def base() -> datetime:
-    """A Monday 08:00 UTC well beyond the CAB lead time, so only the windows and changes decide."""
+    """A Monday 08:00 UTC well beyond the CAB lead time, so only the windows and changes decide (2027-03-15)."""
     day = (timezone.now() + timedelta(days=14)).replace(hour=8, minute=0, second=0, microsecond=0)
-    return day + timedelta(days=(7 - day.weekday()) % 7)
+    monday = day + timedelta(days=(7 - day.weekday()) % 7)
+    assert monday == datetime(2027, 3, 15, 8, 0, tzinfo=UTC)
+    return monday
 
 
 def slot(user: User, **params: Any) -> Any:
@@ -233,6 +246,7 @@ def test_the_next_slot_lies_inside_the_cis_maintenance_windows(
            end="2026-01-04T06:00:00+01:00", rrule="FREQ=WEEKLY;BYDAY=SA", cis=["BER-L3"])  # fmt: skip
     start = at(slot(plant.agent, cis="BER-L3-PLC01", duration_minutes=240, after=iso(base)).json()["start"])
     assert saturday_night(start) and base < start < base + timedelta(days=7)
+    assert start == datetime(2027, 3, 20, 21, 0, tzinfo=UTC)  # 22:00 CET
     # A blackout on that Saturday evening moves the slot behind it, still that night.
     window(carl, kind="blackout", name="Year-end", start=start - timedelta(hours=1), end=start + timedelta(hours=1),
            cis=["BER-SITE"])  # fmt: skip
@@ -241,6 +255,7 @@ def test_the_next_slot_lies_inside_the_cis_maintenance_windows(
     # Eight hours no longer fit that night: a later Saturday (an hour-short spring night is skipped too).
     pushed = at(slot(plant.agent, cis="BER-L3-PLC01", duration_minutes=480, after=iso(base)).json()["start"])
     assert saturday_night(pushed) and pushed > start + timedelta(days=6)
+    assert pushed == datetime(2027, 4, 3, 20, 0, tzinfo=UTC)  # 22:00 CEST: 03-27 to 03-28 has seven hours only
     # Ten hours never fit into a night of at most nine.
     none = slot(plant.agent, cis="BER-L3-PLC01", duration_minutes=600, after=iso(base))
     assert none.status_code == 409 and "No free slot" in none.json()["detail"]

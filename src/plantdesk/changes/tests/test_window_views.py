@@ -4,11 +4,13 @@ week grids, site and line, times on the site's clock, the next-free-slot form), 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
@@ -279,15 +281,34 @@ def test_the_week_grid_of_a_line(plant: Plant, may: dict[str, Any]) -> None:
     assert bad.status_code == 400 and "Unknown line" in text(bad).replace("&#x27;", "'")
 
 
-def test_the_default_is_this_month_in_the_users_zone(plant: Plant, may: dict[str, Any]) -> None:
+@pytest.fixture
+def may_31_late() -> Iterator[None]:
+    """Sunday 2026-05-31 22:30 UTC: still May in UTC, already 1 June in Berlin."""
+    with time_machine.travel(datetime(2026, 5, 31, 22, 30, tzinfo=UTC), tick=False):
+        yield
+
+
+def test_the_default_is_this_month_in_the_users_zone(may_31_late: None, plant: Plant, may: dict[str, Any]) -> None:
     page = text(client_for(plant.agent).get("/changes/schedule/"))
+    assert timezone.now().date().isoformat() == "2026-05-31"  # in UTC
     today = timezone.now().astimezone(BERLIN).date()  # alice's zone is her site's
+    assert today.isoformat() == "2026-06-01"
     assert f"{today:%B %Y}" in page and 'data-zone="Europe/Berlin"' in page
     assert re.search(rf'<td class="[^"]*cal-today[^"]*" data-day="{today.isoformat()}"', page)
 
 
-def test_the_next_free_slot_form_answers_in_the_sites_zone(plant: Plant, carl: User, cis: Any) -> None:
+@pytest.fixture
+def before_the_spring_change() -> Iterator[None]:
+    """Sunday 2027-03-07 22:00 UTC: 20 days on is 23:00 CET, five hours before 05:00 CEST on 2027-03-28."""
+    with time_machine.travel(datetime(2027, 3, 7, 22, 0, tzinfo=UTC), tick=True):
+        yield
+
+
+def test_the_next_free_slot_form_answers_in_the_sites_zone(
+    before_the_spring_change: None, plant: Plant, carl: User, cis: Any
+) -> None:
     base = (timezone.now() + timedelta(days=20)).replace(minute=0, second=0, microsecond=0)
+    assert base == datetime(2027, 3, 27, 22, 0, tzinfo=UTC)
     window(carl, kind="blackout", name="Freeze", start=base - timedelta(hours=1), end=base + timedelta(hours=5),
            cis=["BER-L3"])  # fmt: skip
     local = base.astimezone(BERLIN)
@@ -296,8 +317,7 @@ def test_the_next_free_slot_form_answers_in_the_sites_zone(plant: Plant, carl: U
     alice = client_for(plant.agent)
     fragment = alice.get("/changes/schedule/next-slot/", query, headers={"HX-Request": "true"})
     assert fragment.status_code == 200 and "<html" not in text(fragment)
-    free = local + timedelta(hours=5)
-    assert f"Free from {free:%Y-%m-%d %H:%M} {free:%Z}" in text(fragment)
+    assert "Free from 2027-03-28 05:00 CEST" in text(fragment)  # 5 h after 23:00 CET: the clocks went forward
     full = alice.get("/changes/schedule/next-slot/", query)
     assert full.status_code == 200 and "<html" in text(full) and "Free from" in text(full)
     wrong = alice.get("/changes/schedule/next-slot/", {**query, "cis": "BER-L9"}, headers={"HX-Request": "true"})
