@@ -117,11 +117,12 @@ def test_a_clock_paused_and_resumed_outside_working_time(plant: Plant) -> None:
          "conditions": {"priority": [3]}},
         actor=plant.admin,
     )  # fmt: skip
-    incident = make_incident(plant.agent)  # P3 (impact 2, urgency 2)
     start = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)  # Thursday 15:00 in Berlin
+    with time_machine.travel(start, tick=False):  # opened then, not today
+        incident = make_incident(plant.agent)  # P3 (impact 2, urgency 2)
     clock = SLAClock.objects.get(record_id=incident.pk)
-    clock.started_at = clock.segment_start = start
-    clock.save()
+    assert clock.started_at == clock.segment_start == start
+    assert clock.due_at == datetime(2026, 11, 27, 12, 0, tzinfo=UTC)  # 1 h on Thursday, 5 h on Friday: 13:00 Berlin
     incident.state, incident.hold_reason = "on_hold", "awaiting_caller"
     sync_at(incident, plant.agent, datetime(2026, 11, 26, 18, 0, tzinfo=UTC))  # 19:00 in Berlin: closed
     assert SLAClock.objects.get(pk=clock.pk).elapsed_us == 3_600_000_000  # 15:00-16:00 only

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 
 from plantdesk.slas.actions import do_create_definition, do_create_schedule
 from plantdesk.slas.jobs import fire_due_events
@@ -20,7 +23,16 @@ FORM = {
 ALWAYS = {"name": "24x7", "time_zone": "UTC", "hours": [{"days": "mon-sun", "start": "00:00", "end": "24:00"}]}
 
 
-def test_an_admin_creates_a_schedule_from_a_shift_plan_and_assigns_a_site(plant: Plant) -> None:
+@pytest.fixture
+def new_years_eve_eve() -> Iterator[None]:
+    """Wednesday 2026-12-30 13:00 in Berlin: the 31st is a closed day of the schedule, 1 January a holiday."""
+    with time_machine.travel(datetime(2026, 12, 30, 12, 0, tzinfo=UTC), tick=True):
+        yield
+
+
+def test_an_admin_creates_a_schedule_from_a_shift_plan_and_assigns_a_site(
+    new_years_eve_eve: None, plant: Plant
+) -> None:
     from plantdesk.accounts.models import Site
 
     admin = client_for(plant.admin)
@@ -33,6 +45,9 @@ def test_an_admin_creates_a_schedule_from_a_shift_plan_and_assigns_a_site(plant:
     assert LocationSchedule.objects.get(site=berlin).schedule == schedule
     page = text(admin.get("/service-levels/schedules/BER two shifts/"))
     assert "Next working periods" in page and "06:00" in page and "22:00" in page
+    starts = re.findall(r'<li><time datetime="([^"]+)"', page)
+    # The shift in progress, then past the closed 31st, the New Year holiday and the weekend to Monday 4 January.
+    assert starts[:2] == ["2026-12-30T06:00:00+01:00", "2027-01-04T06:00:00+01:00"]
     listing = text(client_for(plant.agent).get("/service-levels/schedules/"))
     assert "BER two shifts" in listing and "DE-BE" in listing and "ber" in listing
 

@@ -3,10 +3,11 @@ creation, schedule edits mid-clock, bad conditions and extreme inputs, and what 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import time_machine
 
 from plantdesk.core import audit
 from plantdesk.core.dispatch import dispatch_all
@@ -141,15 +142,18 @@ def test_a_schedule_edit_changes_the_future_not_the_past(plant: Plant) -> None:
 
     do_create_schedule(ALWAYS, actor=plant.admin)
     define(plant, "P3 resolution", "resolution", "PT10H", 3)
-    incident = make_incident(plant.agent)
-    started = clock(incident, "P3 resolution")
-    started.started_at = started.segment_start = started.started_at - timedelta(hours=6)  # 6 h worked
-    started.save()
-    office = [{"days": "mon-fri", "start": "09:00", "end": "10:00"}]  # now 1 h a weekday
-    do_update_schedule(Schedule.objects.get(name="24x7"), {"hours": office}, actor=plant.admin)
+    edited_at = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # a Wednesday, after that day's new office hour
+    with time_machine.travel(edited_at, tick=False):
+        incident = make_incident(plant.agent)
+        started = clock(incident, "P3 resolution")
+        started.started_at = started.segment_start = started.started_at - timedelta(hours=6)  # 6 h worked
+        started.save()
+        office = [{"days": "mon-fri", "start": "09:00", "end": "10:00"}]  # now 1 h a weekday
+        do_update_schedule(Schedule.objects.get(name="24x7"), {"hours": office}, actor=plant.admin)
     edited = clock(incident, "P3 resolution")
-    assert 6 * 3_600_000_000 - 1_000_000 <= edited.elapsed_us <= 6 * 3_600_000_000 + 1_000_000
+    assert edited.elapsed_us == 6 * 3_600_000_000 and edited.segment_start == edited_at
     assert edited.due_at is not None and edited.due_at - edited.segment_start >= timedelta(days=3)  # 4 h at 1 h/day
+    assert edited.due_at == datetime(2026, 12, 1, 10, 0, tzinfo=UTC)  # Thursday, Friday, Monday, Tuesday 09:00-10:00
 
 
 @pytest.mark.parametrize(
