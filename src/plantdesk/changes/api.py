@@ -18,11 +18,11 @@ from plantdesk.changes.schemas import (
     CausedIncidentIn,
     ChangeCreateIn,
     ChangePatchIn,
+    ChangeTransitionIn,
     DecisionIn,
     OverrideIn,
     SignIn,
     TaskIn,
-    TransitionIn,
 )
 from plantdesk.changes.serializers import (
     approval_to_dict,
@@ -41,7 +41,7 @@ approvals_router = Router(tags=["changes"])
 Body = dict[str, Any]
 
 
-class ListParams(Schema):
+class ChangeListParams(Schema):
     model_config = ConfigDict(extra="forbid")
 
     limit: int = Field(50, ge=1, le=500)
@@ -61,14 +61,14 @@ def _visible(request: HttpRequest, number: str) -> ChangeRequest:
 
 
 @changes_router.get("", response=Body, summary="List changes")
-def list_changes(request: HttpRequest, params: Query[ListParams]) -> Body:
+def list_changes(request: HttpRequest, params: Query[ChangeListParams]) -> Body:
     qs = queries.filter_changes(queries.visible_changes(actor_of(request)), **_filters(params))
     count, exact = bounded_count(qs)
     page = queries.with_related(qs.order_by("-opened_at", "-id"))[params.offset : params.offset + params.limit]
     return {"items": changes_to_dicts(page), "count": count, "count_exact": exact}
 
 
-def _filters(params: ListParams) -> dict[str, Any]:
+def _filters(params: ChangeListParams) -> dict[str, Any]:
     states = [s.strip() for s in (params.state or "").split(",") if s.strip()]
     bad = [s for s in states if s not in State.values]
     if bad:
@@ -126,7 +126,7 @@ def patch_change(request: HttpRequest, number: str, payload: ChangePatchIn, resp
 
 
 @changes_router.post("/{number}/transitions", response=Body, summary="Move a change (409 with the reasons)")
-def transition_change(request: HttpRequest, number: str, payload: TransitionIn) -> Body:
+def transition_change(request: HttpRequest, number: str, payload: ChangeTransitionIn) -> Body:
     actions.do_transition_change(_visible(request, number), payload.to, actor=actor_of(request), reason=payload.reason)
     return change_to_dict(_visible(request, number))
 

@@ -46,7 +46,7 @@ class OccurrenceOut(Schema):
     time_zone: str
 
 
-class ScheduleOut(Schema):
+class ChangeScheduleOut(Schema):
     from_: datetime = Field(..., alias="from")
     to: datetime
     site: str | None
@@ -56,7 +56,7 @@ class ScheduleOut(Schema):
     windows: list[OccurrenceOut]
 
 
-@schedule_router.get("/changes", response=ScheduleOut, by_alias=True, summary="Changes and windows in a range")
+@schedule_router.get("/changes", response=ChangeScheduleOut, by_alias=True, summary="Changes and windows in a range")
 def schedule_changes(request: HttpRequest, params: Query[ScheduleParams]) -> dict[str, Any]:
     user = actor_of(request)
     scope = schedule.resolve_scope(user, params.site, params.line)

@@ -47,7 +47,7 @@ class ChangePatchIn(ChangeFieldsIn):
     review_notes: str | None = None
 
 
-class TransitionIn(_Strict):
+class ChangeTransitionIn(_Strict):
     to: str
     reason: str = Field("", max_length=2000)
 

@@ -110,7 +110,7 @@ class RunOut(Schema):
     result: str
 
 
-class ImportOut(Schema):
+class RunImportOut(Schema):
     created: int
     updated: int
     unchanged: int
@@ -177,7 +177,7 @@ def create_window(request: HttpRequest, payload: WindowIn) -> Status[dict[str, A
     return Status(201, window_to_dict(_window(request, window.pk)))
 
 
-@windows_router.post("/production-runs", response=ImportOut, summary="Import production runs (idempotent)")
+@windows_router.post("/production-runs", response=RunImportOut, summary="Import production runs (idempotent)")
 def import_production_runs(request: HttpRequest, payload: list[RunIn]) -> dict[str, Any]:
     rows = [run.model_dump(exclude_none=True) for run in payload]
     results = window_actions.do_import_production_runs(rows, actor=actor_of(request))

@@ -180,7 +180,7 @@ def expire_silence(request: HttpRequest, silence_id: int) -> dict[str, Any]:
     return silence_to_dict(actions.do_expire_silence(silence, actor=actor_of(request)))
 
 
-class WindowIn(Schema):
+class MaintenanceWindowIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     ci: Any = None
@@ -189,7 +189,7 @@ class WindowIn(Schema):
     reason: Any = None
 
 
-class WindowOut(Schema):
+class MaintenanceWindowOut(Schema):
     id: int
     ci: str
     starts_at: datetime
@@ -198,8 +198,10 @@ class WindowOut(Schema):
     created_by: str
 
 
-@maintenance_router.post("", response={201: WindowOut}, summary="Put a CI in maintenance: alerts, no incidents")
-def create_window(request: HttpRequest, payload: WindowIn) -> Status[dict[str, Any]]:
+@maintenance_router.post(
+    "", response={201: MaintenanceWindowOut}, summary="Put a CI in maintenance: alerts, no incidents"
+)
+def create_window(request: HttpRequest, payload: MaintenanceWindowIn) -> Status[dict[str, Any]]:
     window = actions.do_create_maintenance_window(payload.model_dump(exclude_unset=True), actor=actor_of(request))
     return Status(201, window_to_dict(window))
 

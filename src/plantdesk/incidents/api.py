@@ -34,7 +34,7 @@ from plantdesk.incidents.serializers import comment_to_dict, incident_to_dict, i
 router = Router(tags=["incidents"])
 
 
-class ListParams(Schema):
+class IncidentListParams(Schema):
     model_config = ConfigDict(extra="forbid")
 
     limit: int = Field(50, ge=1, le=500)
@@ -52,7 +52,7 @@ def _csv(value: str | None) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()] if value else []
 
 
-def _filters(params: ListParams) -> queries.IncidentFilters:
+def _filters(params: IncidentListParams) -> queries.IncidentFilters:
     for name, value in params.model_dump().items():
         if isinstance(value, str) and "\x00" in value:
             raise InvalidInput.for_field(name, "Must not contain NUL characters.")
@@ -86,7 +86,7 @@ def _fresh(request: HttpRequest, number: str) -> dict[str, Any]:
 
 
 @router.get("", response=IncidentListOut, summary="List incidents")
-def list_incidents(request: HttpRequest, params: Query[ListParams]) -> dict[str, Any]:
+def list_incidents(request: HttpRequest, params: Query[IncidentListParams]) -> dict[str, Any]:
     qs = queries.filter_incidents(queries.visible_incidents(actor_of(request)), _filters(params))
     qs = qs.order_by("priority", "opened_at", "id")
     count, exact = bounded_count(qs)
