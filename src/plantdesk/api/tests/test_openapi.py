@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 from pydantic import BaseModel
 
+from plantdesk.api.errors import ERROR_RESPONSES
 from plantdesk.api.main import api
 
 
@@ -64,3 +65,20 @@ def test_the_schedules_are_documented_with_their_own_shape(document: dict[str, A
     assert {"name", "time_zone", "hours"} <= set(schemas["ScheduleOut"]["properties"])
     change_schedule = document["paths"]["/api/v1/schedule/changes"]["get"]["responses"]["200"]
     assert change_schedule["content"]["application/json"]["schema"]["$ref"] == "#/components/schemas/ChangeScheduleOut"
+
+
+def test_every_operation_documents_the_error_responses_with_the_error_body(document: dict[str, Any]) -> None:
+    error = document["components"]["schemas"]["ErrorOut"]
+    assert set(error["required"]) == {"detail", "errors"}
+    operations = [op for methods in document["paths"].values() for op in methods.values()]
+    assert len(operations) >= 76
+    for operation in operations:
+        for status in ERROR_RESPONSES:
+            response = operation["responses"][str(status)]
+            assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorOut"}
+
+
+def test_the_success_responses_stay_as_each_operation_declares_them(document: dict[str, Any]) -> None:
+    create = document["paths"]["/api/v1/incidents"]["post"]["responses"]
+    assert create["201"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/IncidentOut"}
+    assert "200" not in create
