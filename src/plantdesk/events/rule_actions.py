@@ -31,7 +31,9 @@ def _position(data: Mapping[str, Any], errors: list[FieldError]) -> int:
 
 
 def _texts(data: Mapping[str, Any], field: str, allowed: set[str] | None, errors: list[FieldError]) -> list[str]:
-    values = data.get(field) or []
+    values = data.get(field)
+    if values is None:
+        values = []
     if not isinstance(values, list) or not all(isinstance(v, str) and 0 < len(v) <= 100 for v in values):
         errors.append(FieldError(field, "A list of texts (empty: any)."))
         return []
@@ -45,7 +47,8 @@ def do_create_alert_rule(data: Mapping[str, Any], *, actor: User) -> AlertRule:
     _require_admin(actor)
     errors: list[FieldError] = []
     position = _position(data, errors)
-    name = str(data.get("name") or "").strip()
+    name = data.get("name")
+    name = name.strip() if isinstance(name, str) else ""
     if not name or len(name) > 100:
         errors.append(FieldError("name", "A name of 1 to 100 characters."))
     severities = _texts(data, "severities", set(SEVERITIES) - {"clear"}, errors)
@@ -53,7 +56,7 @@ def do_create_alert_rule(data: Mapping[str, Any], *, actor: User) -> AlertRule:
     classes = _texts(data, "ci_classes", set(ci_classes()), errors)
     sites = _texts(data, "sites", set(Site.objects.values_list("code", flat=True)), errors)
     action = data.get("action", AlertRule.OPEN_INCIDENT)
-    if action not in dict(AlertRule.ACTIONS):
+    if not isinstance(action, str) or action not in dict(AlertRule.ACTIONS):
         errors.append(FieldError("action", f"One of {', '.join(dict(AlertRule.ACTIONS))}."))
     if errors:
         raise InvalidInput.for_fields(errors)
@@ -70,12 +73,13 @@ def do_create_mapping_rule(data: Mapping[str, Any], *, actor: User) -> MappingRu
     errors: list[FieldError] = []
     position = _position(data, errors)
     field = data.get("field")
-    if field not in FIELD_NAMES:
+    if not isinstance(field, str) or field not in FIELD_NAMES:
         errors.append(FieldError("field", f"One of {', '.join(FIELD_NAMES)}."))
     pattern = data.get("pattern")
     if not isinstance(pattern, str) or not 0 < len(pattern) <= 255:
         errors.append(FieldError("pattern", "A shell-style pattern of 1 to 255 characters, e.g. ber-line4-*."))
-    ci = find_visible_ci(actor, str(data.get("ci") or ""))
+    ci_name = data.get("ci")
+    ci = find_visible_ci(actor, ci_name) if isinstance(ci_name, str) and ci_name else None
     if ci is None or ci.retired_at is not None:
         errors.append(FieldError("ci", "No CI in service has this name or alias."))
     if errors:

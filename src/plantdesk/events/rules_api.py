@@ -2,31 +2,47 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
-from pydantic import ConfigDict
+from pydantic import ConfigDict, WithJsonSchema
 
 from plantdesk.api.auth import actor_of
 from plantdesk.core.errors import Forbidden, NotFound
+from plantdesk.events.ingest import SEVERITIES
 from plantdesk.events.models import AlertRule, MappingRule
-from plantdesk.events.rule_actions import do_create_alert_rule, do_create_mapping_rule, do_delete_rule
+from plantdesk.events.rule_actions import FIELD_NAMES, do_create_alert_rule, do_create_mapping_rule, do_delete_rule
 
 alert_rules_router = Router(tags=["events"])
 mapping_rules_router = Router(tags=["events"])
 
 
+# Any value at run time: the actions check each field and name it in a 400. Documented with the shape they accept.
+_Text100 = {"type": "string", "minLength": 1, "maxLength": 100}
+Position = Annotated[Any, WithJsonSchema({"type": "integer", "minimum": 1, "maximum": 100_000})]
+Name = Annotated[Any, WithJsonSchema(_Text100)]
+_SEVERITY = {"type": "string", "enum": [s for s in SEVERITIES if s != "clear"]}
+Severities = Annotated[
+    Any, WithJsonSchema({"type": ["array", "null"], "items": _SEVERITY, "description": "empty: any"})
+]
+Texts = Annotated[Any, WithJsonSchema({"type": ["array", "null"], "items": _Text100, "description": "empty: any"})]
+Action = Annotated[Any, WithJsonSchema({"type": "string", "enum": list(dict(AlertRule.ACTIONS))})]
+MatchField = Annotated[Any, WithJsonSchema({"type": "string", "enum": FIELD_NAMES})]
+Pattern = Annotated[Any, WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 255})]
+CIName = Annotated[Any, WithJsonSchema({"type": "string", "description": "a CI's name or alias"})]
+
+
 class AlertRuleIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    position: Any = None
-    name: Any = None
-    severities: Any = None
-    sources: Any = None
-    ci_classes: Any = None
-    sites: Any = None
-    action: Any = None
+    position: Position = None
+    name: Name = None
+    severities: Severities = None
+    sources: Texts = None
+    ci_classes: Texts = None
+    sites: Texts = None
+    action: Action = None
 
 
 class AlertRuleOut(Schema):
@@ -44,10 +60,10 @@ class AlertRuleOut(Schema):
 class MappingRuleIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    position: Any = None
-    field: Any = None
-    pattern: Any = None
-    ci: Any = None
+    position: Position = None
+    field: MatchField = None
+    pattern: Pattern = None
+    ci: CIName = None
 
 
 class MappingRuleOut(Schema):

@@ -176,3 +176,40 @@ def test_silences_and_windows_are_for_an_occasion_not_for_ever(plant: Plant, mes
                                                  "ends_at": "2001-01-02T00:00:00+00:00", "reason": "CIP"})  # fmt: skip
     assert window.status_code == 400 and window.json()["errors"][0]["field"] == "starts_at"
     assert not Silence.objects.exists() and not MaintenanceWindow.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("action", ["open_incident"]),  # unhashable: a 500 before
+        ("action", {"open_incident": True}),
+        ("name", ["Test rigs"]),  # str() of the list was stored as the name
+        ("severities", {}),  # read as "no severities" before
+        ("severities", [["critical"]]),
+        ("sources", {"rig-*": 1}),
+        ("ci_classes", "plc"),
+        ("sites", [{"code": "ber"}]),
+        ("position", True),
+    ],
+)
+def test_an_alert_rule_of_the_wrong_shape_is_refused_by_field(plant: Plant, field: str, value: Any) -> None:
+    admin = ApiClient(plant.admin)
+    body = {"position": 1, "name": "Test rigs", "severities": ["critical"], "action": "record_only", field: value}
+    refused = admin.post("/alert-rules", body)
+    assert refused.status_code == 400, refused.content
+    assert [e["field"] for e in refused.json()["errors"]] == [field]
+    assert admin.get("/alert-rules").json() == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("field", ["node"]), ("field", {"node": 1}), ("pattern", ["rig-*"]), ("ci", ["BER-L3"])]
+)
+def test_a_mapping_rule_of_the_wrong_shape_is_refused_by_field(plant: Plant, field: str, value: Any) -> None:
+    load_demo_cmdb(plant.admin)
+    admin = ApiClient(plant.admin)
+    refused = admin.post(
+        "/mapping-rules", {"position": 1, "field": "node", "pattern": "rig-*", "ci": "BER-L3", field: value}
+    )
+    assert refused.status_code == 400, refused.content
+    assert [e["field"] for e in refused.json()["errors"]] == [field]
+    assert admin.get("/mapping-rules").json() == []
