@@ -124,7 +124,7 @@ def resolve_fields(data: Mapping[str, Any], *, actor: User, creating: bool) -> d
         else:
             values[name] = _LOOKUPS[name](raw, errors)
     if not values.get("short_description") and (
-        ("short_description" in data and not creating) or (creating and "template" not in values)
+        ("short_description" in data and not creating) or (creating and values.get("template") is None)
     ):
         errors.add("short_description", "This field is required.")
     start, end = values.get("planned_start"), values.get("planned_end")

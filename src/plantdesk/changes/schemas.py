@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, StrictBool
 
 
 class _Strict(Schema):
@@ -23,19 +23,19 @@ class ChangeFieldsIn(_Strict):
     assignment_group: str | None = None
     assignee: str | None = None
     site: str | None = None
-    risk_answers: dict[str, bool] | None = None
+    risk_answers: dict[str, StrictBool] | None = None
     validation_impact: str | None = None
     validation_specs_affected: str | None = None
     validation_retest_scope: str | None = None
-    validation_data_migration: bool | None = None
-    validation_part11_affected: bool | None = None
+    validation_data_migration: StrictBool | None = None
+    validation_part11_affected: StrictBool | None = None
     qms_change_control_ref: str | None = None
 
 
 class ChangeCreateIn(ChangeFieldsIn):
     type: str
     template: str | None = None
-    ot_tasks: bool | None = None
+    ot_tasks: StrictBool | None = None
 
 
 class ChangePatchIn(ChangeFieldsIn):

@@ -53,6 +53,11 @@ def test_a_change_on_a_plc_gets_the_ot_task_template(cp: ChangePlant) -> None:
         ({"risk_answers": {"color": True}}, "risk_answers"),
         ({"validation_impact": "huge"}, "validation_impact"),
         ({"priority": 1}, "priority"),
+        ({"short_description": None, "template": None}, "short_description"),  # reached full_clean(): a 500
+        ({"short_description": "", "template": ""}, "short_description"),
+        ({"validation_data_migration": "yes"}, "validation_data_migration"),
+        ({"ot_tasks": 1}, "ot_tasks"),
+        ({"risk_answers": {"production_stop": "no"}}, "risk_answers.production_stop"),
     ],
 )
 def test_bad_input_names_the_field_and_writes_nothing(cp: ChangePlant, fields: dict[str, object], field: str) -> None:
