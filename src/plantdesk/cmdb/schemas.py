@@ -6,7 +6,9 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, StrictBool
+
+from plantdesk.core.api_types import JsonInt
 
 
 class Strict(Schema):
@@ -27,10 +29,10 @@ class CIIn(Strict):
     description: Text | None = None
     aliases: list[Annotated[str, Field(max_length=255)]] | None = None
     attributes: dict[str, Any] | None = None
-    gxp_relevant: bool | None = None
-    gamp_category: int | None = None
+    gxp_relevant: StrictBool | None = None
+    gamp_category: JsonInt | None = None
     validation_status: str | None = None
-    part11_applicable: bool | None = None
+    part11_applicable: StrictBool | None = None
     system_owner: str | None = None
     process_owner: str | None = None
     qa_owner: str | None = None
@@ -38,8 +40,8 @@ class CIIn(Strict):
     next_periodic_review: str | None = None
     security_zone: str | None = None
     conduit: str | None = None
-    security_level_target: int | None = None
-    security_level_achieved: int | None = None
+    security_level_target: JsonInt | None = None
+    security_level_achieved: JsonInt | None = None
     purdue_level: str | None = None
 
 

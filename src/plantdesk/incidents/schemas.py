@@ -6,11 +6,12 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from ninja import Schema
-from pydantic import ConfigDict, Field, StrictBool, StrictInt
+from pydantic import ConfigDict, Field, StrictBool
 
+from plantdesk.core.api_types import WHOLE_NUMBER
 from plantdesk.incidents.choices import HoldReason, Source, State
 
-LevelValue = Annotated[StrictInt, Field(ge=1, le=3, description="1 (high) .. 3 (low)")]
+LevelValue = Annotated[int, Field(ge=1, le=3, description="1 (high) .. 3 (low)"), WHOLE_NUMBER]
 StateValue = Literal["new", "in_progress", "on_hold", "resolved", "closed", "canceled"]
 
 
@@ -48,7 +49,7 @@ class IncidentPatchIn(Strict):
     parent: Annotated[str, Field(max_length=16)] | None = None
     major_incident: StrictBool | None = None
     major_incident_owner: Annotated[str, Field(max_length=150)] | None = None
-    time_worked_minutes: Annotated[StrictInt, Field(ge=0, le=1_000_000)] | None = None
+    time_worked_minutes: Annotated[int, Field(ge=0, le=1_000_000), WHOLE_NUMBER] | None = None
 
 
 class TransitionIn(Strict):

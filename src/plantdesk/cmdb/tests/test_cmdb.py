@@ -106,6 +106,18 @@ def test_bad_input_names_the_field_and_writes_nothing(plant: Plant) -> None:
     assert AuditEntry.objects.count() == audit_before
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("gxp_relevant", "yes"), ("part11_applicable", 1), ("gamp_category", True), ("security_level_target", "2")],
+)
+def test_booleans_and_numbers_over_the_api_are_json_ones(plant: Plant, field: str, value: Any) -> None:
+    """pydantic's lax reading took "yes" and 1 for true and true for 1: invalid data accepted."""
+    refused = ApiClient(plant.admin).post("/cis", {"name": "X1", "ci_class": "server", "site": "ber", field: value})
+    assert refused.status_code == 422, refused.content
+    assert [e["field"] for e in refused.json()["errors"]] == [field]
+    assert not ConfigurationItem.objects.exists()
+
+
 def test_relationship_types_check_their_classes_and_ends(plant: Plant) -> None:
     ci(plant, "BER-MES-APP01", "application")
     ci(plant, "BER-L3-PLC01", "plc")

@@ -75,6 +75,8 @@ def test_create_returns_the_contract_fields(agent_api: ApiClient) -> None:
         ({"colour": "red"}, "colour"),
         ({"source": "pigeon"}, "source"),
         ({"description": 42}, "description"),
+        ({"impact": "2"}, "impact"),
+        ({"urgency": 1.5}, "urgency"),
     ],
 )
 def test_malformed_create_is_422_naming_the_field_and_writes_nothing(
@@ -102,6 +104,16 @@ def test_malformed_create_is_422_naming_the_field_and_writes_nothing(
 def test_unknown_references_are_400_naming_the_field(agent_api: ApiClient, change: dict[str, Any], field: str) -> None:
     assert_error(agent_api.post("/incidents", {**CREATE, **change}), 400, field)
     assert not Incident.objects.exists()
+
+
+def test_whole_numbers_written_with_a_point_are_whole_numbers(agent_api: ApiClient) -> None:
+    """JSON Schema's integer: 1.0 is one (schemathesis sends it as a valid value); 1.5, true and "1" are not."""
+    raised = agent_api.post("/incidents", {**CREATE, "impact": 3.0, "urgency": 1.0})
+    assert raised.status_code == 201, raised.content
+    assert (raised.json()["impact"], raised.json()["urgency"]) == (3, 1)
+    number = raised.json()["number"]
+    assert agent_api.patch(f"/incidents/{number}", {"time_worked_minutes": 30.0}).json()["time_worked_minutes"] == 30
+    assert_error(agent_api.patch(f"/incidents/{number}", {"time_worked_minutes": True}), 422, "time_worked_minutes")
 
 
 def test_malformed_json_and_oversized_bodies(agent_api: ApiClient) -> None:
