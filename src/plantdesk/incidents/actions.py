@@ -38,6 +38,8 @@ def do_create_incident(data: Mapping[str, Any], *, actor: User, opened_at: datet
 
     `opened_at` is for sources that carry their own time (events, imports); it defaults to now.
     """
+    if data.get("caller") in (None, ""):  # omitted, null or empty: the person raising it (as documented)
+        data = {name: value for name, value in data.items() if name != "caller"}
     if not actor.is_fulfiller:
         refused = sorted(set(data) - CALLER_EDITABLE_ON_CREATE - {"source"})
         if refused:

@@ -106,6 +106,18 @@ def test_unknown_references_are_400_naming_the_field(agent_api: ApiClient, chang
     assert not Incident.objects.exists()
 
 
+@pytest.mark.parametrize("caller", [None, ""])
+def test_a_caller_left_null_or_empty_is_the_person_raising_it(plant: Plant, caller: str | None) -> None:
+    """The document marks `caller` optional and nullable: null means the default, as leaving it out does."""
+    agent = ApiClient(plant.agent)
+    raised = agent.post("/incidents", {**CREATE, "caller": caller})
+    assert raised.status_code == 201, raised.content
+    assert raised.json()["caller"] == "alice"
+    own = ApiClient(plant.requester).post("/incidents", {"short_description": "Printer jam", "caller": caller})
+    assert own.status_code == 201, own.content
+    assert own.json()["caller"] == "rita"
+
+
 def test_whole_numbers_written_with_a_point_are_whole_numbers(agent_api: ApiClient) -> None:
     """JSON Schema's integer: 1.0 is one (schemathesis sends it as a valid value); 1.5, true and "1" are not."""
     raised = agent_api.post("/incidents", {**CREATE, "impact": 3.0, "urgency": 1.0})
