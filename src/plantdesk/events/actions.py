@@ -158,12 +158,17 @@ def do_create_maintenance_window(data: Mapping[str, Any], *, actor: User) -> Mai
     return window
 
 
+MAX_ID = 2**63 - 1  # the largest primary key the databases store
+
+
 def do_replay_dead_letters(ids: list[int], *, actor: User) -> dict[str, list[dict[str, Any]]]:
     """Read each dead letter again as its channel reads today (after a mapping or adapter fix); the ones
     that now read become accepted events for the processor, the others keep their (updated) reason."""
     _require_fulfiller(actor)
     if not ids or len(ids) > MAX_REPLAY:
         raise InvalidInput.for_field("ids", f"1 to {MAX_REPLAY} dead-letter ids.")
+    if not all(type(i) is int and 1 <= i <= MAX_ID for i in ids):  # not bool, which is an int to Python
+        raise InvalidInput.for_field("ids", "Dead-letter ids are whole numbers from 1.")
     replayed: list[dict[str, Any]] = []
     still_dead: list[dict[str, Any]] = []
     with audit.action_transaction():

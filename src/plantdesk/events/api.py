@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
@@ -12,8 +12,9 @@ from pydantic import ConfigDict, Field
 from plantdesk.accounts.choices import Role
 from plantdesk.accounts.permissions import restrict
 from plantdesk.api.auth import actor_of
+from plantdesk.core.api_types import WHOLE_NUMBER
 from plantdesk.core.errors import DomainError, Forbidden, InvalidInput
-from plantdesk.events.actions import MAX_REPLAY, do_replay_dead_letters
+from plantdesk.events.actions import MAX_ID, MAX_REPLAY, do_replay_dead_letters
 from plantdesk.events.ingest import MAX_BATCH, Unreadable, accept, accepted_summary, read_json
 from plantdesk.events.models import InboxEvent
 
@@ -93,7 +94,8 @@ def dead_letters(request: HttpRequest, params: Query[DeadLetterParams]) -> dict[
 class ReplayIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    ids: list[int] = Field(..., min_length=1, max_length=MAX_REPLAY)
+    # JSON's true/false and "7" are not dead-letter ids (lax pydantic would read true as 1).
+    ids: list[Annotated[int, Field(ge=1, le=MAX_ID), WHOLE_NUMBER]] = Field(..., min_length=1, max_length=MAX_REPLAY)
 
 
 class ReplayOut(Schema):

@@ -12,6 +12,8 @@ from django.utils import timezone
 from plantdesk.accounts.actions import do_create_user
 from plantdesk.accounts.models import User
 from plantdesk.cmdb.demo import load_demo_cmdb
+from plantdesk.core.errors import InvalidInput
+from plantdesk.events.actions import do_replay_dead_letters
 from plantdesk.events.ingest import accept
 from plantdesk.events.models import Alert, InboxEvent, MaintenanceWindow, Silence
 from plantdesk.events.processor import process_pending
@@ -213,3 +215,24 @@ def test_a_mapping_rule_of_the_wrong_shape_is_refused_by_field(plant: Plant, fie
     assert refused.status_code == 400, refused.content
     assert [e["field"] for e in refused.json()["errors"]] == [field]
     assert admin.get("/mapping-rules").json() == []
+
+
+@pytest.mark.parametrize("ids", [[False], [True], ["1"], [0], [1.5], [2**63]])
+def test_dead_letter_ids_are_whole_numbers_not_booleans(plant: Plant, mes: User, ids: list[Any]) -> None:
+    accept([{**BER, "severity": "high", "event_id": "d1"}], channel="rest", actor=mes)
+    refused = ApiClient(plant.agent).post("/events/dead-letters/replay", {"ids": ids})
+    assert refused.status_code == 422, refused.content
+    assert refused.json()["errors"][0]["field"] == "ids.0"
+    assert InboxEvent.objects.get().status == InboxEvent.DEAD
+
+
+def test_a_dead_letter_id_written_as_a_whole_float_is_that_id(plant: Plant, mes: User) -> None:
+    accept([{**BER, "severity": "high", "event_id": "d1"}], channel="rest", actor=mes)
+    dead = InboxEvent.objects.get()
+    answer = ApiClient(plant.agent).post("/events/dead-letters/replay", {"ids": [float(dead.pk)]})
+    assert answer.status_code == 200 and answer.json()["still_dead"][0]["id"] == dead.pk
+
+
+def test_the_replay_action_refuses_booleans_itself(plant: Plant) -> None:
+    with pytest.raises(InvalidInput):
+        do_replay_dead_letters([True], actor=plant.agent)
