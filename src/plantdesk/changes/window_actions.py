@@ -31,8 +31,10 @@ from plantdesk.changes.window_input import (
     text,
 )
 from plantdesk.cmdb.models import CIClass, ConfigurationItem
+from plantdesk.cmdb.queries import find_visible_ci
 from plantdesk.core import audit
-from plantdesk.core.errors import Conflict, Forbidden, InvalidInput
+from plantdesk.core.errors import Conflict, FieldError, Forbidden, InvalidInput
+from plantdesk.core.spans import clean_span, reason_text
 
 RECORD_TYPE = "window"
 FIELDS = ("kind", "name", "description", "start", "end", "rrule", "time_zone", "cis", "ci_classes", "sites",
@@ -209,6 +211,41 @@ def do_create_window(data: Mapping[str, Any], *, actor: User) -> Window:
     return window
 
 
+def do_put_in_maintenance(data: Mapping[str, Any], *, actor: User) -> Window:
+    """The desk's "put this CI in maintenance": a one-off maintenance window on one CI the agent can see,
+    `{"ci", "starts_at" (default now), "ends_at", "reason"}`. Any agent may: an OT engineer stopping a filler
+    for an hour must not wait for a change manager. Recurring or wider windows, blackouts and production
+    runs are planned (`do_create_window`)."""
+    if not actor.is_fulfiller:
+        raise Forbidden("Agents and administrators put CIs in maintenance.")
+    errors: list[FieldError] = []
+    ci = find_visible_ci(actor, str(data.get("ci") or ""))
+    if ci is None:
+        errors.append(FieldError("ci", "No CI you can see has this name or alias."))
+    start, end = clean_span(data, errors)
+    reason = reason_text(data, "reason", errors)
+    if errors or ci is None or start is None or end is None:
+        raise InvalidInput.for_fields(errors)
+    zone = ci.site.time_zone if ci.site is not None else "UTC"
+    values = WindowValues(kind=WindowKind.MAINTENANCE, name=f"Maintenance of {ci.name}"[:160], description=reason,
+                          start=start, end=end, rrule="", time_zone=zone, last_end=end, run_state="", external_id="",
+                          cis=[ci])  # fmt: skip
+    with audit.action_transaction():
+        now = timezone.now()
+        window = Window(created_by=actor, created_at=now)
+        _store(window, values)
+        window.save()
+        _set_scope(window, values, None)
+        audit.record_changes(actor=actor, obj=window, record_type=RECORD_TYPE, before={},
+                             after=values.audit_text(), action="created")  # fmt: skip
+    return window
+
+
+def can_deactivate(user: User, window: Window) -> bool:
+    """Planners deactivate any window; an agent ends the maintenance they started themselves."""
+    return can_plan_windows(user) or (window.kind == WindowKind.MAINTENANCE and window.created_by_id == user.pk)
+
+
 def do_update_window(window: Window, data: Mapping[str, Any], *, actor: User) -> Window:
     """Change the given fields; the scope lists given replace the stored ones. No change, no write."""
     require_planner(actor)
@@ -231,8 +268,12 @@ def do_update_window(window: Window, data: Mapping[str, Any], *, actor: User) ->
 
 
 def do_deactivate_window(window: Window, *, actor: User, reason: str) -> Window:
-    """Take a window out of conflict detection and the schedule; it stays on record with the reason."""
-    require_planner(actor)
+    """Take a window out of conflict detection, alert suppression and the schedule; it stays on record with the
+    reason."""
+    if not can_deactivate(actor, window):
+        raise Forbidden(
+            "Windows are deactivated by change managers and administrators (or whoever started a maintenance)."
+        )
     reason = (reason or "").strip() if isinstance(reason, str) else ""
     if not reason:
         raise InvalidInput.for_field("reason", "Say why the window no longer applies (kept in the audit trail).")

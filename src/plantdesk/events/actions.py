@@ -1,23 +1,22 @@
-"""Writes people make to the event side (ARCHITECTURE rule 1): acknowledging alerts, silences, maintenance
-windows, mapping and alert rules, and replaying dead letters. Each is audited."""
+"""Writes people make to the event side (ARCHITECTURE rule 1): acknowledging alerts, silences, mapping and
+alert rules, and replaying dead letters. Each is audited. (Maintenance is change enablement's window:
+`changes.window_actions.do_put_in_maintenance`.)"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
 from typing import Any
 
 from django.utils import timezone
 
 from plantdesk.accounts.models import Site, User
 from plantdesk.accounts.permissions import restrict, user_site_ids
-from plantdesk.cmdb.models import ConfigurationItem
-from plantdesk.cmdb.queries import find_visible_ci
 from plantdesk.core import audit
 from plantdesk.core.errors import Conflict, FieldError, Forbidden, InvalidInput
+from plantdesk.core.spans import clean_span, reason_text
 from plantdesk.events.channels import normalise
 from plantdesk.events.ingest import dedup_key_of
-from plantdesk.events.models import Alert, InboxEvent, MaintenanceWindow, Silence
+from plantdesk.events.models import Alert, InboxEvent, Silence
 from plantdesk.events.noise import MATCHABLE
 
 MAX_REPLAY = 500
@@ -46,32 +45,6 @@ def do_acknowledge_alert(alert: Alert, *, actor: User) -> Alert:
     return locked
 
 
-MAX_WINDOW = timedelta(days=366)  # a silence or a maintenance window is for an occasion, not for ever
-
-
-def _window(data: Mapping[str, Any], errors: list[FieldError]) -> tuple[datetime | None, datetime | None]:
-    now = timezone.now()
-    starts, ends = data.get("starts_at") or now, data.get("ends_at")
-    if not isinstance(starts, datetime) or timezone.is_naive(starts) or abs(starts - now) > MAX_WINDOW:
-        errors.append(FieldError("starts_at", "A time with its offset, within a year of now."))
-        starts = None
-    if not isinstance(ends, datetime) or timezone.is_naive(ends):
-        errors.append(FieldError("ends_at", "A time with its offset is required."))
-        ends = None
-    if starts and ends and ends <= starts:
-        errors.append(FieldError("ends_at", "Must be after starts_at."))
-    elif starts and ends and ends - starts > MAX_WINDOW:
-        errors.append(FieldError("ends_at", "At most a year after starts_at."))
-    return starts, ends
-
-
-def _comment(data: Mapping[str, Any], field: str, errors: list[FieldError]) -> str:
-    text = str(data.get(field) or "").strip()
-    if not text:
-        errors.append(FieldError(field, "Say why (it is kept with the record)."))
-    return text
-
-
 def do_create_silence(data: Mapping[str, Any], *, actor: User) -> Silence:
     """Matchers: {field: shell-style pattern} over source, node, resource, type, metric, severity, dedup_key,
     area, ci (name) and site (code); every matcher must match."""
@@ -87,8 +60,8 @@ def do_create_silence(data: Mapping[str, Any], *, actor: User) -> Silence:
         if any(not isinstance(v, str) or not v or len(v) > 255 for v in matchers.values()):
             errors.append(FieldError("matchers", "Each pattern is text of 1 to 255 characters."))
     site = _silence_site(matchers if isinstance(matchers, dict) else {}, actor, errors)
-    starts, ends = _window(data, errors)
-    comment = _comment(data, "comment", errors)
+    starts, ends = clean_span(data, errors)
+    comment = reason_text(data, "comment", errors)
     if errors:
         raise InvalidInput.for_fields(errors)
     assert isinstance(matchers, dict) and starts and ends
@@ -131,31 +104,6 @@ def do_expire_silence(silence: Silence, *, actor: User) -> Silence:
             silence.save(update_fields=["expired_early_at"])
             _audit(actor, "silence", silence, "expired", str(silence))
     return silence
-
-
-def do_create_maintenance_window(data: Mapping[str, Any], *, actor: User) -> MaintenanceWindow:
-    _require_fulfiller(actor)
-    errors: list[FieldError] = []
-    ci = find_visible_ci(actor, str(data.get("ci") or ""))
-    if ci is None:
-        errors.append(FieldError("ci", "No CI you can see has this name or alias."))
-    starts, ends = _window(data, errors)
-    reason = _comment(data, "reason", errors)
-    if errors:
-        raise InvalidInput.for_fields(errors)
-    assert isinstance(ci, ConfigurationItem) and starts and ends
-    with audit.action_transaction():
-        window = MaintenanceWindow.objects.create(ci=ci, starts_at=starts, ends_at=ends, reason=reason,
-                                                  created_by=actor, created_at=timezone.now())  # fmt: skip
-        _audit(
-            actor,
-            "maintenance_window",
-            window,
-            "created",
-            ci.name,
-            new=f"{starts:%Y-%m-%d %H:%M}-{ends:%Y-%m-%d %H:%M} UTC",
-        )
-    return window
 
 
 MAX_ID = 2**63 - 1  # the largest primary key the databases store

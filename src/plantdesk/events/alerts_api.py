@@ -13,11 +13,14 @@ from pydantic import ConfigDict, Field
 
 from plantdesk.accounts.permissions import restrict
 from plantdesk.api.auth import actor_of
+from plantdesk.changes.choices import WindowKind
+from plantdesk.changes.models import Window
+from plantdesk.changes.window_actions import do_put_in_maintenance
 from plantdesk.cmdb.queries import find_visible_ci
 from plantdesk.core.errors import Forbidden, NotFound
 from plantdesk.core.pagination import bounded_count
 from plantdesk.events import actions
-from plantdesk.events.models import Alert, MaintenanceWindow, Silence
+from plantdesk.events.models import Alert, Silence
 
 alerts_router = Router(tags=["events"])
 silences_router = Router(tags=["events"])
@@ -190,7 +193,7 @@ class MaintenanceWindowIn(Schema):
 
 
 class MaintenanceWindowOut(Schema):
-    id: int
+    id: int = Field(description="The window's id in /api/v1/windows")
     ci: str
     starts_at: datetime
     ends_at: datetime
@@ -198,14 +201,42 @@ class MaintenanceWindowOut(Schema):
     created_by: str
 
 
+class MaintenanceWindowList(Schema):
+    items: list[MaintenanceWindowOut]
+
+
+# /maintenance-windows is the events issue's API, kept for its clients as a filtered view of change
+# enablement's windows: one-off maintenance windows on one CI (docs/events.md). /api/v1/windows is the whole.
+
+
+@maintenance_router.get(
+    "", response=MaintenanceWindowList, summary="One-off maintenance windows on one CI that have not ended"
+)
+def list_maintenance_windows(request: HttpRequest) -> dict[str, Any]:
+    _fulfiller(request)
+    rows = (
+        restrict(actor_of(request), "view", Window)
+        .filter(kind=WindowKind.MAINTENANCE, active=True, rrule="", end__gt=timezone.now())
+        .select_related("created_by")
+        .prefetch_related("cis", "ci_classes", "sites")
+        .order_by("end", "id")
+    )
+    return {"items": [window_to_dict(w) for w in rows if _one_ci_alone(w)]}
+
+
 @maintenance_router.post(
     "", response={201: MaintenanceWindowOut}, summary="Put a CI in maintenance: alerts, no incidents"
 )
 def create_window(request: HttpRequest, payload: MaintenanceWindowIn) -> Status[dict[str, Any]]:
-    window = actions.do_create_maintenance_window(payload.model_dump(exclude_unset=True), actor=actor_of(request))
+    window = do_put_in_maintenance(payload.model_dump(exclude_unset=True), actor=actor_of(request))
     return Status(201, window_to_dict(window))
 
 
-def window_to_dict(window: MaintenanceWindow) -> dict[str, Any]:
-    return {"id": window.pk, "ci": window.ci.name, "starts_at": window.starts_at, "ends_at": window.ends_at,
-            "reason": window.reason, "created_by": window.created_by.username}  # fmt: skip
+def _one_ci_alone(window: Window) -> bool:
+    """What the legacy shape can show: no classes, no sites, several CIs."""
+    return len(window.cis.all()) == 1 and not window.ci_classes.all() and not window.sites.all()
+
+
+def window_to_dict(window: Window) -> dict[str, Any]:
+    return {"id": window.pk, "ci": window.cis.all()[0].name, "starts_at": window.start, "ends_at": window.end,
+            "reason": window.description, "created_by": window.created_by.username}  # fmt: skip

@@ -12,13 +12,12 @@ from django.utils import timezone
 from plantdesk.accounts.models import Site, User
 from plantdesk.accounts.permissions import user_site_ids
 from plantdesk.events.models import Alert
+from plantdesk.ui.choices import DURATIONS
 
 SEVERITY_CHOICES = [("critical", "Critical"), ("major", "Major"), ("minor", "Minor"), ("warning", "Warning"),
                     ("info", "Info")]  # fmt: skip
 ALL_STATES = "all"
 # Silences and maintenance windows start now; people think in these lengths, not in end times.
-DURATIONS = [("30", "30 minutes"), ("60", "1 hour"), ("120", "2 hours"), ("240", "4 hours"), ("480", "8 hours"),
-             ("720", "12 hours"), ("1440", "24 hours"), ("4320", "3 days"), ("10080", "7 days")]  # fmt: skip
 MATCHER_FIELDS = ("source", "node", "metric")
 
 
@@ -98,23 +97,6 @@ class SilenceForm(forms.Form):
     def form_field_for(self, name: str) -> str | None:
         """Where the action's complaint goes: `matchers` is about the three pattern fields together."""
         return {"matchers": None, "ends_at": "duration", "starts_at": "duration"}.get(name, name)
-
-
-class MaintenanceForm(forms.Form):
-    ci = forms.CharField(max_length=255, required=False, label="Configuration item",
-                         help_text="Name or alias; the CIs it contains are covered too")  # fmt: skip
-    duration = forms.ChoiceField(choices=DURATIONS, initial="240", help_text="From now")
-    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}),
-                             help_text="e.g. the change or work order behind it")  # fmt: skip
-
-    def action_data(self) -> dict[str, Any]:
-        data = self.cleaned_data
-        starts = timezone.now()
-        ends = starts + timedelta(minutes=int(data["duration"]))
-        return {"ci": data.get("ci") or "", "starts_at": starts, "ends_at": ends, "reason": data.get("reason") or ""}
-
-    def form_field_for(self, name: str) -> str | None:
-        return {"ends_at": "duration", "starts_at": "duration"}.get(name, name)
 
 
 class IntegrationAccountForm(forms.Form):

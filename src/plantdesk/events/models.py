@@ -1,5 +1,6 @@
 """The event inbox (ARCHITECTURE rule 10) and what the processor makes of it: alerts, and the noise controls
-(silences, maintenance windows, floods) and rules that decide whether an alert becomes an incident."""
+(silences, floods; maintenance is change enablement's window) and rules that decide whether an alert becomes
+an incident."""
 
 from __future__ import annotations
 
@@ -172,24 +173,6 @@ class Silence(models.Model):
 
     def __str__(self) -> str:
         return f"silence {self.matchers} until {self.ends_at:%Y-%m-%d %H:%M}"
-
-
-class MaintenanceWindow(models.Model):
-    """A CI under maintenance: its alerts (and those of the CIs it contains) are recorded without incidents.
-    A simple model that change enablement extends."""
-
-    ci = models.ForeignKey("cmdb.ConfigurationItem", on_delete=models.PROTECT, related_name="+")
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField()
-    reason = models.TextField()
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField()
-
-    class Meta:
-        indexes = [models.Index(fields=["ci", "ends_at"], name="maintenance_ci_idx")]
-
-    def __str__(self) -> str:
-        return f"maintenance {self.ci_id} {self.starts_at:%Y-%m-%d %H:%M}-{self.ends_at:%H:%M}"
 
 
 class AlarmFlood(models.Model):

@@ -1,6 +1,7 @@
 """Noise control for an alert that (re)opens (DOMAIN.md section 7), cheapest and surest first: maintenance,
 silences, the rules' "record only", then topology and ISA-18.2 floods, which look at other alerts. Flapping
-is decided by dedup. Maintenance windows and silences are read once per batch."""
+is decided by dedup. What is under maintenance (changes.maintenance: the maintenance windows of change
+enablement in force, and changes being implemented) and the silences are read once per batch."""
 
 from __future__ import annotations
 
@@ -12,14 +13,12 @@ from fnmatch import fnmatchcase
 from django.conf import settings
 from django.db.models import Q
 
-from plantdesk.changes.choices import State as ChangeState
-from plantdesk.changes.models import ChangeCI
+from plantdesk.changes.maintenance import UnderMaintenance, under_maintenance
 from plantdesk.cmdb.impact import impact
 from plantdesk.events import rules
-from plantdesk.events.models import AlarmFlood, Alert, MaintenanceWindow, Silence
+from plantdesk.events.models import AlarmFlood, Alert, Silence
 from plantdesk.incidents.choices import OPEN_STATES
 
-IMPLEMENT_GRACE = timedelta(hours=1)
 MAINTENANCE, SILENCED, SECONDARY, FLOOD, FLAPPING, RECORD_ONLY = (
     "maintenance", "silenced", "secondary", "flood", "flapping", "record_only",
 )  # fmt: skip
@@ -36,31 +35,22 @@ class Verdict:
 
 @dataclass
 class Judge:
-    """What a batch knows once: the active maintenance windows and silences, and which of its alerts are
-    still to be judged (they cannot be anyone's parent yet) or were only recorded (they count in no flood)."""
+    """What a batch knows once: what is under maintenance, the silences, and which of its alerts are still
+    to be judged (they cannot be anyone's parent yet) or were only recorded (they count in no flood)."""
 
     now: datetime
-    windows: list[MaintenanceWindow] = field(default_factory=list)
+    maintenance: UnderMaintenance
     silences: list[Silence] = field(default_factory=list)
     pending: set[int] = field(default_factory=set)
     recorded: set[int] = field(default_factory=set)
     floods: dict[str, AlarmFlood] = field(default_factory=dict)  # area -> its flood, locked, saved at the end
-    # The CIs (ids and names) of changes being implemented now: their alerts are expected (DOMAIN.md 3).
-    changing: dict[int, str] = field(default_factory=dict)
     before_lookup: Callable[[], None] = lambda: None  # writes verdicts the parent lookup must see
 
     @classmethod
     def for_batch(cls, now: datetime, pending: set[int]) -> Judge:
         live = Q(starts_at__lte=now, ends_at__gt=now)
-        windows = list(MaintenanceWindow.objects.filter(live).select_related("ci"))
         silences = list(Silence.objects.filter(live, expired_early_at__isnull=True))
-        changing = dict(
-            # An implementation overrunning its plan by more than the grace is news again: its alerts count.
-            ChangeCI.objects.filter(
-                active=True, change__state=ChangeState.IMPLEMENT, planned_end__gt=now - IMPLEMENT_GRACE
-            ).values_list("ci_id", "ci__name")
-        )
-        return cls(now, windows, silences, pending, changing=changing)
+        return cls(now, under_maintenance(now), silences, pending)
 
     def judge(self, alert: Alert) -> Verdict:
         self.pending.discard(alert.pk)
@@ -79,12 +69,13 @@ class Judge:
         return Verdict("")
 
     def _in_maintenance(self, alert: Alert) -> bool:
-        """A window or an implementing change on the alert's CI, or on the line or area it belongs to."""
+        """A maintenance window in force or an implementing change on the alert's CI, on what contains it (its
+        line or area), on its class or its site."""
         if alert.ci_id is None:
             return False
-        if alert.ci_id in self.changing or (alert.area and alert.area in self.changing.values()):
-            return True
-        return any(w.ci_id == alert.ci_id or (alert.area and w.ci.name == alert.area) for w in self.windows)
+        maintenance = self.maintenance
+        class_id = alert.ci.ci_class_id if maintenance.by_class and alert.ci is not None else None
+        return maintenance.covers(alert.ci_id, area=alert.area, class_id=class_id, site_id=alert.site_id)
 
     def _down_parent(self, alert: Alert) -> Alert | None:
         """The open primary alert, with an incident being worked, of the nearest CI this alert's CI depends

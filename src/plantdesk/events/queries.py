@@ -6,7 +6,7 @@ from django.db.models import Q
 
 from plantdesk.accounts.models import User
 from plantdesk.accounts.permissions import Action, register_scope, user_site_ids
-from plantdesk.events.models import Alert, InboxEvent, MaintenanceWindow, Silence
+from plantdesk.events.models import Alert, InboxEvent, Silence
 
 NOTHING = Q(pk__in=[])
 
@@ -19,7 +19,7 @@ def alert_scope(user: User, action: Action) -> Q | None:
 
 
 def desk_scope(user: User, action: Action) -> Q | None:
-    """The inbox, silences and maintenance windows are the desk's tools: every agent, no requester."""
+    """The inbox and silences are the desk's tools: every agent, no requester."""
     return None if user.is_fulfiller else NOTHING
 
 
@@ -34,5 +34,4 @@ def silence_scope(user: User, action: Action) -> Q | None:
 
 register_scope(Alert, alert_scope)
 register_scope(Silence, silence_scope)
-for model in (InboxEvent, MaintenanceWindow):
-    register_scope(model, desk_scope)
+register_scope(InboxEvent, desk_scope)

@@ -8,7 +8,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as ModelValidationError
 from django.test import RequestFactory
 
-from plantdesk.api.main import api
+from plantdesk.composition.api import api
 
 
 def _answer(exc: Exception) -> tuple[int, dict[str, object]]:

@@ -12,7 +12,7 @@ from django.test import Client
 from pydantic import BaseModel
 
 from plantdesk.api.errors import ERROR_RESPONSES
-from plantdesk.api.main import api
+from plantdesk.composition.api import api
 
 
 def _models(annotation: Any, seen: set[type[BaseModel]]) -> Iterator[type[BaseModel]]:

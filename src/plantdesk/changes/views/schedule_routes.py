@@ -13,6 +13,7 @@ from plantdesk.changes.views import schedule, windows
 urlpatterns: list[URLPattern] = [
     path("windows/", windows.windows, name="windows"),
     path("windows/new/", windows.window_new, name="window-new"),
+    path("windows/maintenance/", windows.window_maintenance, name="window-maintenance"),
     path("windows/<int:window_id>/deactivate/", windows.window_deactivate, name="window-deactivate"),
     path("windows/production-runs/upload/", windows.production_runs_upload, name="production-runs-upload"),
     path("schedule/", schedule.schedule_view, name="schedule"),

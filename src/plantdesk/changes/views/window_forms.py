@@ -11,16 +11,18 @@ import datetime as dt
 import io
 import re
 import zoneinfo
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 
 from plantdesk.accounts.models import Site, User
 from plantdesk.accounts.permissions import user_site_ids
 from plantdesk.changes.choices import RunState, WindowKind
 from plantdesk.changes.window_actions import RUN_FIELDS
 from plantdesk.changes.window_input import is_time_zone
+from plantdesk.ui.choices import DURATIONS
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 _SPLIT = re.compile(r"[\s,;]+")
@@ -213,3 +215,23 @@ class NextSlotForm(forms.Form):
             self.add_error("after", "A date and time.")
             return None
         return local.replace(tzinfo=zoneinfo.ZoneInfo(zone))
+
+
+class MaintenanceForm(forms.Form):
+    """Put a CI in maintenance from now: its alerts (and those of what it contains) open no incident, and
+    changes on it fit this window. Any agent; `window_actions.do_put_in_maintenance` checks the rest."""
+
+    ci = forms.CharField(max_length=255, required=False, label="Configuration item",
+                         help_text="Name or alias; the CIs it contains are covered too")  # fmt: skip
+    duration = forms.ChoiceField(choices=DURATIONS, initial="240", help_text="From now")
+    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}),
+                             help_text="e.g. the change or work order behind it")  # fmt: skip
+
+    def action_data(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        starts = timezone.now()
+        ends = starts + timedelta(minutes=int(data["duration"]))
+        return {"ci": data.get("ci") or "", "starts_at": starts, "ends_at": ends, "reason": data.get("reason") or ""}
+
+    def form_field_for(self, name: str) -> str | None:
+        return {"ends_at": "duration", "starts_at": "duration"}.get(name, name)

@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from plantdesk.accounts.models import Site, User
@@ -21,11 +22,24 @@ from plantdesk.changes import window_actions
 from plantdesk.changes.containment import windows_for_cis, windows_for_site
 from plantdesk.changes.models import Window
 from plantdesk.changes.views.schedule import zoned
-from plantdesk.changes.views.window_forms import DeactivateForm, RunUploadForm, WindowFilterForm, WindowForm
+from plantdesk.changes.views.window_forms import (
+    DeactivateForm,
+    MaintenanceForm,
+    RunUploadForm,
+    WindowFilterForm,
+    WindowForm,
+)
 from plantdesk.cmdb.queries import find_visible_ci
 from plantdesk.core.errors import DomainError, InvalidInput
 from plantdesk.core.pagination import Page, paginate
-from plantdesk.ui.htmx import add_domain_error, fulfiller_required, redirect_after_post, signed_in_user, to_portal
+from plantdesk.ui.htmx import (
+    add_domain_error,
+    fulfiller_required,
+    redirect_after_post,
+    run_form_action,
+    signed_in_user,
+    to_portal,
+)
 
 
 def _filtered(user: User, filters: WindowFilterForm) -> tuple[QuerySet[Window], list[str]]:
@@ -58,7 +72,12 @@ def _load(qs: QuerySet[Window], offset: int, size: int) -> list[Window]:
 
 
 def windows_page(
-    request: HttpRequest, *, form: WindowForm | None = None, status: int = 200, extra: dict[str, Any] | None = None
+    request: HttpRequest,
+    *,
+    form: WindowForm | None = None,
+    maintenance_form: MaintenanceForm | None = None,
+    status: int = 200,
+    extra: dict[str, Any] | None = None,
 ) -> HttpResponse:
     user = signed_in_user(request)
     filters = WindowFilterForm(request.GET or None)
@@ -70,18 +89,21 @@ def windows_page(
         "filters": filters,
         "problems": problems,
         "page": page,
-        "rows": [_row(w) for w in page.rows],
+        "rows": [_row(w, user) for w in page.rows],
         "can_plan": can_plan,
         "form": form or (WindowForm(user=user) if can_plan else None),
+        "maintenance_form": maintenance_form
+        or MaintenanceForm(initial={"ci": request.GET.get("maintain", "")[:255], "duration": "240"}),
         **(extra or {}),
     }
     return render(request, "changes/windows.html", context, status=status)
 
 
-def _row(window: Window) -> dict[str, Any]:
+def _row(window: Window, user: User) -> dict[str, Any]:
     """What a table row shows: the first occurrence on the window's own clock, the zone named."""
     return {
         "window": window,
+        "can_deactivate": window.active and window_actions.can_deactivate(user, window),
         "start": zoned(window.start, window.time_zone),
         "end": zoned(window.end, window.time_zone),
         "last_end": zoned(window.last_end, window.time_zone) if window.last_end else "",
@@ -124,11 +146,11 @@ def window_new(request: HttpRequest) -> HttpResponse:
 @fulfiller_required(to_portal)
 def window_deactivate(request: HttpRequest, window_id: int) -> HttpResponse:
     user = signed_in_user(request)
-    window = restrict(user, "change", Window).filter(pk=window_id).first()
+    window = restrict(user, "view", Window).filter(pk=window_id).first()
     if window is None:
-        if restrict(user, "view", Window).filter(pk=window_id).exists():
-            raise PermissionDenied("Windows are deactivated by change managers and administrators.")
         raise Http404(f"No window {window_id}.")
+    if not window_actions.can_deactivate(user, window):
+        raise PermissionDenied("Windows are deactivated by change managers and administrators.")
     form = DeactivateForm(request.POST)
     reason = str(form.data.get("reason") or "")
     try:
@@ -136,8 +158,22 @@ def window_deactivate(request: HttpRequest, window_id: int) -> HttpResponse:
     except InvalidInput as error:
         messages.error(request, f"'{window.name}' was not deactivated: {error.errors[0].message}")
     else:
-        messages.success(request, f"'{window.name}' is deactivated; it no longer applies to changes.")
+        messages.success(request, f"'{window.name}' is deactivated; it no longer applies to changes or alerts.")
     return redirect_after_post(request, reverse("ui:changes:windows"))
+
+
+@require_POST
+@fulfiller_required(to_portal)
+def window_maintenance(request: HttpRequest) -> HttpResponse:
+    """Put a CI in maintenance from now (every agent): one-off maintenance window on that CI."""
+    user = signed_in_user(request)
+    form = MaintenanceForm(request.POST)
+    window, status = run_form_action(form, lambda: window_actions.do_put_in_maintenance(form.action_data(), actor=user))
+    if window is None:
+        return windows_page(request, maintenance_form=form, status=status or 400)
+    until = f"{timezone.localtime(window.end):%Y-%m-%d %H:%M %Z}"
+    messages.success(request, f"{form.cleaned_data['ci']} is in maintenance until {until}: alerts, no incidents.")
+    return redirect_after_post(request, reverse("ui:changes:windows") + "?kind=maintenance")
 
 
 @require_http_methods(["GET", "POST"])

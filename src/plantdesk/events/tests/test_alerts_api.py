@@ -3,7 +3,7 @@ dead letters over the API: scoped by site, bad input named by field and changing
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,11 +11,12 @@ from django.utils import timezone
 
 from plantdesk.accounts.actions import do_create_user
 from plantdesk.accounts.models import User
+from plantdesk.changes.models import Window
 from plantdesk.cmdb.demo import load_demo_cmdb
 from plantdesk.core.errors import InvalidInput
 from plantdesk.events.actions import do_replay_dead_letters
 from plantdesk.events.ingest import accept
-from plantdesk.events.models import Alert, InboxEvent, MaintenanceWindow, Silence
+from plantdesk.events.models import Alert, InboxEvent, Silence
 from plantdesk.events.processor import process_pending
 from plantdesk.testing.fixtures import ApiClient, Plant
 
@@ -109,7 +110,15 @@ def test_maintenance_windows_take_a_visible_ci(plant: Plant, mes: User) -> None:
     refused = agent.post("/maintenance-windows", {"ci": "SIN-L1", "ends_at": ends, "reason": "CIP"})
     assert refused.status_code == 400 and refused.json()["errors"][0]["field"] == "ci"
     created = agent.post("/maintenance-windows", {"ci": "BER-L3", "ends_at": ends, "reason": "CIP"})
-    assert created.status_code == 201 and MaintenanceWindow.objects.get().ci.name == "BER-L3"
+    assert created.status_code == 201, created.content
+    window = Window.objects.get()  # the one window model: change enablement's, kind maintenance
+    assert (window.kind, [ci.name for ci in window.cis.all()], window.description) == ("maintenance", ["BER-L3"], "CIP")
+    body = created.json()
+    assert (body["id"], body["ci"], body["reason"], body["created_by"]) == (window.pk, "BER-L3", "CIP", "alice")
+    assert abs(datetime.fromisoformat(body["ends_at"]) - window.end) < timedelta(milliseconds=1)  # JSON: ms
+    listed = agent.get("/maintenance-windows").json()["items"]
+    assert [w["id"] for w in listed] == [window.pk]
+    assert ApiClient(plant.agent).get(f"/windows/{window.pk}").json()["kind"] == "maintenance"
     accept([BER], channel="rest", actor=mes)
     process_pending()
     assert Alert.objects.get().suppressed == "maintenance"
@@ -177,7 +186,7 @@ def test_silences_and_windows_are_for_an_occasion_not_for_ever(plant: Plant, mes
     window = agent.post("/maintenance-windows", {"ci": "BER-L3", "starts_at": "2001-01-01T00:00:00+00:00",
                                                  "ends_at": "2001-01-02T00:00:00+00:00", "reason": "CIP"})  # fmt: skip
     assert window.status_code == 400 and window.json()["errors"][0]["field"] == "starts_at"
-    assert not Silence.objects.exists() and not MaintenanceWindow.objects.exists()
+    assert not Silence.objects.exists() and not Window.objects.exists()
 
 
 @pytest.mark.parametrize(

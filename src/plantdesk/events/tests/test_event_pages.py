@@ -7,6 +7,7 @@ import hashlib
 import itertools
 import json
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -15,11 +16,12 @@ from django.test import Client
 from plantdesk.accounts.actions import do_create_user
 from plantdesk.accounts.models import ApiToken, User
 from plantdesk.accounts.tokens import hash_token, user_for_token
+from plantdesk.changes.models import Window
 from plantdesk.cmdb.models import ConfigurationItem
 from plantdesk.core.models import AuditEntry
 from plantdesk.events.forms import SilenceForm
 from plantdesk.events.ingest import accept, dedup_key_of
-from plantdesk.events.models import Alert, InboxEvent, MaintenanceWindow, Silence
+from plantdesk.events.models import Alert, InboxEvent, Silence
 from plantdesk.events.processor import process_pending
 from plantdesk.testing.fixtures import ApiClient, Plant, client_for, text
 
@@ -89,7 +91,7 @@ def test_the_console_shows_what_an_agent_needs_on_a_row(mes: User, plant: Plant)
     assert "BER-L3-PLC01" in page and "Filler motor over temperature" in page
     assert f'href="/incidents/{alert.incident.number}/"' in page
     assert f'href="/events/silences/new/?alert={alert.pk}"' in page
-    assert 'href="/events/maintenance/?ci=BER-L3-PLC01"' in page
+    assert 'href="/changes/windows/?kind=maintenance&amp;maintain=BER-L3-PLC01#maintenance"' in page
     assert 'hx-trigger="every 5s"' in page and 'hx-get="/events/alerts/"' in page
 
 
@@ -237,16 +239,30 @@ def test_silence_form_errors_name_the_field_and_nothing_is_saved(plant: Plant) -
 
 
 def test_an_agent_puts_a_ci_in_maintenance(plant: Plant, plant_cis: dict[str, ConfigurationItem]) -> None:
+    """An agent (not a change manager) puts a CI in maintenance on the one windows page; the old events page
+    sends them there with the CI filled in."""
     agent = client_for(plant.agent)
-    assert 'value="BER-L3-PLC01"' in text(agent.get("/events/maintenance/?ci=BER-L3-PLC01"))
-    posted = agent.post("/events/maintenance/", {"ci": "BER-L3-PLC01", "duration": "240", "reason": "CHG0001234"})
+    old = agent.get("/events/maintenance/?ci=BER-L3-PLC01")
+    assert old.status_code == 302
+    assert old["Location"] == "/changes/windows/?kind=maintenance&maintain=BER-L3-PLC01#maintenance"
+    assert 'value="BER-L3-PLC01"' in text(agent.get("/changes/windows/?kind=maintenance&maintain=BER-L3-PLC01"))
+    posted = agent.post("/changes/windows/maintenance/", {"ci": "BER-L3-PLC01", "duration": "240",
+                                                           "reason": "CHG0001234"})  # fmt: skip
     assert posted.status_code == 303
-    window = MaintenanceWindow.objects.select_related("ci").get()
-    assert window.ci.name == "BER-L3-PLC01" and window.reason == "CHG0001234"
-    assert "CHG0001234" in text(agent.get("/events/maintenance/"))
-    other_site = agent.post("/events/maintenance/", {"ci": "SIN-MES-APP01", "duration": "240", "reason": "x"})
+    window = Window.objects.get()
+    assert [ci.name for ci in window.cis.all()] == ["BER-L3-PLC01"] and window.description == "CHG0001234"
+    assert window.kind == "maintenance" and window.end - window.start == timedelta(hours=4)
+    listed = text(agent.get("/changes/windows/?kind=maintenance"))
+    assert "CHG0001234" in listed and f'action="/changes/windows/{window.pk}/deactivate/"' in listed  # theirs to end
+    other_site = agent.post("/changes/windows/maintenance/", {"ci": "SIN-MES-APP01", "duration": "240", "reason": "x"})
     assert other_site.status_code == 400 and 'id="id_ci_error">No CI you can see' in text(other_site)
-    assert MaintenanceWindow.objects.count() == 1
+    assert Window.objects.count() == 1
+    ended = agent.post(f"/changes/windows/{window.pk}/deactivate/", {"reason": "Done early."})
+    assert ended.status_code == 303
+    window.refresh_from_db()
+    assert not window.active
+    assert client_for(plant.ot_agent).post(f"/changes/windows/{window.pk}/deactivate/",
+                                           {"reason": "not mine"}).status_code == 403  # fmt: skip
 
 
 # -- dead letters --------------------------------------------------------------------------------

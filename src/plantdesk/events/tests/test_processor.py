@@ -12,11 +12,12 @@ from django.utils import timezone
 
 from plantdesk.accounts.actions import do_create_user
 from plantdesk.accounts.models import User
+from plantdesk.changes.window_actions import do_put_in_maintenance
 from plantdesk.cmdb.demo import load_demo_cmdb
 from plantdesk.cmdb.models import ConfigurationItem
 from plantdesk.core.models import JournalEntry
 from plantdesk.events.ingest import accept, dedup_key_of
-from plantdesk.events.models import AlarmFlood, Alert, AlertRule, InboxEvent, MaintenanceWindow, MappingRule, Silence
+from plantdesk.events.models import AlarmFlood, Alert, AlertRule, InboxEvent, MappingRule, Silence
 from plantdesk.events.processor import process_pending
 from plantdesk.incidents.actions import do_add_comment, do_update_incident
 from plantdesk.incidents.models import Incident
@@ -198,9 +199,8 @@ def test_silences_and_maintenance_record_alerts_without_incidents(mes: User, pla
     Silence.objects.create(matchers={"metric": "noisy_*", "site": "ber"}, starts_at=now - timedelta(minutes=1),
                            ends_at=now + timedelta(hours=1), comment="sensor being replaced",
                            created_by=plant.ot_agent, created_at=now)  # fmt: skip
-    line = ConfigurationItem.objects.get(name="BER-L4")
-    MaintenanceWindow.objects.create(ci=line, starts_at=now - timedelta(minutes=1), ends_at=now + timedelta(hours=1),
-                                     reason="CIP", created_by=plant.ot_agent, created_at=now)  # fmt: skip
+    do_put_in_maintenance({"ci": "BER-L4", "starts_at": now - timedelta(minutes=1),
+                           "ends_at": now + timedelta(hours=1), "reason": "CIP"}, actor=plant.ot_agent)  # fmt: skip
     send(mes, {**PLC, "metric": "noisy_level"}, {**PLC, "node": "BER-L4-PLC01"}, {**PLC, "metric": "real"})
     assert alert_of({**PLC, "metric": "noisy_level"}).suppressed == "silenced"
     assert alert_of({**PLC, "node": "BER-L4-PLC01"}).suppressed == "maintenance"

@@ -1,20 +1,22 @@
 """The desk's noise tools from the console: silences (a form prefilled from an alert, the active ones with
-"expire now") and putting a CI in maintenance."""
+"expire now"); maintenance is on the windows page of change enablement."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from plantdesk.accounts.models import User
 from plantdesk.accounts.permissions import restrict
 from plantdesk.events import actions
-from plantdesk.events.forms import MaintenanceForm, SilenceForm
-from plantdesk.events.models import Alert, MaintenanceWindow, Silence
+from plantdesk.events.forms import SilenceForm
+from plantdesk.events.models import Alert, Silence
 from plantdesk.ui.htmx import fulfiller_required, redirect_after_post, run_form_action, signed_in_user, to_portal
 
 LIST_LIMIT = 200
@@ -66,24 +68,12 @@ def silence_expire(request: HttpRequest, silence_id: int) -> HttpResponse:
     return redirect_after_post(request, reverse("ui:events:silences"))
 
 
-def _maintenance_page(request: HttpRequest, form: MaintenanceForm, status: int = 200) -> HttpResponse:
-    now = timezone.now()
-    windows = restrict(signed_in_user(request), "view", MaintenanceWindow).filter(ends_at__gt=now)
-    context = {"form": form, "windows": windows.select_related("ci", "created_by").order_by("ends_at")[:LIST_LIMIT]}
-    return render(request, "events/maintenance.html", context, status=status)
-
-
-@require_http_methods(["GET", "POST"])
+@require_GET
 @fulfiller_required(to_portal)
 def maintenance(request: HttpRequest) -> HttpResponse:
-    user = signed_in_user(request)
-    if request.method == "GET":
-        return _maintenance_page(request, MaintenanceForm(initial={"ci": request.GET.get("ci", "")[:255],
-                                                                   "duration": "240"}))  # fmt: skip
-    form = MaintenanceForm(request.POST)
-    window, status = run_form_action(form, lambda: actions.do_create_maintenance_window(form.action_data(), actor=user))
-    if window is None:
-        return _maintenance_page(request, form, status=status or 400)
-    until = f"{timezone.localtime(window.ends_at):%Y-%m-%d %H:%M %Z}"
-    messages.success(request, f"{window.ci.name} is in maintenance until {until}: alerts, no incidents.")
-    return redirect_after_post(request, reverse("ui:events:maintenance"))
+    """Maintenance windows are change enablement's windows: one page, at /changes/windows/ (the console's
+    "Maintenance" button lands on its "Put a CI in maintenance" form, the CI filled in)."""
+    query = urlencode(
+        {"kind": "maintenance", **({"maintain": request.GET["ci"][:255]} if request.GET.get("ci") else {})}
+    )
+    return HttpResponseRedirect(f"{reverse('ui:changes:windows')}?{query}#maintenance")

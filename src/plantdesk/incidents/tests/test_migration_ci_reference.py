@@ -34,7 +34,7 @@ SQLITE = connection.vendor == "sqlite"
 
 
 @pytest.mark.skipif(not SQLITE, reason="the PostgreSQL variant below runs the same check")
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # finds the seeded rows another such test flushed
 def test_names_become_references_and_come_back_on_rollback_sqlite() -> None:
     check_names_become_references_and_come_back()
 
