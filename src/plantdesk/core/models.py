@@ -222,6 +222,7 @@ class EventDelivery(models.Model):
     done_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        constraints = [models.UniqueConstraint(fields=["event", "consumer"], name="delivery_once_per_consumer")]
         indexes = [
             # The dispatcher's read: a partition's pending deliveries in order.
             models.Index(fields=["partition", "id"], name="delivery_pending_idx", condition=models.Q(state="pending")),

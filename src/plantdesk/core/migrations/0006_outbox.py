@@ -106,5 +106,9 @@ class Migration(migrations.Migration):
             model_name="eventdelivery",
             index=models.Index(condition=models.Q(("state", "done")), fields=["done_at"], name="delivery_done_idx"),
         ),
+        migrations.AddConstraint(
+            model_name="eventdelivery",
+            constraint=models.UniqueConstraint(fields=("event", "consumer"), name="delivery_once_per_consumer"),
+        ),
         migrations.RunPython(create_partitions, migrations.RunPython.noop),
     ]
