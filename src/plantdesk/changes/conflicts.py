@@ -1,5 +1,5 @@
 """Conflict detection for one change (DOMAIN.md section 3): a bounded number of indexed queries, whatever
-the size of the CMDB or of the schedule (`find_conflicts`: at most CONTAINER_DEPTH + depth + 6).
+the size of the CMDB or of the schedule (`find_conflicts`: at most containment.DEPTH + depth + 6).
 bench/changes.py measures it on 1M CIs.
 
 1. The change's CIs (one query) and their containers: line, area, site CIs through `contains` and
@@ -17,25 +17,24 @@ bench/changes.py measures it on 1M CIs.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import BooleanField, Model, Q, Subquery
+from django.db.models import BooleanField, Model, Q
 from django.db.models.expressions import RawSQL
 
 from plantdesk.changes.choices import ACTIVE_STATES, BLOCKING_RUN_STATES, ConflictKind, WindowKind
+from plantdesk.changes.containment import held_by
 from plantdesk.changes.models import ChangeCI, ChangeRequest, Window, WindowCI
 from plantdesk.changes.windows import Occurrence, covers, occurrences
-from plantdesk.cmdb.models import ConfigurationItem, Relationship, RelationshipType
+from plantdesk.cmdb.models import ConfigurationItem, Relationship
 
 RELATED_LIMIT = 5000
 # PLC -> cell -> line -> area -> site -> enterprise: the demo CMDB's deepest chain is 5 levels.
-CONTAINER_DEPTH = 6
-CONTAINS, LOCATED_IN = "contains", "located_in"  # container -contains-> part; part -located_in-> container
 
 
 @dataclass(frozen=True)
@@ -135,60 +134,8 @@ def _scope(ci_ids: list[int]) -> _Scope:
     for pk, name, class_id, site_id in rows:
         scope.names[pk], scope.classes[pk], scope.sites[pk] = name, class_id, site_id
     scope.ci_ids = [ci for ci in ci_ids if ci in scope.names]  # an id of no CI covers nothing and names nothing
-    scope.containers = _containers(scope.ci_ids)
+    scope.containers = held_by(scope.ci_ids)
     return scope
-
-
-def _containers(ci_ids: list[int]) -> dict[int, set[int]]:
-    """Container CI -> the change CIs it (transitively) holds, the CIs themselves included.
-
-    The parent links are collected level by level first and the closure taken afterwards: a change CI
-    may itself contain another one (a line and a PLC of it), and what contains the line must then
-    cover the PLC too, whatever level each was reached at.
-    """
-    # The type as a scalar subquery (evaluated once, a constant to the plan), not a join on its name:
-    # (target, type) is then one range of rel_target_cover, where the join read every edge into a hub
-    # (40,000 applications depend on a shared database) to filter them by type.
-    contains, located_in = _type_id(CONTAINS), _type_id(LOCATED_IN)
-    parents: dict[int, set[int]] = defaultdict(set)
-    seen = set(ci_ids)
-    frontier = set(ci_ids)
-    for _ in range(CONTAINER_DEPTH):
-        if not frontier:
-            break
-        ids = sorted(frontier)
-        edges = Relationship.objects.filter(
-            Q(type_id=contains, target_id__in=ids) | Q(type_id=located_in, source_id__in=ids)
-        ).values_list("source_id", "target_id", "type__name")
-        nxt: set[int] = set()
-        for source, target, type_name in edges:
-            child, parent = (target, source) if type_name == CONTAINS else (source, target)
-            parents[child].add(parent)
-            if parent not in seen:
-                seen.add(parent)
-                nxt.add(parent)
-        frontier = nxt
-    inside: dict[int, set[int]] = defaultdict(set)
-    for ci in ci_ids:
-        for container in _closure(ci, parents):
-            inside[container].add(ci)
-    return dict(inside)
-
-
-def _type_id(name: str) -> Subquery:
-    return Subquery(RelationshipType.objects.filter(name=name).values("pk")[:1])
-
-
-def _closure(ci: int, parents: dict[int, set[int]]) -> Iterator[int]:
-    reached = {ci}
-    stack = [ci]
-    while stack:
-        node = stack.pop()
-        yield node
-        for parent in parents.get(node, ()):
-            if parent not in reached:
-                reached.add(parent)
-                stack.append(parent)
 
 
 def related_ci_ids(ci_ids: list[int], depth: int) -> set[int]:

@@ -15,8 +15,8 @@ from plantdesk.changes.models import Window, WindowCI
 from plantdesk.cmdb.models import ConfigurationItem, Relationship
 from plantdesk.cmdb.queries import relationship_types
 
-# cell -> line -> area -> site -> enterprise, with room to spare: never shallower than conflict detection's
-# walk (conflicts.CONTAINER_DEPTH), since the free-slot search relies on seeing at least its windows.
+# cell -> line -> area -> site -> enterprise, with room to spare: one depth for conflict detection, the
+# schedule, the free-slot search and alert suppression, so that all of them see the same windows.
 DEPTH = 8
 # A line holds tens of cells and devices; a site-wide walk stays bounded all the same.
 MAX_CIS = 20_000
@@ -47,21 +47,53 @@ def contents_of(ci_ids: Iterable[int]) -> set[int]:
     return reached
 
 
-def containers_of(ci_ids: Iterable[int]) -> set[int]:
-    """The CIs holding `ci_ids` (their line, area, site, enterprise), the CIs themselves included."""
+def container_links(ci_ids: Iterable[int]) -> dict[int, set[int]]:
+    """Part -> its direct containers, for every CI reached walking up from `ci_ids`: one query per level,
+    the relationship types as constants (no join on their names: a hub's edges stay one index range)."""
     contains, located_in = _type_ids()
-    reached = set(ci_ids)
-    frontier = set(reached)
+    parents: dict[int, set[int]] = {}
+    seen = set(ci_ids)
+    frontier = set(seen)
     for _ in range(DEPTH):
         if not frontier:
             break
+        ids = sorted(frontier)
         edges = Relationship.objects.filter(
-            Q(type_id=contains, target_id__in=sorted(frontier)) | Q(type_id=located_in, source_id__in=sorted(frontier))
+            Q(type_id=contains, target_id__in=ids) | Q(type_id=located_in, source_id__in=ids)
         ).values_list("source_id", "target_id", "type_id")
-        outer = {source if type_id == contains else target for source, target, type_id in edges}
-        frontier = outer - reached
-        reached |= frontier
-    return reached
+        frontier = set()
+        for source, target, type_id in edges:
+            part, container = (target, source) if type_id == contains else (source, target)
+            parents.setdefault(part, set()).add(container)
+            if container not in seen:
+                seen.add(container)
+                frontier.add(container)
+    return parents
+
+
+def containers_of(ci_ids: Iterable[int]) -> set[int]:
+    """The CIs holding `ci_ids` (their line, area, site, enterprise), the CIs themselves included."""
+    ids = set(ci_ids)
+    return ids.union(*container_links(ids).values())
+
+
+def held_by(ci_ids: Iterable[int]) -> dict[int, set[int]]:
+    """Container -> which of `ci_ids` it holds (transitively), each CI holding itself. The closure is taken
+    after the walk: one of `ci_ids` may contain another (a line and a PLC of it), and what contains the line
+    then holds the PLC too, whatever level each was reached at."""
+    ids = set(ci_ids)
+    links = container_links(ids)
+    held: dict[int, set[int]] = {}
+    for ci in ids:
+        reached, stack = {ci}, [ci]
+        while stack:
+            node = stack.pop()
+            held.setdefault(node, set()).add(ci)
+            for container in links.get(node, ()):
+                if container not in reached:
+                    reached.add(container)
+                    stack.append(container)
+    return held
 
 
 def windows_for_cis(ci_ids: Iterable[int]) -> Q:

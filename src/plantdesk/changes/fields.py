@@ -3,21 +3,19 @@ errors; and the field sets that signatures cover."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 from django.utils.dateparse import parse_datetime
 
-from plantdesk.accounts.lookups import active_user, group_named, site_coded
+from plantdesk.accounts.fields import group_field, site_field, user_field
 from plantdesk.accounts.models import User
 from plantdesk.changes.choices import RISK_QUESTIONS, ChangeType, ReviewOutcome, ValidationImpact
 from plantdesk.changes.models import StandardChangeTemplate
-from plantdesk.changes.window_input import EARLIEST, LATEST, Errors, parse_when
-from plantdesk.cmdb.choices import Status as CIStatus
-from plantdesk.cmdb.models import ConfigurationItem
-from plantdesk.cmdb.queries import visible_cis
-from plantdesk.core.errors import InvalidInput
+from plantdesk.changes.window_input import EARLIEST, LATEST, parse_when
+from plantdesk.cmdb.references import ci_list_field
+from plantdesk.core.fields import Errors, boolean, choice, text
 
 TEXT_LIMITS = {
     "short_description": 160, "description": 20_000, "justification": 20_000, "implementation_plan": 20_000,
@@ -82,27 +80,6 @@ def parse_datetime_safe(value: str) -> datetime | None:
         return None
 
 
-def resolve_cis(value: Any, errors: Errors, actor: User) -> list[ConfigurationItem] | None:
-    """CIs the actor can see, by name; each unknown or retired one is named."""
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        errors.add("cis", "Must be a list of CI names.")
-        return None
-    names = list(dict.fromkeys(v.strip() for v in value if v.strip()))
-    if len(names) > MAX_CIS:
-        errors.add("cis", f"At most {MAX_CIS} CIs per change.")
-        return None
-    found = {ci.name: ci for ci in visible_cis(actor).filter(name__in=names).select_related("site", "ci_class")}
-    unknown = [n for n in names if n not in found]
-    if unknown:
-        errors.add("cis", f"Unknown configuration item(s): {', '.join(unknown)}.")
-    retired = [n for n in names if n in found and found[n].status == CIStatus.RETIRED]
-    if retired:
-        errors.add("cis", f"Retired configuration item(s) take no changes: {', '.join(retired)}.")
-    return [found[n] for n in names if n in found]
-
-
 def resolve_fields(data: Mapping[str, Any], *, actor: User, creating: bool) -> dict[str, Any]:
     allowed = CREATE_FIELDS if creating else EDITABLE_FIELDS
     errors = Errors()
@@ -112,15 +89,13 @@ def resolve_fields(data: Mapping[str, Any], *, actor: User, creating: bool) -> d
             known = name in CREATE_FIELDS or name in EDITABLE_FIELDS
             errors.add(name, "This field cannot be changed now." if known else "Unknown field.")
         elif name in TEXT_LIMITS:
-            values[name] = _text(name, raw, errors)
+            values[name] = text(raw, name, errors, max_length=TEXT_LIMITS[name])
         elif name in BOOLEANS or name == "ot_tasks":
-            if not isinstance(raw, bool):
-                errors.add(name, "Must be true or false.")
-            values[name] = bool(raw)
+            values[name] = boolean(raw, name, errors)
         elif name in TIMES:
             values[name] = parse_time(name, raw, errors)
         elif name == "cis":
-            values[name] = resolve_cis(raw, errors, actor)
+            values[name] = ci_list_field(raw, "cis", errors, actor, limit=MAX_CIS)
         else:
             values[name] = _LOOKUPS[name](raw, errors)
     if not values.get("short_description") and (
@@ -133,63 +108,8 @@ def resolve_fields(data: Mapping[str, Any], *, actor: User, creating: bool) -> d
     a_start, a_end = values.get("actual_start"), values.get("actual_end")
     if a_start and a_end and a_end < a_start:
         errors.add("actual_end", "The actual end must not be before the actual start.")
-    if errors:
-        raise InvalidInput.for_fields(errors)
+    errors.raise_if_any()
     return values
-
-
-def _text(field: str, value: Any, errors: Errors) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        errors.add(field, "Must be a string.")
-        return ""
-    value = value.strip()
-    if "\x00" in value:
-        errors.add(field, "Must not contain NUL characters.")
-    if len(value) > TEXT_LIMITS[field]:
-        errors.add(field, f"At most {TEXT_LIMITS[field]} characters (got {len(value)}).")
-    return value
-
-
-def _choice(field: str, allowed: list[str]) -> Any:
-    def convert(value: Any, errors: Errors) -> Any:
-        if value in (None, "") and field != "type":
-            return ""
-        if value not in allowed:
-            errors.add(field, f"Must be one of {', '.join(allowed)}.")
-        return value
-
-    return convert
-
-
-def _user(value: Any, errors: Errors) -> User | None:
-    if value in (None, ""):
-        return None
-    user = active_user(value) if isinstance(value, str) else None
-    if user is None:
-        errors.add("assignee", f"Unknown user {value!r}.")
-    elif not user.is_fulfiller:
-        errors.add("assignee", f"{value!r} is a requester and cannot implement changes.")
-    return user
-
-
-def _group(value: Any, errors: Errors) -> Any:
-    if value in (None, ""):
-        return None
-    group = group_named(value) if isinstance(value, str) else None
-    if group is None:
-        errors.add("assignment_group", f"Unknown assignment group {value!r}.")
-    return group
-
-
-def _site(value: Any, errors: Errors) -> Any:
-    if value in (None, ""):
-        return None
-    site = site_coded(value) if isinstance(value, str) else None
-    if site is None:
-        errors.add("site", f"Unknown site {value!r}.")
-    return site
 
 
 def _template(value: Any, errors: Errors) -> Any:
@@ -215,13 +135,13 @@ def _risk_answers(value: Any, errors: Errors) -> dict[str, bool]:
     return {k: bool(v) for k, v in value.items()}
 
 
-_LOOKUPS: dict[str, Any] = {
-    "type": _choice("type", list(ChangeType.values)),
-    "validation_impact": _choice("validation_impact", list(ValidationImpact.values)),
-    "review_outcome": _choice("review_outcome", list(ReviewOutcome.values)),
-    "assignee": _user,
-    "assignment_group": _group,
-    "site": _site,
+_LOOKUPS: dict[str, Callable[[Any, Errors], Any]] = {
+    "type": lambda v, e: choice(v, "type", e, ChangeType.values),
+    "validation_impact": lambda v, e: choice(v, "validation_impact", e, ValidationImpact.values, blank=""),
+    "review_outcome": lambda v, e: choice(v, "review_outcome", e, ReviewOutcome.values, blank=""),
+    "assignee": lambda v, e: user_field(v, "assignee", e, fulfiller_for="implement changes"),
+    "assignment_group": lambda v, e: group_field(v, "assignment_group", e),
+    "site": lambda v, e: site_field(v, "site", e),
     "template": _template,
     "risk_answers": _risk_answers,
 }

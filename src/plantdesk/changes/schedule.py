@@ -25,11 +25,13 @@ from plantdesk.changes.conflicts import Found, find_conflicts
 from plantdesk.changes.containment import contents_of, windows_for_cis, windows_for_site
 from plantdesk.changes.models import ChangeCI, ChangeRequest, Window
 from plantdesk.changes.queries import visible_changes
-from plantdesk.changes.window_input import EARLIEST, LATEST, Errors, name_list, resolve_cis
+from plantdesk.changes.window_input import EARLIEST, LATEST, name_list
 from plantdesk.changes.windows import Occurrence, covers, occurrences
 from plantdesk.cmdb.models import ConfigurationItem
 from plantdesk.cmdb.queries import find_visible_ci
+from plantdesk.cmdb.references import cis_named
 from plantdesk.core.errors import Conflict, FieldError, Forbidden, InvalidInput
+from plantdesk.core.fields import Errors
 
 MAX_RANGE = timedelta(days=100)  # a month view with its leading and trailing weeks fits; a year does not
 MAX_CHANGES = 2000
@@ -195,7 +197,7 @@ def find_slot(
     names = name_list(cis, "cis", errors) or []
     if not names and not errors:
         errors.add("cis", "Name at least one CI.")
-    found = resolve_cis(user, names, "cis", errors)
+    found = cis_named(user, names, "cis", errors)
     person = active_user(assignee) if assignee else None
     if assignee and (person is None or not person.is_fulfiller):
         errors.add("assignee", f"No agent {assignee!r}.")

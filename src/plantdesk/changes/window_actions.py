@@ -20,20 +20,19 @@ from plantdesk.changes.choices import RunState, WindowKind
 from plantdesk.changes.models import Window, WindowCI
 from plantdesk.changes.queries import CHANGE_AUTHORITIES
 from plantdesk.changes.window_input import (
-    Errors,
     clean_rrule,
     clean_times,
     is_time_zone,
     name_list,
-    resolve_cis,
     resolve_classes,
     resolve_sites,
-    text,
 )
 from plantdesk.cmdb.models import CIClass, ConfigurationItem
 from plantdesk.cmdb.queries import find_visible_ci
+from plantdesk.cmdb.references import cis_named
 from plantdesk.core import audit
 from plantdesk.core.errors import Conflict, FieldError, Forbidden, InvalidInput
+from plantdesk.core.fields import Errors, text
 from plantdesk.core.spans import clean_span, reason_text
 
 RECORD_TYPE = "window"
@@ -144,7 +143,7 @@ def _scope(
     ci_classes = before.ci_classes if before is not None else []
     sites = before.sites if before is not None else []
     if "cis" in data and (names := name_list(data["cis"], "cis", errors)) is not None:
-        found = resolve_cis(actor, names, "cis", errors)
+        found = cis_named(actor, names, "cis", errors)
         cis = list({ci.pk: ci for ci in (found[n] for n in names if n in found)}.values())  # an alias may repeat
     if "ci_classes" in data and (names := name_list(data["ci_classes"], "ci_classes", errors)) is not None:
         ci_classes = resolve_classes(names, errors)
@@ -198,16 +197,20 @@ def do_create_window(data: Mapping[str, Any], *, actor: User) -> Window:
     require_planner(actor)
     values = clean_window(data, actor=actor)
     try:
-        with audit.action_transaction():
-            now = timezone.now()
-            window = Window(created_by=actor, created_at=now)
-            _store(window, values)
-            window.save()
-            _set_scope(window, values, None)
-            audit.record_changes(actor=actor, obj=window, record_type=RECORD_TYPE, before={},
-                                 after=values.audit_text(), action="created")  # fmt: skip
+        return _insert(values, actor)
     except IntegrityError as exc:
         raise _unique_race(exc) from exc
+
+
+def _insert(values: WindowValues, actor: User) -> Window:
+    with audit.action_transaction():
+        now = timezone.now()
+        window = Window(created_by=actor, created_at=now)
+        _store(window, values)
+        window.save()
+        _set_scope(window, values, None)
+        audit.record_changes(actor=actor, obj=window, record_type=RECORD_TYPE, before={},
+                             after=values.audit_text(), action="created")  # fmt: skip
     return window
 
 
@@ -230,15 +233,7 @@ def do_put_in_maintenance(data: Mapping[str, Any], *, actor: User) -> Window:
     values = WindowValues(kind=WindowKind.MAINTENANCE, name=f"Maintenance of {ci.name}"[:160], description=reason,
                           start=start, end=end, rrule="", time_zone=zone, last_end=end, run_state="", external_id="",
                           cis=[ci])  # fmt: skip
-    with audit.action_transaction():
-        now = timezone.now()
-        window = Window(created_by=actor, created_at=now)
-        _store(window, values)
-        window.save()
-        _set_scope(window, values, None)
-        audit.record_changes(actor=actor, obj=window, record_type=RECORD_TYPE, before={},
-                             after=values.audit_text(), action="created")  # fmt: skip
-    return window
+    return _insert(values, actor)
 
 
 def can_deactivate(user: User, window: Window) -> bool:
@@ -389,7 +384,7 @@ def _parse_runs(rows: list[Any] | tuple[Any, ...], actor: User, errors: Errors) 
         if not row_errors and start and end and state:
             runs.append(_Run(index, external_id, equipment, name, start, end, state))
         errors.extend(row_errors)
-    found = resolve_cis(actor, sorted({r.equipment for r in runs}), "equipment", Errors())
+    found = cis_named(actor, sorted({r.equipment for r in runs}), "equipment", Errors())
     for run in runs:
         run.ci = found.get(run.equipment)
         if run.ci is None:

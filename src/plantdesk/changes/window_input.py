@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from plantdesk.accounts.models import Site, User
-from plantdesk.accounts.permissions import restrict
+from plantdesk.accounts.models import Site
 from plantdesk.changes import windows
-from plantdesk.cmdb.models import CIAlias, CIClass, ConfigurationItem
-from plantdesk.core.errors import FieldError, InvalidInput
+from plantdesk.cmdb.models import CIClass
+from plantdesk.core.errors import InvalidInput
+from plantdesk.core.fields import Errors
 
 # Calendars are about this century; far-off years are typing mistakes (and overflow date arithmetic).
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
@@ -22,17 +22,6 @@ LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 # One occurrence: a blackout for a campaign or a year-end freeze is long, but not longer than a year.
 MAX_LENGTH = timedelta(days=366)
 MAX_NAMES = 500  # per scope list: a window on thousands of single CIs wants a class, line or site instead
-
-
-class Errors(list[FieldError]):
-    """The problems found so far, with the field prefix of an import row ("3.start")."""
-
-    def __init__(self, prefix: str = "") -> None:
-        super().__init__()
-        self.prefix = prefix
-
-    def add(self, field: str, message: str) -> None:
-        self.append(FieldError(f"{self.prefix}{field}", message))
 
 
 @lru_cache(maxsize=1)
@@ -106,49 +95,13 @@ def name_list(value: Any, field: str, errors: Errors) -> list[str] | None:
     return names
 
 
-def _unknown(field: str, what: str, missing: Sequence[str], errors: Errors) -> None:
-    if missing:
-        shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
-        errors.add(field, f"Unknown {what}: {shown}.")
-
-
-def resolve_cis(actor: User, names: Sequence[str], field: str, errors: Errors) -> dict[str, ConfigurationItem]:
-    """The CIs the actor can see, by name or else by alias (hostname, Sparkplug path: what an MES sends)."""
-    if not names:
-        return {}
-    visible = restrict(actor, "view", ConfigurationItem).select_related("site")
-    found = {ci.name: ci for ci in visible.filter(name__in=list(names))}
-    rest = [n for n in names if n not in found]
-    if rest:
-        aliases = CIAlias.objects.filter(value__in=rest, ci__in=visible.values("pk")).select_related("ci__site")
-        found.update({alias.value: alias.ci for alias in aliases})
-    _unknown(field, "CI", [n for n in names if n not in found], errors)
-    return found
-
-
 def resolve_classes(names: Sequence[str], errors: Errors) -> list[CIClass]:
     found = {c.name: c for c in CIClass.objects.filter(name__in=list(names))} if names else {}
-    _unknown("ci_classes", "CI class", [n for n in names if n not in found], errors)
+    errors.unknown("ci_classes", "CI class", [n for n in names if n not in found])
     return [found[n] for n in names if n in found]
 
 
 def resolve_sites(codes: Sequence[str], errors: Errors) -> list[Site]:
     found = {s.code: s for s in Site.objects.filter(code__in=list(codes))} if codes else {}
-    _unknown("sites", "site code", [c for c in codes if c not in found], errors)
+    errors.unknown("sites", "site code", [c for c in codes if c not in found])
     return [found[c] for c in codes if c in found]
-
-
-def text(value: Any, field: str, errors: Errors, *, max_length: int, required: bool = False) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        errors.add(field, "Give text.")
-        return ""
-    value = value.strip()
-    if required and not value:
-        errors.add(field, "This field is required.")
-    elif len(value) > max_length:
-        errors.add(field, f"At most {max_length} characters.")
-    elif "\x00" in value:
-        errors.add(field, "Contains a NUL character.")
-    return value

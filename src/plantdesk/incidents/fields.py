@@ -7,13 +7,14 @@ from typing import Any
 
 from django.conf import settings
 
-from plantdesk.accounts.lookups import active_user, group_named, site_coded
+from plantdesk.accounts.fields import group_field, site_field, user_field
+from plantdesk.accounts.lookups import group_named
 from plantdesk.accounts.models import User
-from plantdesk.cmdb.choices import Status as CIStatus
-from plantdesk.cmdb.queries import find_visible_ci
+from plantdesk.cmdb.references import ci_field
 from plantdesk.core.choices import is_active_option
 from plantdesk.core.config_cache import config_cache
-from plantdesk.core.errors import FieldError, InvalidInput
+from plantdesk.core.errors import InvalidInput
+from plantdesk.core.fields import Errors, boolean, choice, text
 from plantdesk.incidents.choices import CATEGORY_SET, RESOLUTION_CODE_SET, HoldReason, Level, Source, State
 from plantdesk.incidents.models import AssignmentRule, Incident
 from plantdesk.incidents.queries import get_visible
@@ -33,44 +34,19 @@ EDITABLE_FIELDS = frozenset({
 CREATE_FIELDS = EDITABLE_FIELDS | {"source"}
 CALLER_EDITABLE_ON_CREATE = frozenset({"short_description", "description", "impact", "urgency", "category", "ci"})
 
+WORK_INCIDENTS = "work incidents"
 MAX_LENGTHS = {"short_description": 160, "description": 20_000, "resolution_notes": 20_000, "reason": 2000}
 
 
-class _Collector:
-    def __init__(self) -> None:
-        self.errors: list[FieldError] = []
-
-    def add(self, field: str, message: str) -> None:
-        self.errors.append(FieldError(field, message))
-
-    def raise_if_any(self) -> None:
-        if self.errors:
-            raise InvalidInput.for_fields(self.errors)
-
-
-def _text(field: str) -> Callable[[Any, _Collector], Any]:
-    def convert(value: Any, errors: _Collector) -> Any:
-        if value is None:
-            value = ""
-        if not isinstance(value, str):
-            errors.add(field, "Must be a string.")
-            return None
-        value = value.strip()
-        if "\x00" in value:
-            errors.add(field, "Must not contain NUL characters.")
-            return None
-        if field == "short_description" and not value:
-            errors.add(field, "This field is required.")
-        limit = MAX_LENGTHS.get(field)
-        if limit and len(value) > limit:
-            errors.add(field, f"At most {limit} characters (got {len(value)}).")
-        return value
+def _text(field: str) -> Callable[[Any, Errors], Any]:
+    def convert(value: Any, errors: Errors) -> Any:
+        return text(value, field, errors, max_length=MAX_LENGTHS[field], required=field == "short_description")
 
     return convert
 
 
-def _level(field: str) -> Callable[[Any, _Collector], Any]:
-    def convert(value: Any, errors: _Collector) -> Any:
+def _level(field: str) -> Callable[[Any, Errors], Any]:
+    def convert(value: Any, errors: Errors) -> Any:
         if isinstance(value, bool) or not isinstance(value, int) or value not in Level.values:
             errors.add(field, "Must be 1 (high), 2 (medium) or 3 (low).")
             return None
@@ -79,44 +55,7 @@ def _level(field: str) -> Callable[[Any, _Collector], Any]:
     return convert
 
 
-def _user(field: str, *, fulfiller: bool = False, nullable: bool = True) -> Callable[[Any, _Collector], Any]:
-    def convert(value: Any, errors: _Collector) -> Any:
-        if value in (None, ""):
-            if not nullable:
-                errors.add(field, "This field is required.")
-            return None
-        if not isinstance(value, str):
-            errors.add(field, "Must be a username.")
-            return None
-        user = active_user(value)
-        if user is None:
-            errors.add(field, f"Unknown user {value!r}.")
-        elif fulfiller and not user.is_fulfiller:
-            errors.add(field, f"{value!r} is a requester and cannot work incidents.")
-        return user
-
-    return convert
-
-
-def _group(value: Any, errors: _Collector) -> Any:
-    if value in (None, ""):
-        return None
-    group = group_named(value) if isinstance(value, str) else None
-    if group is None:
-        errors.add("assignment_group", f"Unknown assignment group {value!r}.")
-    return group
-
-
-def _site(value: Any, errors: _Collector) -> Any:
-    if value in (None, ""):
-        return None
-    site = site_coded(value) if isinstance(value, str) else None
-    if site is None:
-        errors.add("site", f"Unknown site {value!r}.")
-    return site
-
-
-def _category(value: Any, errors: _Collector) -> Any:
+def _category(value: Any, errors: Errors) -> Any:
     if value in (None, ""):
         return ""
     if not isinstance(value, str) or not is_active_option(CATEGORY_SET, value):
@@ -124,13 +63,7 @@ def _category(value: Any, errors: _Collector) -> Any:
     return value
 
 
-def _source(value: Any, errors: _Collector) -> Any:
-    if value not in Source.values:
-        errors.add("source", f"Must be one of {', '.join(Source.values)}.")
-    return value
-
-
-def _parent(value: Any, errors: _Collector, actor: User) -> Any:
+def _parent(value: Any, errors: Errors, actor: User) -> Any:
     """Only an incident the actor can see may become a parent (unknown and invisible read the same)."""
     if value in (None, ""):
         return None
@@ -140,57 +73,39 @@ def _parent(value: Any, errors: _Collector, actor: User) -> Any:
     return parent
 
 
-def _ci(value: Any, errors: _Collector, actor: User) -> Any:
-    """A CI of the CMDB the actor can see, by name or alias; retired CIs take no new records."""
-    if value in (None, ""):
-        return None
-    ci = find_visible_ci(actor, value.strip()) if isinstance(value, str) and len(value) <= 255 else None
-    if ci is None:
-        errors.add("ci", f"Unknown configuration item {value!r}.")
-    elif ci.status == CIStatus.RETIRED:
-        errors.add("ci", f"Configuration item {ci.name} is retired.")
-    return ci
-
-
 # Converters that need to know who asks: what they may refer to depends on the actor's permissions.
-ACTOR_CONVERTERS: dict[str, Callable[[Any, _Collector, User], Any]] = {"parent": _parent, "ci": _ci}
+ACTOR_CONVERTERS: dict[str, Callable[[Any, Errors, User], Any]] = {
+    "parent": _parent,
+    "ci": lambda value, errors, actor: ci_field(value, "ci", errors, actor),
+}
 
 
-def _boolean(field: str) -> Callable[[Any, _Collector], Any]:
-    def convert(value: Any, errors: _Collector) -> Any:
-        if not isinstance(value, bool):
-            errors.add(field, "Must be true or false.")
-        return value
-
-    return convert
-
-
-def _minutes(value: Any, errors: _Collector) -> Any:
+def _minutes(value: Any, errors: Errors) -> Any:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 1_000_000:
         errors.add("time_worked_minutes", "Must be a whole number of minutes, 0 or more.")
     return value
 
 
-CONVERTERS: dict[str, Callable[[Any, _Collector], Any]] = {
+CONVERTERS: dict[str, Callable[[Any, Errors], Any]] = {
     "short_description": _text("short_description"),
     "description": _text("description"),
     "impact": _level("impact"),
     "urgency": _level("urgency"),
     "category": _category,
-    "site": _site,
-    "source": _source,
-    "caller": _user("caller", nullable=False),
-    "assignment_group": _group,
-    "assignee": _user("assignee", fulfiller=True),
-    "major_incident": _boolean("major_incident"),
-    "major_incident_owner": _user("major_incident_owner", fulfiller=True),
+    "site": lambda v, e: site_field(v, "site", e),
+    "source": lambda v, e: choice(v, "source", e, Source.values),
+    "caller": lambda v, e: user_field(v, "caller", e, required=True),
+    "assignment_group": lambda v, e: group_field(v, "assignment_group", e),
+    "assignee": lambda v, e: user_field(v, "assignee", e, fulfiller_for=WORK_INCIDENTS),
+    "major_incident": lambda v, e: boolean(v, "major_incident", e),
+    "major_incident_owner": lambda v, e: user_field(v, "major_incident_owner", e, fulfiller_for=WORK_INCIDENTS),
     "time_worked_minutes": _minutes,
 }
 
 
 def resolve_fields(data: Mapping[str, Any], *, actor: User, creating: bool) -> dict[str, Any]:
     allowed = CREATE_FIELDS if creating else EDITABLE_FIELDS
-    errors = _Collector()
+    errors = Errors()
     values: dict[str, Any] = {}
     for name, raw in data.items():
         if name not in allowed:
@@ -237,7 +152,7 @@ def resolve_assignment(incident: Incident, *, validate_only: bool = False) -> No
 def check_transition_fields(
     to: str, *, hold_reason: str, resolution_code: str, resolution_notes: str, reason: str
 ) -> None:
-    errors = _Collector()
+    errors = Errors()
     if to == State.ON_HOLD and hold_reason not in HoldReason.values:
         errors.add("hold_reason", f"Required: one of {', '.join(HoldReason.values)}.")
     if to == State.RESOLVED:

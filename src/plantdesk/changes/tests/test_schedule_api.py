@@ -332,9 +332,3 @@ def test_the_search_asks_conflict_detection_only_about_plausible_moments(
                cis=["BER-L3-PLC01"], run_state="planned")  # fmt: skip
     body = slot(plant.agent, cis="BER-L3-PLC01", duration_minutes=240, after=iso(base)).json()
     assert saturday_night(at(body["start"])) and body["checked"] == 1
-
-
-def test_the_containment_walk_reaches_at_least_as_far_as_conflict_detection() -> None:
-    from plantdesk.changes import conflicts, containment
-
-    assert containment.DEPTH >= conflicts.CONTAINER_DEPTH

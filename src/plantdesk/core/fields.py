@@ -1,0 +1,62 @@
+"""Reading API-level values into model values with errors that name the field: the pieces every record
+app's `fields.py` shares (text, true/false, a choice), and the collector they report to."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from plantdesk.core.errors import FieldError, InvalidInput
+
+
+class Errors(list[FieldError]):
+    """The problems found so far; `prefix` names the row of an import ("3.start")."""
+
+    def __init__(self, prefix: str = "") -> None:
+        super().__init__()
+        self.prefix = prefix
+
+    def add(self, field: str, message: str) -> None:
+        self.append(FieldError(f"{self.prefix}{field}", message))
+
+    def unknown(self, field: str, what: str, missing: Sequence[str]) -> None:
+        """One error naming what was not found ("Unknown CI: BER-L9, BER-L10."), the first ten of them."""
+        if missing:
+            shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+            self.add(field, f"Unknown {what}: {shown}.")
+
+    def raise_if_any(self) -> None:
+        if self:
+            raise InvalidInput.for_fields(self)
+
+
+def text(value: Any, field: str, errors: Errors, *, max_length: int, required: bool = False) -> str:
+    """Stripped text (None reads as empty); not text, a NUL, too long or missing where required is an error."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        errors.add(field, "Must be a string.")
+        return ""
+    value = value.strip()
+    if "\x00" in value:
+        errors.add(field, "Must not contain NUL characters.")
+    elif required and not value:
+        errors.add(field, "This field is required.")
+    elif len(value) > max_length:
+        errors.add(field, f"At most {max_length} characters (got {len(value)}).")
+    return value
+
+
+def boolean(value: Any, field: str, errors: Errors) -> bool:
+    if not isinstance(value, bool):
+        errors.add(field, "Must be true or false.")
+    return bool(value)
+
+
+def choice(value: Any, field: str, errors: Errors, allowed: Sequence[Any], *, blank: Any = None) -> Any:
+    """One of `allowed`; where `blank` is given, None and "" read as it (an optional choice)."""
+    if blank is not None and value in (None, ""):
+        return blank
+    if value not in allowed:
+        errors.add(field, f"Must be one of {', '.join(map(str, allowed))}.")
+    return value
