@@ -7,7 +7,10 @@ class CoreConfig(AppConfig):
     verbose_name = "PlantDesk core"
 
     def ready(self) -> None:
+        from plantdesk.core import jobs  # registers the outbox purge
         from plantdesk.core.config_cache import clear_on_change
         from plantdesk.core.models import ChoiceOption
+
+        del jobs
 
         clear_on_change(ChoiceOption)

@@ -207,3 +207,23 @@ def test_delivered_events_are_purged_after_the_retention_and_the_others_kept(pla
     assert purge(later) >= 1
     assert names_of(incident.pk) == ["incident.updated"]  # its delivery is still pending: kept
     assert purge(later) == 0
+
+
+def test_the_outbox_command_tells_what_waits_and_requeues_what_was_given_up(plant: Plant) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    def run(*args: str) -> str:
+        out = StringIO()
+        call_command("outbox", *args, stdout=out)
+        return out.getvalue()
+
+    with subscribed("test.cli", ["incident.updated"], fail=lambda e: True, max_attempts=1):
+        incident = make_incident(plant.agent)
+        do_update_incident(incident, {"urgency": 1}, actor=plant.agent)
+        assert run("status").startswith("test.cli: 1 pending, 0 failed, oldest pending ")
+        run("dispatch")
+        assert run("status").startswith("test.cli: 0 pending, 1 failed")
+        assert run("retry", "--consumer", "test.cli") == "requeued: 1\n"
+    assert "not registered in this process" in run("status")
