@@ -18,7 +18,7 @@ from plantdesk.changes.models import ApprovalPolicy, ChangeRequest
 from plantdesk.changes.window_actions import do_create_window, do_import_production_runs
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
-PASSWORD = "plantdesk-demo"  # noqa: S105 - the demo users' password (core.demo.DEMO_PASSWORD)
+PASSWORD = "plantdesk-demo"  # noqa: S105 - the demo users' password (composition.demo.DEMO_PASSWORD)
 LINES = ["BER-L1", "BER-L2", "BER-L3", "BER-L4"]
 RUN_DAYS = 14
 
