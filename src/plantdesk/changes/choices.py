@@ -65,7 +65,7 @@ class ApprovalState(models.TextChoices):
 
 
 class WindowKind(models.TextChoices):
-    MAINTENANCE = "maintenance", "Maintenance window (changes allowed)"
+    MAINTENANCE = "maintenance", "Maintenance window (changes allowed, alarms expected)"
     BLACKOUT = "blackout", "Blackout (no changes)"
     PRODUCTION_RUN = "production_run", "Production run"
 
