@@ -9,6 +9,8 @@ given; `--reuse --keep` re-runs only the measuring phase on a kept database.
     .venv/bin/python bench/incidents.py                 # generate, measure, drop
     .venv/bin/python bench/incidents.py --keep --json   # keep the database, write bench/results/*.json
     .venv/bin/python bench/incidents.py --reuse --keep  # measure again on the kept database
+    .venv/bin/python bench/incidents.py --incidents 100000 --only create --sequential 1000 --clients 0
+                                                        # only the create latency of one client, one at a time
 """
 
 from __future__ import annotations
@@ -109,6 +111,8 @@ class Options:
     create_seconds: float
     create_max: int
     server_configs: list[tuple[int, int]]
+    only: str = "all"
+    sequential: int = 0
 
     @property
     def db_url(self) -> str:
@@ -138,16 +142,24 @@ def parse_args() -> Options:
     p.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE of the queue queries")
     p.add_argument("--queue-iterations", type=int, default=200)
     p.add_argument("--get-requests", type=int, default=500)
-    p.add_argument("--clients", type=int, default=8)
     p.add_argument("--create-seconds", type=float, default=20.0)
     p.add_argument("--create-max", type=int, default=20_000, help="upper bound of creates per server setting")
     p.add_argument("--servers", default="2x1,2x2", help="WORKERSxTHREADS of `plantdesk serve` tried for creates")
+    p.add_argument("--only", choices=["all", "create"], default="all", help="create: skip the queue and GET phases")
+    p.add_argument(
+        "--sequential",
+        type=int,
+        default=0,
+        help="also POST this many creates from one client, one after the other (per-request latency)",
+    )
+    p.add_argument("--clients", dest="clients", type=int, default=8, help="concurrent create clients (0: none)")
     a = p.parse_args()
     if not a.db.replace("_", "").isalnum():
         p.error("--db must be a plain identifier")
     configs = [(int(w), int(t)) for w, t in (c.split("x") for c in a.servers.split(","))]
     return Options(a.db, a.incidents, a.seed, a.keep, a.reuse, a.json, a.explain, a.queue_iterations,
-                   a.get_requests, a.clients, a.create_seconds, a.create_max, configs)  # fmt: skip
+                   a.get_requests, a.clients, a.create_seconds, a.create_max, configs, a.only,
+                   a.sequential)  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------- set-up
@@ -315,6 +327,15 @@ def reset_to_generated(opts: Options) -> None:
         conn.execute("UPDATE core_numbercounter SET last_value = (SELECT max(substr(number, 4)::bigint) "
                      "FROM incidents_incident) WHERE prefix = 'INC'")  # fmt: skip
         conn.execute("VACUUM ANALYZE incidents_incident")
+        # The outbox (where the code has one) starts empty on every run: earlier creates left events in it.
+        outbox = [
+            t
+            for (t,) in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE tablename IN ('core_eventdelivery', 'core_domainevent')"
+            )
+        ]
+        if outbox:
+            conn.execute(f"TRUNCATE {', '.join(sorted(outbox))}")
 
 
 # ---------------------------------------------------------------------------------------------- in-process
@@ -400,10 +421,11 @@ def make_tokens() -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def serve(env: dict[str, str], workers: int, threads: int, port: int = 8765) -> Iterator[str]:
+def serve(env: dict[str, str], workers: int, threads: int, port: int = 8765, cli: Path | None = None) -> Iterator[str]:
+    """`plantdesk serve` (of this checkout, or the `plantdesk` executable `cli`) until the block ends."""
     base = f"http://127.0.0.1:{port}"
     log = tempfile.TemporaryFile()  # noqa: SIM115 - outlives this frame: the server writes to it until stopped
-    cmd = [str(BIN / "plantdesk"), "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+    cmd = [str(cli or BIN / "plantdesk"), "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
            "--threads", str(threads)]  # fmt: skip
     process = subprocess.Popen(cmd, env=env, stdout=log, stderr=log)
     try:
@@ -482,9 +504,16 @@ def measure_ui_queue(opts: Options, base: str) -> Result | None:
     return None
 
 
-def _create_client(base: str, token: str, seed: int, count: int, deadline: float, out: Any) -> None:
-    """One load-generating client in its own process: a kept-alive http.client connection, no GIL shared
-    with the other clients, and as little client CPU as Python allows (the server shares these 2 cores)."""
+def _create_payload(rng: random.Random) -> str:
+    text, category, ci = rng.choice(TEXTS)
+    payload = {"short_description": text, "category": category, "ci": ci,
+               "caller": f"rq{rng.randrange(REQUESTERS):04d}", "assignment_group": rng.choice(GROUPS)[0],
+               "impact": rng.randint(1, 3), "urgency": rng.randint(1, 3), "source": "phone"}  # fmt: skip
+    return json.dumps(payload)
+
+
+def _post_creates(base: str, token: str, seed: int, count: int, deadline: float) -> tuple[list[float], list[str]]:
+    """`count` creates one after the other on one kept-alive http.client connection; the latency of each."""
     rng = random.Random(seed)
     host, port = base.removeprefix("http://").split(":")
     conn = http.client.HTTPConnection(host, int(port), timeout=30)
@@ -494,19 +523,36 @@ def _create_client(base: str, token: str, seed: int, count: int, deadline: float
     for _ in range(count):
         if time.monotonic() > deadline:
             break
-        text, category, ci = rng.choice(TEXTS)
-        payload = {"short_description": text, "category": category, "ci": ci,
-                   "caller": f"rq{rng.randrange(REQUESTERS):04d}", "assignment_group": rng.choice(GROUPS)[0],
-                   "impact": rng.randint(1, 3), "urgency": rng.randint(1, 3), "source": "phone"}  # fmt: skip
+        body = _create_payload(rng)
         start = time.perf_counter()
-        conn.request("POST", "/api/v1/incidents", body=json.dumps(payload), headers=headers)
+        conn.request("POST", "/api/v1/incidents", body=body, headers=headers)
         response = conn.getresponse()
-        body = response.read()
+        answer = response.read()
         latencies.append((time.perf_counter() - start) * 1000)
         if response.status != 201:
-            errors.append(f"{response.status}: {body[:200]!r}")
+            errors.append(f"{response.status}: {answer[:200]!r}")
     conn.close()
-    out.put((latencies, errors))
+    return latencies, errors
+
+
+def _create_client(base: str, token: str, seed: int, count: int, deadline: float, out: Any) -> None:
+    """One load-generating client in its own process: a kept-alive http.client connection, no GIL shared
+    with the other clients, and as little client CPU as Python allows (the server shares these 2 cores)."""
+    out.put(_post_creates(base, token, seed, count, deadline))
+
+
+SEQUENTIAL_WARMUP = 20
+
+
+def measure_sequential_creates(opts: Options, base: str, token: str, label: str) -> Result:
+    """One client, one create at a time: the latency a user waits for, without queueing behind other clients.
+    The first SEQUENTIAL_WARMUP creates (connections, caches, plans of each server worker) are not counted."""
+    deadline = time.monotonic() + 120
+    _post_creates(base, token, opts.seed * 100 + 99, SEQUENTIAL_WARMUP, deadline)
+    latencies, errors = _post_creates(base, token, opts.seed * 100 + 98, opts.sequential, deadline)
+    if errors:
+        print(f"  ! {len(errors)} failed creates, first: {errors[0]}")
+    return Result(f"POST create sequential {label}, 1 client", latencies, None, {"errors": len(errors)})
 
 
 def measure_creates(opts: Options, base: str, token: str, label: str) -> Result:
@@ -549,7 +595,9 @@ def print_table(results: list[Result]) -> None:
     print(f"\n{'measurement':<52} {'n':>6} {'median':>8} {'p95':>8} {'p99':>8}  {'target':<16} notes")
     for r in results:
         s = r.stats()
-        if "creates_per_s" in s:
+        if r.target_p95_ms is None and "creates_per_s" not in s:
+            target, notes = "-", ", ".join(f"{k}={v}" for k, v in r.extra.items())
+        elif "creates_per_s" in s:
             met = "met" if s["creates_per_s"] >= TARGETS["creates_per_s"] else "MISSED"
             target = f">=300/s {met}"
             notes = f"{s['creates_per_s']}/s, {s['errors']} errors"
@@ -564,6 +612,7 @@ def write_json(opts: Options, results: list[Result], setup: dict[str, Any]) -> P
     now = datetime.now(UTC)
     path = RESULTS_DIR / f"incidents-{now:%Y%m%dT%H%M%SZ}.json"
     doc = {"at": now.isoformat(), "incidents": opts.incidents, "seed": opts.seed, "setup": setup,
+           "uptime": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip(),
            "load_average": os.getloadavg(), "results": {r.name: r.stats() for r in results}}  # fmt: skip
     path.write_text(json.dumps(doc, indent=2))
     return path
@@ -572,6 +621,7 @@ def write_json(opts: Options, results: list[Result], setup: dict[str, Any]) -> P
 def run(opts: Options, home: Path) -> None:
     env = plantdesk_env(opts.db, home)
     setup: dict[str, Any] = {"code": code_state()}  # taken at the start: the servers load the code as it is now
+    setup["event_consumers"] = os.environ.get("PLANTDESK_EVENT_CONSUMERS", "")  # outbox deliveries per create
     if opts.reuse:
         migrate(env)  # a kept database gets the schema (e.g. new indexes) of the code measured now
         setup_django(env)
@@ -591,14 +641,18 @@ def run(opts: Options, home: Path) -> None:
         setup["total_s"] = round(time.perf_counter() - started, 1)
         print(f"generation: {setup}")
     tokens = make_tokens()
-    results = measure_queue_in_process(opts)
+    results = measure_queue_in_process(opts) if opts.only == "all" else []
     from django.db import connection
 
     connection.close()  # the servers must not wait on this process's idle transaction or connection
     w, t = opts.server_configs[0]
-    with serve(env, w, t) as base:
-        results += measure_http_reads(opts, base, tokens)
-    for w, t in opts.server_configs:
+    if opts.only == "all" or opts.sequential:
+        with serve(env, w, t) as base:
+            if opts.only == "all":
+                results += measure_http_reads(opts, base, tokens)
+            if opts.sequential:
+                results.append(measure_sequential_creates(opts, base, tokens["bench_api"], f"{w}x{t}"))
+    for w, t in opts.server_configs if opts.clients else []:
         with serve(env, w, t) as base:
             results.append(measure_creates(opts, base, tokens["bench_api"], f"{w} workers x {t} threads"))
     print_table(results)

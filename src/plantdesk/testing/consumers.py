@@ -1,7 +1,8 @@
 """Consumers for tests and benchmarks of the outbox, declared with PLANTDESK_EVENT_CONSUMERS (never
 registered by an app): `recorder` and `recorder_isolated` append one line per delivery to the file named by
 PLANTDESK_TEST_RECORDER_FILE ("<pid> <consumer> <event id> <stream>", flushed to disk before the consumer
-returns, so a line exists even when the delivery's commit never came); `noop` does nothing."""
+returns, so a line exists even when the delivery's commit never came); `noop` (batched) and `noop_isolated`
+(an event per transaction) do nothing: the dispatcher's own cost (bench/outbox.py)."""
 
 from __future__ import annotations
 
@@ -34,3 +35,4 @@ ALL = frozenset({"*"})
 recorder = Consumer(name="testing.recorder", events=ALL, handle=_writer("testing.recorder"), isolated=False)
 recorder_isolated = Consumer(name="testing.recorder_isolated", events=ALL, handle=_writer("testing.recorder_isolated"))
 noop = Consumer(name="testing.noop", events=ALL, handle=_nothing, isolated=False)
+noop_isolated = Consumer(name="testing.noop_isolated", events=ALL, handle=_nothing)
