@@ -56,12 +56,14 @@ class Round:
     blocked: set[tuple[str, str]] = field(default_factory=set)  # (consumer, stream) waiting for a retry
     handled: int = 0
 
-    def fence(self) -> None:
-        """Inside a transaction: renew this round's leases, or refuse to write if one was lost."""
-        renewed = OutboxPartition.objects.filter(pk__in=self.partitions, owner=self.worker).update(
+    def fence(self, partition: int | None = None) -> None:
+        """Inside a transaction: renew the lease of `partition` (else of all this round's), or refuse to write
+        if it was lost. The renewed row stays locked until the commit: no takeover in between."""
+        partitions = self.partitions if partition is None else [partition]
+        renewed = OutboxPartition.objects.filter(pk__in=partitions, owner=self.worker).update(
             lease_until=timezone.now() + _lease_length()
         )
-        if renewed != len(self.partitions):
+        if renewed != len(partitions):
             raise LeaseLost(f"{self.worker} lost an outbox partition lease")
 
 
@@ -126,8 +128,8 @@ def _due(partitions: list[int], limit: int) -> list[EventDelivery]:
     """The partitions' pending deliveries in order, but none of a stream whose earlier delivery waits for
     its retry (for that consumer): they follow it, they never overtake it."""
     now = timezone.now()
-    waiting = EventDelivery.objects.filter(
-        state=EventDelivery.PENDING, consumer=OuterRef("consumer"), stream=OuterRef("stream"),
+    waiting = EventDelivery.objects.filter(  # only a delivery that failed before waits for a later time
+        state=EventDelivery.PENDING, attempts__gt=0, consumer=OuterRef("consumer"), stream=OuterRef("stream"),
         id__lte=OuterRef("id"), available_at__gt=now,
     )  # fmt: skip
     rows = (
@@ -157,7 +159,7 @@ def _deliver_isolated(current: Round, row: EventDelivery) -> None:
     consumer = current.consumers.get(row.consumer)
     try:
         with transaction.atomic():
-            current.fence()
+            current.fence(row.partition)
             if consumer is None:
                 raise LookupError(f"no consumer named {row.consumer!r} is registered in this worker")
             consumer.handle(Event.of(row.event))
@@ -167,7 +169,7 @@ def _deliver_isolated(current: Round, row: EventDelivery) -> None:
     except Exception as exc:  # the consumer's fault: its writes rolled back; retried later, in order
         current.blocked.add(key)
         with transaction.atomic():
-            current.fence()
+            current.fence(row.partition)
             _reschedule(row, consumer, exc)
     current.handled += 1
 

@@ -226,9 +226,12 @@ class EventDelivery(models.Model):
         indexes = [
             # The dispatcher's read: a partition's pending deliveries in order.
             models.Index(fields=["partition", "id"], name="delivery_pending_idx", condition=models.Q(state="pending")),
-            # Order per record: is an earlier delivery of this stream waiting for its retry?
+            # Order per record: is an earlier delivery of this stream waiting for its retry? Only a delivery that
+            # failed before (attempts > 0) can: a tiny index, however long the backlog.
             models.Index(
-                fields=["consumer", "stream", "id"], name="delivery_stream_idx", condition=models.Q(state="pending")
+                fields=["consumer", "stream", "id"],
+                name="delivery_retry_idx",
+                condition=models.Q(state="pending", attempts__gt=0),
             ),
             models.Index(fields=["done_at"], name="delivery_done_idx", condition=models.Q(state="done")),
         ]

@@ -97,9 +97,9 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="eventdelivery",
             index=models.Index(
-                condition=models.Q(("state", "pending")),
+                condition=models.Q(("attempts__gt", 0), ("state", "pending")),
                 fields=["consumer", "stream", "id"],
-                name="delivery_stream_idx",
+                name="delivery_retry_idx",
             ),
         ),
         migrations.AddIndex(
