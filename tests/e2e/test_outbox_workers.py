@@ -149,7 +149,10 @@ def test_two_workers_share_the_outbox_without_dispatching_anything_twice(
     for consumer in CONSUMERS:
         got = [event_id for _pid, c, event_id, _stream in rows if c == consumer]
         assert sorted(got) == sorted(want[consumer])  # each exactly once: none lost, none twice
-    assert {pid for pid, *_ in rows} == {w.pid for w in workers}  # both did a share
+    if env.get("PLANTDESK_DATABASE_URL", "").startswith("postgres"):
+        # Both did a share. On SQLite one writer at a time holds the database: the second worker waits for
+        # the lock (and may find nothing left); correctness, not speed-up, is what two workers give there.
+        assert {pid for pid, *_ in rows} == {w.pid for w in workers}
     assert_in_order_per_record(rows, per_worker=False)
 
 
