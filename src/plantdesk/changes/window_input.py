@@ -15,6 +15,7 @@ from plantdesk.changes import windows
 from plantdesk.cmdb.models import CIClass
 from plantdesk.core.errors import InvalidInput
 from plantdesk.core.fields import Errors
+from plantdesk.core.fields import name_list as names_of
 
 # Calendars are about this century; far-off years are typing mistakes (and overflow date arithmetic).
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
@@ -82,17 +83,7 @@ def clean_rrule(rule: str, start: datetime | None, end: datetime | None, zone: s
 
 
 def name_list(value: Any, field: str, errors: Errors) -> list[str] | None:
-    """A list of names (deduplicated, in the given order); None when the value is not one."""
-    if value is None:
-        return []
-    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-        errors.add(field, "Give a list of names.")
-        return None
-    names = list(dict.fromkeys(v.strip() for v in value if v.strip()))
-    if len(names) > MAX_NAMES:
-        errors.add(field, f"At most {MAX_NAMES} names.")
-        return None
-    return names
+    return names_of(value, field, errors, limit=MAX_NAMES)
 
 
 def resolve_classes(names: Sequence[str], errors: Errors) -> list[CIClass]:

@@ -12,7 +12,7 @@ from plantdesk.accounts.permissions import restrict
 from plantdesk.cmdb.choices import Status
 from plantdesk.cmdb.models import CIAlias, ConfigurationItem
 from plantdesk.cmdb.queries import find_visible_ci
-from plantdesk.core.fields import Errors
+from plantdesk.core.fields import Errors, name_list
 
 NAME_LENGTH = 255
 
@@ -49,14 +49,8 @@ def cis_named(actor: User, names: Sequence[str], field: str, errors: Errors) -> 
 def ci_list_field(value: Any, field: str, errors: Errors, actor: User, *, limit: int) -> list[ConfigurationItem] | None:
     """The CIs a record affects (a change's `cis`): a list of names or aliases, each known, none retired; the
     same CI named twice counts once."""
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        errors.add(field, "Must be a list of CI names.")
-        return None
-    names = list(dict.fromkeys(v.strip() for v in value if v.strip()))
-    if len(names) > limit:
-        errors.add(field, f"At most {limit} CIs.")
+    names = name_list(value, field, errors, limit=limit, noun="CI names")
+    if names is None:
         return None
     found = cis_named(actor, names, field, errors)
     retired = sorted({ci.name for ci in found.values() if ci.status == Status.RETIRED})

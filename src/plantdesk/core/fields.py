@@ -60,3 +60,17 @@ def choice(value: Any, field: str, errors: Errors, allowed: Sequence[Any], *, bl
     if value not in allowed:
         errors.add(field, f"Must be one of {', '.join(map(str, allowed))}.")
     return value
+
+
+def name_list(value: Any, field: str, errors: Errors, *, limit: int, noun: str = "names") -> list[str] | None:
+    """A list of names (stripped, blanks dropped, each once, in the given order); None when it is not one."""
+    if value is None:
+        return []
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        errors.add(field, f"Give a list of {noun}.")
+        return None
+    names = list(dict.fromkeys(v.strip() for v in value if v.strip()))
+    if len(names) > limit:
+        errors.add(field, f"At most {limit} {noun}.")
+        return None
+    return names

@@ -233,7 +233,7 @@ def create_window(request: HttpRequest, payload: MaintenanceWindowIn) -> Status[
 
 
 def _one_ci_alone(window: Window) -> bool:
-    """What the legacy shape can show: no classes, no sites, several CIs."""
+    """What the legacy shape can show: one CI alone (no classes, no sites, not several CIs)."""
     return len(window.cis.all()) == 1 and not window.ci_classes.all() and not window.sites.all()
 
 

@@ -10,6 +10,7 @@ from plantdesk.core.domain_events import register_consumer
 from plantdesk.incidents import reactions
 from plantdesk.incidents.choices import CATEGORY_SET, OPEN_STATES, HoldReason, Source, State
 from plantdesk.incidents.models import RECORD_TYPE, Incident
+from plantdesk.incidents.queries import open_incidents_on_ci
 from plantdesk.slas import measured
 from plantdesk.slas.definitions import standard_conditions
 from plantdesk.slas.jobs import SLA_BREACHED
@@ -40,8 +41,6 @@ FIELD_LABELS = {
 
 
 def _ci_incidents(user: User, ci: Any) -> dict[str, Any]:
-    from plantdesk.incidents.queries import open_incidents_on_ci
-
     return {"open_incidents": open_incidents_on_ci(user, ci)}
 
 

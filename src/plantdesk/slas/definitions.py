@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from plantdesk.accounts.lookups import group_named
+from plantdesk.accounts.lookups import group_named, site_coded
 from plantdesk.core.config_cache import config_cache, lookup
 from plantdesk.core.errors import FieldError
 from plantdesk.slas.measured import Condition, measured, measured_types, names
@@ -40,7 +40,6 @@ def schedule(pk: int) -> Schedule:
 
 def standard_conditions() -> dict[str, Condition]:
     """Fields every measured record with a site, an assignment group and a CI can be selected on."""
-    from plantdesk.accounts.lookups import site_coded
     from plantdesk.cmdb.queries import ci_classes
 
     return {

@@ -73,3 +73,29 @@ def test_the_line_3_saturday_night_suppresses_alarms_and_admits_changes(plant: P
     with time_machine.travel(SATURDAY_NIGHT.replace(day=23), tick=False):
         deactivated = alarm(mes, "sat-2", metric="low_pressure")
     assert deactivated.suppressed == "" and deactivated.incident is not None  # a deactivated window does nothing
+
+
+def test_what_is_under_maintenance_follows_new_windows_and_occurrence_ends_at_once(plant: Plant, mes: User) -> None:
+    """Worked out once and kept while nothing changes: a window put in at any moment counts at the next
+    batch, and an occurrence's end ends the suppression on time."""
+    from datetime import timedelta
+
+    from plantdesk.changes.window_actions import do_put_in_maintenance
+
+    with time_machine.travel(datetime(2027, 1, 1, 12, 0, tzinfo=UTC), tick=False):
+        do_create_window(
+            {"kind": "maintenance", "name": "Line 3 Saturday nights", "start": "2027-01-02T22:00:00+01:00",
+             "end": "2027-01-03T06:00:00+01:00", "rrule": "FREQ=WEEKLY;BYDAY=SA", "time_zone": "Europe/Berlin",
+             "cis": ["BER-L3"]},
+            actor=plant.admin,
+        )  # fmt: skip
+    with time_machine.travel(SATURDAY_NIGHT, tick=False):
+        assert alarm(mes, "a-1").suppressed == "maintenance"
+        assert alarm(mes, "b-1", node="BER-L4-PLC01").suppressed == ""  # line 4 runs
+    with time_machine.travel(SATURDAY_NIGHT + timedelta(minutes=5), tick=False):
+        do_put_in_maintenance({"ci": "BER-L4", "ends_at": SATURDAY_NIGHT + timedelta(hours=2),
+                               "reason": "Seal change"}, actor=plant.ot_agent)  # fmt: skip
+        assert alarm(mes, "b-2", node="BER-L4-PLC01", metric="seal").suppressed == "maintenance"
+    sunday_morning = datetime(2027, 1, 17, 5, 1, tzinfo=UTC)  # 06:01 in Berlin: the night is over
+    with time_machine.travel(sunday_morning, tick=False):
+        assert alarm(mes, "a-2", metric="door_open").suppressed == ""
