@@ -7,10 +7,7 @@ class ChangesConfig(AppConfig):
     verbose_name = "Changes"
 
     def ready(self) -> None:
-        from plantdesk.changes import queries  # registers the permission scopes
-        from plantdesk.changes.choices import State
-        from plantdesk.changes.models import RECORD_TYPE
-        from plantdesk.ui import labels
+        from plantdesk.changes import queries, registrations  # queries registers the permission scopes
 
         del queries
-        labels.register_state_labels(RECORD_TYPE, dict(State.choices))
+        registrations.register()

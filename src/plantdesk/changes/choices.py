@@ -97,17 +97,6 @@ class TaskState(models.TextChoices):
     SKIPPED = "skipped", "Skipped"
 
 
-class SignatureMeaning(models.TextChoices):
-    """The controlled list of DOMAIN.md section 8."""
-
-    AUTHORED = "authored", "Authored"
-    REVIEWED = "reviewed", "Reviewed"
-    APPROVED = "approved", "Approved"
-    QA_APPROVED = "qa_approved", "QA approved"
-    IMPLEMENTED = "implemented", "Implemented"
-    VERIFIED = "verified", "Verified"
-
-
 class SignaturePurpose(models.TextChoices):
     """What a signature on a change stands for; the guards look for these."""
 

@@ -23,12 +23,15 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from plantdesk.accounts.models import User
-from plantdesk.changes.choices import ApprovalState, SignatureMeaning, SignaturePurpose, TaskState
+from plantdesk.changes.choices import ApprovalState, SignaturePurpose, TaskState
+from plantdesk.changes.fields import FIELD_LABELS
 from plantdesk.changes.models import RECORD_TYPE, ChangeRequest
 from plantdesk.changes.record import signable_values
+from plantdesk.core.choices import SignatureMeaning
 from plantdesk.core.history import history_for
 from plantdesk.core.models import Signature
 from plantdesk.core.signatures import manifestation, signatures_of, verify
+from plantdesk.ui.readable import readable_history
 
 VALID = "VALID"
 INVALIDATED = "INVALIDATED"
@@ -113,40 +116,41 @@ def collect(
 ) -> ChangeRecord:
     """Read a change the caller may see (queries.get_visible) into display text."""
     c = change
-    header = [
-        ("number", "Number", c.number),
-        ("short_description", "Short description", c.short_description),
-        ("type", "Type", c.get_type_display()),
-        ("template", "Standard change template", c.template.name if c.template is not None else ""),
-        ("state", "State", c.get_state_display()),
-        ("site", "Site", f"{c.site.code} ({c.site.name})" if c.site is not None else "Enterprise-wide"),
-        ("gxp_relevant", "GxP relevant", _yes_no(c.gxp_relevant)),
-        ("planned_start", "Planned start", utc(c.planned_start)),
-        ("planned_end", "Planned end", utc(c.planned_end)),
-        ("actual_start", "Actual start", utc(c.actual_start)),
-        ("actual_end", "Actual end", utc(c.actual_end)),
-        ("cis", "Configuration items", ", ".join(sorted(link.ci.name for link in c.ci_links.all()))),
-        ("risk", "Risk", c.get_risk_display()),
-        ("validation_impact", "Validation impact", c.get_validation_impact_display() if c.validation_impact else ""),
-        ("validation_specs_affected", "Specifications affected", c.validation_specs_affected),
-        ("validation_retest_scope", "Re-test scope", c.validation_retest_scope),
-        ("validation_data_migration", "Data migration", _yes_no(c.validation_data_migration)),
-        ("validation_part11_affected", "Part 11 functions affected", _yes_no(c.validation_part11_affected)),
-        ("qms_change_control_ref", "QMS change-control reference", c.qms_change_control_ref),
-        ("deviation_ref", "Deviation reference", c.deviation_ref),
-        ("approval", "Approval", c.get_approval_display()),
-        ("requested_by", "Requested by", _person(c.requested_by)),
-        ("assignment_group", "Assignment group", c.assignment_group.name if c.assignment_group is not None else ""),
-        ("assignee", "Assignee", _person(c.assignee)),
-        ("override_reason", "Conflict override reason", c.override_reason),
-        ("review_outcome", "Review outcome", c.get_review_outcome_display() if c.review_outcome else ""),
-        ("review_notes", "Review notes", c.review_notes),
-        ("verification_evidence", "Verification evidence", c.verification_evidence),
-        ("cancel_reason", "Cancel reason", c.cancel_reason),
-        ("opened_at", "Opened", utc(c.opened_at)),
-        ("updated_at", "Updated", utc(c.updated_at)),
-        ("closed_at", "Closed", utc(c.closed_at)),
+    rows = [
+        ("number", c.number),
+        ("short_description", c.short_description),
+        ("type", c.get_type_display()),
+        ("template", c.template.name if c.template is not None else ""),
+        ("state", c.get_state_display()),
+        ("site", f"{c.site.code} ({c.site.name})" if c.site is not None else "Enterprise-wide"),
+        ("gxp_relevant", _yes_no(c.gxp_relevant)),
+        ("planned_start", utc(c.planned_start)),
+        ("planned_end", utc(c.planned_end)),
+        ("actual_start", utc(c.actual_start)),
+        ("actual_end", utc(c.actual_end)),
+        ("cis", ", ".join(sorted(link.ci.name for link in c.ci_links.all()))),
+        ("risk", c.get_risk_display()),
+        ("validation_impact", c.get_validation_impact_display() if c.validation_impact else ""),
+        ("validation_specs_affected", c.validation_specs_affected),
+        ("validation_retest_scope", c.validation_retest_scope),
+        ("validation_data_migration", _yes_no(c.validation_data_migration)),
+        ("validation_part11_affected", _yes_no(c.validation_part11_affected)),
+        ("qms_change_control_ref", c.qms_change_control_ref),
+        ("deviation_ref", c.deviation_ref),
+        ("approval", c.get_approval_display()),
+        ("requested_by", _person(c.requested_by)),
+        ("assignment_group", c.assignment_group.name if c.assignment_group is not None else ""),
+        ("assignee", _person(c.assignee)),
+        ("override_reason", c.override_reason),
+        ("review_outcome", c.get_review_outcome_display() if c.review_outcome else ""),
+        ("review_notes", c.review_notes),
+        ("verification_evidence", c.verification_evidence),
+        ("cancel_reason", c.cancel_reason),
+        ("opened_at", utc(c.opened_at)),
+        ("updated_at", utc(c.updated_at)),
+        ("closed_at", utc(c.closed_at)),
     ]
+    header = [(name, FIELD_LABELS[name], value) for name, value in rows]
     plans = [
         ("description", "Description", c.description),
         ("justification", "Justification", c.justification),
@@ -184,19 +188,10 @@ def collect(
         for t in c.tasks.select_related("assignee", "done_by").order_by("order")
     ]
     # The exports are for agents and inspectors, who read the whole trail (the history endpoint does too).
-    trail = [
-        {
-            "at": utc(e["at"]),
-            "actor": e["actor"],
-            "actor_name": e["actor_name"],
-            "action": e["action"],
-            "field": e["field"],
-            "old": e["old"],
-            "new": e["new"],
-            "reason": e["reason"],
-        }
-        for e in history_for(RECORD_TYPE, c.pk, include_internal=True)
-    ]
+    # Both forms, as 11.50 asks: the exact stored values, and the labels a reader reads (times in UTC here).
+    with timezone.override(UTC):
+        entries = readable_history(history_for(RECORD_TYPE, c.pk, include_internal=True))
+    trail = [{**{k: str(e[k]) for k in AUDIT_COLUMNS if k != "at"}, "at": utc(e["at"])} for e in entries]
     return ChangeRecord(
         number=c.number,
         short_description=c.short_description,
@@ -221,7 +216,9 @@ SIGNATURE_COLUMNS = [
     "signed_fields", "status", "invalidated_at", "invalidated_reason", "comment",
 ]  # fmt: skip
 TASK_COLUMNS = ["order", "short_description", "state", "assignee", "done_at", "done_by", "notes"]
-AUDIT_COLUMNS = ["at", "actor", "actor_name", "action", "field", "old", "new", "reason"]
+AUDIT_COLUMNS = [
+    "at", "actor", "actor_name", "action", "field", "old", "new", "reason", "what", "old_label", "new_label",
+]  # fmt: skip
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection, OWASP).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
@@ -441,11 +438,16 @@ def change_pdf(
 
     def audit_entry(e: dict[str, str]) -> None:
         target = f" {e['field']}" if e["field"] else ""
-        pdf.para(f"{e['at']}  {e['actor_name']} ({e['actor']})  {e['action']}{target}", style="B", size=8.5)
-        # Old and new values in full: the trail is evidence, so nothing is shortened.
-        for name in ("old", "new", "reason"):
+        pdf.para(f"{e['at']}  {e['actor_name']} ({e['actor']})  {e['what']}", style="B", size=8.5)
+        pdf.para(f"Stored as: {e['action']}{target}", size=8, indent=4)
+        # Old and new values in full: the trail is evidence, so nothing is shortened. The label a person
+        # reads first, the exact stored value after it where the two differ.
+        for name in ("old", "new"):
             if e[name]:
-                pdf.para(f"{name.capitalize()}: {e[name]}", size=8.5, indent=4)
+                stored = f" [stored: {e[name]}]" if e[f"{name}_label"] != e[name] else ""
+                pdf.para(f"{name.capitalize()}: {e[f'{name}_label']}{stored}", size=8.5, indent=4)
+        if e["reason"]:
+            pdf.para(f"Reason: {e['reason']}", size=8.5, indent=4)
 
     pdf.heading("Audit trail")
     _entries(pdf, record.audit_trail, audit_entry, "No audit entries.")

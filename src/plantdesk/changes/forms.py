@@ -13,10 +13,10 @@ from plantdesk.changes.choices import (
     RISK_QUESTIONS,
     ChangeType,
     ReviewOutcome,
-    SignatureMeaning,
     SignaturePurpose,
     ValidationImpact,
 )
+from plantdesk.core.choices import SignatureMeaning
 
 LOCAL_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 TEXTAREA = forms.Textarea(attrs={"rows": 3})

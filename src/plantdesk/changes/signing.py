@@ -14,12 +14,13 @@ from plantdesk.accounts.models import User
 from plantdesk.accounts.signing import check_signing_password
 from plantdesk.changes import approvals, transitions
 from plantdesk.changes.actions import lock, recheck_conflicts, send_back
-from plantdesk.changes.choices import ApprovalState, ChangeType, SignatureMeaning, SignaturePurpose, State
+from plantdesk.changes.choices import ApprovalState, ChangeType, SignaturePurpose, State
 from plantdesk.changes.fields import CLOSE_SIGNED_FIELDS, PLAN_SIGNED_FIELDS
 from plantdesk.changes.models import RECORD_TYPE, Approval, ChangeRequest
 from plantdesk.changes.queries import CHANGE_AUTHORITIES
 from plantdesk.changes.record import values_of
 from plantdesk.core import audit, signatures
+from plantdesk.core.choices import SignatureMeaning
 from plantdesk.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from plantdesk.core.models import Signature
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 from plantdesk.cmdb.choices import Criticality, Status, ValidationStatus
+from plantdesk.cmdb.models import CIClass, RelationshipType
 from plantdesk.ui import labels
 
 FIELD_LABELS = {
@@ -17,8 +20,23 @@ FIELD_LABELS = {
 }
 
 
+def _class_labels(names: Iterable[str]) -> Mapping[str, str]:
+    return dict(CIClass.objects.filter(name__in=set(names)).values_list("name", "label"))
+
+
+def _relationship_labels(sentences: Iterable[str]) -> Mapping[str, str]:
+    """The type inside "BER-L3-HMI01 depends_on BER-L3-PLC01": the types are a short table, read whole."""
+    del sentences
+    return dict(RelationshipType.objects.values_list("name", "label"))
+
+
 def register() -> None:
     labels.register_field_labels(FIELD_LABELS)
+    labels.register_action_labels(
+        {"relationship_added": "Relationship added", "relationship_removed": "Relationship removed"}
+    )
+    labels.register_value_lookup("ci_class", _class_labels)
+    labels.register_value_lookup("relationship", _relationship_labels)
     labels.register_value_labels("status", dict(Status.choices))
     labels.register_value_labels("criticality", dict(Criticality.choices))
     labels.register_value_labels("validation_status", dict(ValidationStatus.choices))

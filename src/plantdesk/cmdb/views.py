@@ -26,6 +26,7 @@ from plantdesk.core.history import history_for
 from plantdesk.core.pagination import Page
 from plantdesk.ui.htmx import fulfiller_required, is_htmx, signed_in_user, to_portal, vary_on_htmx
 from plantdesk.ui.panels import render_panels
+from plantdesk.ui.zones import use_zone_of
 
 MAP_DEPTH = 6
 MAP_LIMIT = 300
@@ -140,6 +141,7 @@ def detail_context(
     error: str | None = None,
 ) -> dict[str, Any]:
     user = signed_in_user(request)
+    use_zone_of(ci.site)
     direction: Direction = "upstream" if request.GET.get("direction") == "upstream" else "downstream"
     result = impact(ci, direction, depth=MAP_DEPTH, limit=MAP_LIMIT)
     names = [item.name for item in result.items]

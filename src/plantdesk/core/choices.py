@@ -46,3 +46,14 @@ class Priority(models.IntegerChoices):
     MODERATE = 3, "3 - Moderate"
     LOW = 4, "4 - Low"
     PLANNING = 5, "5 - Planning"
+
+
+class SignatureMeaning(models.TextChoices):
+    """The controlled list of meanings of an electronic signature (DOMAIN.md section 8), for every record."""
+
+    AUTHORED = "authored", "Authored"
+    REVIEWED = "reviewed", "Reviewed"
+    APPROVED = "approved", "Approved"
+    QA_APPROVED = "qa_approved", "QA approved"
+    IMPLEMENTED = "implemented", "Implemented"
+    VERIFIED = "verified", "Verified"

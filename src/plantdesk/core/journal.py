@@ -33,11 +33,18 @@ def add_journal_entry(
         record_type=record_type,
         record_id=record.pk,
         record_label=record.audit_label,
-        action=kind if kind != JournalKind.NOTE else "comment" if visibility == Visibility.PUBLIC else "work_note",
+        action=_audit_action(kind, visibility),
         field="journal",
         new=text,
     )
     return entry
+
+
+def _audit_action(kind: str, visibility: str) -> str:
+    """A system note is audited as the work note it is (internal), so the same readers see it."""
+    if kind == JournalKind.COMMUNICATION:
+        return kind
+    return "comment" if visibility == Visibility.PUBLIC else "work_note"
 
 
 def journal_for(record_type: str, record_id: int, *, include_internal: bool) -> QuerySet[JournalEntry]:

@@ -32,6 +32,8 @@ class Visibility(models.TextChoices):
 class JournalKind(models.TextChoices):
     NOTE = "note", "Comment or work note"
     COMMUNICATION = "communication", "Major-incident communication"
+    # Written by PlantDesk itself (SLA warnings, breach actions): shown one line each, behind people's notes.
+    SYSTEM = "system", "System note"
 
 
 class JournalEntry(models.Model):

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from plantdesk.core import audit
 from plantdesk.core.actors import Actor
+from plantdesk.core.choices import SignatureMeaning
 from plantdesk.core.errors import InvalidInput
 from plantdesk.core.models import Signature
 
@@ -123,7 +124,8 @@ def invalidate(sig: Signature, *, reason: str, actor: Actor, now: datetime | Non
 
 def manifestation(sig: Signature, meaning_label: Callable[[str], str] | None = None) -> str:
     """The human-readable manifestation (11.50): printed name, date and time (UTC), meaning."""
-    label = meaning_label(sig.meaning) if meaning_label else sig.meaning
+    meanings = dict(SignatureMeaning.choices)
+    label = meaning_label(sig.meaning) if meaning_label else meanings.get(sig.meaning, sig.meaning)
     state = "" if sig.valid else f" (INVALIDATED {sig.invalidated_at:%Y-%m-%d %H:%M} UTC: {sig.invalidated_reason})"
     when = f"{sig.signed_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
     return f"Signed by {sig.printed_name} ({sig.username}) on {when}, meaning: {label}{state}"

@@ -25,7 +25,9 @@ from plantdesk.incidents.views import (
     transition_actions,
     visible_or_404,
 )
+from plantdesk.ui.activity import activity
 from plantdesk.ui.htmx import is_htmx, redirect_after_post, signed_in_user
+from plantdesk.ui.zones import use_zone_of
 
 
 def portal_url(incident: Incident) -> str:
@@ -71,11 +73,14 @@ def _context(
     failed_transition: TransitionForm | None = None,
 ) -> dict[str, Any]:
     user = signed_in_user(request)
+    use_zone_of(incident.site)
     return {
         "incident": incident,
         "labels": labels(incident),
         # Public entries only, even for an agent looking at the portal: it is the caller's view.
-        "journal": list(journal_for(RECORD_TYPE, incident.pk, include_internal=False)),
+        "activity": activity(
+            list(journal_for(RECORD_TYPE, incident.pk, include_internal=False)), None, with_internal=False
+        ),
         "comment_form": comment_form or CommentForm(),
         "can_comment": incident.state not in (State.CLOSED, State.CANCELED),
         "actions": transition_actions(incident, user, failed_transition) if incident.caller_id == user.pk else [],

@@ -12,7 +12,7 @@ from plantdesk.core import audit
 from plantdesk.core.domain_events import Event
 from plantdesk.core.errors import DomainError
 from plantdesk.core.journal import add_journal_entry
-from plantdesk.core.models import Visibility
+from plantdesk.core.models import JournalKind, Visibility
 from plantdesk.incidents.actions import do_update_incident
 from plantdesk.incidents.choices import OPEN_STATES
 from plantdesk.incidents.models import RECORD_TYPE, Incident
@@ -52,4 +52,7 @@ def _run(incident: Incident, action: dict[str, Any], name: str, actor: User) -> 
 
 
 def _note(incident: Incident, text: str, actor: User) -> None:
-    add_journal_entry(record_type=RECORD_TYPE, record=incident, body=text, visibility=Visibility.INTERNAL, actor=actor)
+    add_journal_entry(
+        record_type=RECORD_TYPE, record=incident, body=text, visibility=Visibility.INTERNAL, actor=actor,
+        kind=JournalKind.SYSTEM,
+    )  # fmt: skip

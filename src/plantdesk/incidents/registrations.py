@@ -8,13 +8,13 @@ from plantdesk.accounts.models import User
 from plantdesk.core.choices import is_active_option
 from plantdesk.core.domain_events import register_consumer
 from plantdesk.incidents import reactions
-from plantdesk.incidents.choices import CATEGORY_SET, OPEN_STATES, HoldReason, Source, State
+from plantdesk.incidents.choices import CATEGORY_SET, OPEN_STATES, RESOLUTION_CODE_SET, HoldReason, Source, State
 from plantdesk.incidents.models import RECORD_TYPE, Incident
 from plantdesk.incidents.queries import open_incidents_on_ci
 from plantdesk.slas import measured
 from plantdesk.slas.definitions import standard_conditions
 from plantdesk.slas.jobs import SLA_BREACHED
-from plantdesk.ui import labels, panels
+from plantdesk.ui import labels, lookups, panels
 
 FIELD_LABELS = {
     "short_description": "Short description",
@@ -77,3 +77,5 @@ def register() -> None:
     labels.register_value_labels("hold_reason", dict(HoldReason.choices))
     labels.register_value_labels("source", dict(Source.choices))
     labels.register_value_labels("major_incident", labels.YES_NO)
+    labels.register_value_lookup("category", lookups.option_labels(CATEGORY_SET))
+    labels.register_value_lookup("resolution_code", lookups.option_labels(RESOLUTION_CODE_SET))

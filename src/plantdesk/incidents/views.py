@@ -35,6 +35,7 @@ from plantdesk.incidents.forms import (
 from plantdesk.incidents.forms import TransitionForm as TransitionFormClass
 from plantdesk.incidents.models import RECORD_TYPE, Incident
 from plantdesk.slas.clocks import clocks_of
+from plantdesk.ui.activity import activity
 from plantdesk.ui.htmx import (
     fulfiller_required,
     is_htmx,
@@ -43,6 +44,7 @@ from plantdesk.ui.htmx import (
     signed_in_user,
     vary_on_htmx,
 )
+from plantdesk.ui.zones import use_zone_of
 
 
 def _to_portal(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -171,6 +173,7 @@ def detail_context(
     failed_transition: TransitionFormClass | None = None,
 ) -> dict[str, Any]:
     user = signed_in_user(request)
+    use_zone_of(incident.site)
     tab = "history" if request.GET.get("tab") == "history" else "activity"
     context: dict[str, Any] = {
         "incident": incident,
@@ -190,7 +193,8 @@ def detail_context(
     if tab == "history":
         context["history"] = history_for(RECORD_TYPE, incident.pk, include_internal=True)
     else:
-        context["journal"] = list(journal_for(RECORD_TYPE, incident.pk, include_internal=True))
+        journal = list(journal_for(RECORD_TYPE, incident.pk, include_internal=True))
+        context["activity"] = activity(journal, request.GET.get("activity"), with_internal=True)
     return context
 
 

@@ -11,3 +11,20 @@ class SlasConfig(AppConfig):
         from plantdesk.slas.models import LocationSchedule, Schedule, SLADefinition
 
         clear_on_change(Schedule, SLADefinition, LocationSchedule)
+        _register_labels()
+
+
+def _register_labels() -> None:
+    from plantdesk.ui import labels
+
+    # A clock's entries: field `sla:<definition>`, value its outcome or the hold reason that paused it.
+    labels.register_field_prefix("sla:", "", value_fields=("hold_reason",))
+    labels.register_value_labels("sla:", {
+        "achieved": "Achieved", "breached": "Breached", "reopened": "Reopened",
+        "no longer applies": "No longer applies", "breached; no longer applies": "Breached; no longer applies",
+        "due when resumed": "Due when resumed",
+    })  # fmt: skip
+    labels.register_action_labels({
+        "sla_started": "SLA started", "sla_paused": "SLA paused", "sla_resumed": "SLA resumed",
+        "sla_stopped": "SLA stopped", "sla_canceled": "SLA canceled",
+    })  # fmt: skip

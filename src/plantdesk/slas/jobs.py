@@ -17,7 +17,7 @@ from plantdesk.accounts.models import User
 from plantdesk.core import audit
 from plantdesk.core.domain_events import record_event
 from plantdesk.core.journal import add_journal_entry
-from plantdesk.core.models import Visibility
+from plantdesk.core.models import JournalKind, Visibility
 from plantdesk.slas.clocks import BREACH, lock_due, plan_next
 from plantdesk.slas.measured import measured
 from plantdesk.slas.models import SLAClock
@@ -71,7 +71,12 @@ def _fire(clock: SLAClock, record: Any, actor: User) -> None:
         record_event(SLA_WARNING, record_type=clock.record_type, record=record, actor=actor,
                      data={**facts, "percent": threshold})  # fmt: skip
     add_journal_entry(
-        record_type=clock.record_type, record=record, body=text, visibility=Visibility.INTERNAL, actor=actor
+        record_type=clock.record_type,
+        record=record,
+        body=text,
+        visibility=Visibility.INTERNAL,
+        actor=actor,
+        kind=JournalKind.SYSTEM,
     )
     clock.warnings_fired += 1
     plan_next(clock, calendar_for(clock.schedule))

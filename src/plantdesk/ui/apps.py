@@ -5,3 +5,10 @@ class UiConfig(AppConfig):
     name = "plantdesk.ui"
     label = "ui"
     verbose_name = "User interface"
+
+    def ready(self) -> None:
+        from plantdesk.core.choices import SignatureMeaning
+        from plantdesk.ui import labels, lookups
+
+        lookups.register()
+        labels.register_value_labels("meaning", dict(SignatureMeaning.choices))

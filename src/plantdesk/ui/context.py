@@ -6,6 +6,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from plantdesk.ui.zones import page_zone
+
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
@@ -20,4 +22,4 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
                  ("Raise an incident", "/portal/new/", path == "/portal/new/")]  # fmt: skip
     else:
         items = []
-    return {"is_fulfiller": is_fulfiller, "nav_items": items}
+    return {"is_fulfiller": is_fulfiller, "nav_items": items, "page_zone": page_zone()}

@@ -161,7 +161,11 @@ def test_pdf_is_a_real_pdf_with_manifestations_audit_trail_and_footer(cp: Change
     assert text.count("Status: VALID") == len(sigs)
     assert "Purpose: QA approval before implementation" in text
     assert "QMS change-control reference CC-2026-0042" in text
-    assert "Audit trail" in text and "Quinn Tester (quinn) signed qa_pre_implement" in text
+    assert "Audit trail" in text and "Quinn Tester (quinn) Signed: QA approval before implementation" in text
+    trail = text.split("Audit trail", 1)[1]
+    # The label a person reads, and the exact stored value beside it (21 CFR 11.50).
+    assert "Stored as: signed qa_pre_implement" in trail and "(quinn): QA approved, " in trail
+    assert "[stored: Quinn Tester (quinn): qa_approved, " in trail
     footers = re.findall(
         r"Generated \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC by Alice Agent \(alice\) - page (\d+)/(\d+)", text
     )

@@ -33,7 +33,7 @@ def test_gxp_change_new_to_closed_with_every_guard(cp: ChangePlant) -> None:
     signed = qa_sign(cp, number, "qa_pre_implement")
     assert signed.status_code == 201
     assert signed.json()["manifestation"].startswith("Signed by Quinn Tester (quinn) on ")
-    assert signed.json()["manifestation"].endswith("UTC, meaning: qa_approved")
+    assert signed.json()["manifestation"].endswith("UTC, meaning: QA approved")
     assert move(cp, number, "implement").status_code == 200
     assert api.get(f"/changes/{number}").json()["actual_start"] is not None
 

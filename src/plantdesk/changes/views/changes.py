@@ -34,8 +34,11 @@ from plantdesk.changes.record import signable_values
 from plantdesk.cmdb.impact import impact
 from plantdesk.core.errors import DomainError
 from plantdesk.core.history import history_for
-from plantdesk.core.signatures import manifestation, signatures_of, verify
+from plantdesk.core.signatures import signatures_of, verify
+from plantdesk.ui import labels
 from plantdesk.ui.htmx import fulfiller_required, redirect_after_post, run_form_action, signed_in_user, to_portal
+from plantdesk.ui.readable import signature_text
+from plantdesk.ui.zones import use_zone_of
 
 LIST_LIMIT = 200
 
@@ -90,12 +93,18 @@ def change_detail(request: HttpRequest, number: str) -> HttpResponse:
 
 
 def detail_context(user: User, change: ChangeRequest, edit_form: ChangeEditForm) -> dict[str, Any]:
+    use_zone_of(change.site)
     approvals = list(
         change.approvals.select_related("group", "approver", "signature").order_by("-round", "level", "id")
     )
     values = signable_values(change)
     sigs = [
-        {"sig": s, "text": manifestation(s), "verified": verify(s, values) if s.valid else False}
+        {
+            "sig": s,
+            "purpose": labels.field_label(s.purpose),
+            "meaning": labels.value_label("meaning", s.meaning),
+            "verified": verify(s, values) if s.valid else False,
+        }
         for s in signatures_of(RECORD_TYPE, change.pk)
     ]
     my_pending = [a for a in approvals if a.approver_id == user.pk and a.state == ApprovalState.REQUESTED]
@@ -214,7 +223,7 @@ def change_sign(request: HttpRequest, number: str) -> HttpResponse:
             change, data.get("purpose", ""), actor=user, password=data.get("password") or None,
             meaning=data.get("meaning") or None, comment=data.get("comment", ""), request=request,
         )  # fmt: skip
-        return manifestation(sig)
+        return signature_text(sig)
 
     return _post(request, number, act)
 
@@ -230,7 +239,7 @@ def change_override(request: HttpRequest, number: str) -> HttpResponse:
         sig = signing.do_override_conflicts(
             change, actor=user, password=data.get("password") or None, reason=data.get("reason", ""), request=request
         )
-        return "Override signed. " + manifestation(sig)
+        return "Override signed. " + signature_text(sig)
 
     return _post(request, number, act)
 

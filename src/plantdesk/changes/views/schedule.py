@@ -19,6 +19,7 @@ from plantdesk.changes import schedule
 from plantdesk.changes.choices import RunState, State, WindowKind
 from plantdesk.changes.views.window_forms import NextSlotForm, ScheduleForm, split_names
 from plantdesk.core.errors import DomainError
+from plantdesk.ui import times
 from plantdesk.ui.htmx import add_domain_error, fulfiller_required, is_htmx, signed_in_user, to_portal, vary_on_htmx
 
 EN_DASH = "\u2013"  # a span of times, as printed calendars write it
@@ -34,14 +35,12 @@ KIND_LABELS: dict[str, str] = {
 
 def zone_abbreviation(value: datetime, zone: str) -> str:
     """'CEST'; the IANA name where the zone has no letters for itself (Asia/Singapore is '+08')."""
-    abbreviation = value.astimezone(zoneinfo.ZoneInfo(zone)).strftime("%Z")
-    return abbreviation if abbreviation.isalpha() else zone
+    return times.zone_abbreviation(value.astimezone(zoneinfo.ZoneInfo(zone)))
 
 
 def zoned(value: datetime, zone: str) -> str:
-    """'2026-03-28 22:00 CET': a time on a given clock, the zone always named."""
-    local = value.astimezone(zoneinfo.ZoneInfo(zone))
-    return f"{local:%Y-%m-%d %H:%M} {zone_abbreviation(value, zone)}"
+    """'2026-03-28 22:00 CET': a time on a given clock (the page's), the zone always named."""
+    return times.local_datetime(value.astimezone(zoneinfo.ZoneInfo(zone)))
 
 
 @dataclass

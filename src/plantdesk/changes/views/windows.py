@@ -21,7 +21,6 @@ from plantdesk.accounts.permissions import restrict
 from plantdesk.changes import window_actions
 from plantdesk.changes.containment import windows_for_cis, windows_for_site
 from plantdesk.changes.models import Window
-from plantdesk.changes.views.schedule import zoned
 from plantdesk.changes.views.window_forms import (
     DeactivateForm,
     MaintenanceForm,
@@ -40,6 +39,7 @@ from plantdesk.ui.htmx import (
     signed_in_user,
     to_portal,
 )
+from plantdesk.ui.times import local_datetime
 
 
 def _filtered(user: User, filters: WindowFilterForm) -> tuple[QuerySet[Window], list[str]]:
@@ -100,13 +100,14 @@ def windows_page(
 
 
 def _row(window: Window, user: User) -> dict[str, Any]:
-    """What a table row shows: the first occurrence on the window's own clock, the zone named."""
+    """What a table row shows: the first occurrence in the page's zone (one zone per page); a recurring
+    window also names the zone its rule repeats in."""
     return {
         "window": window,
         "can_deactivate": window.active and window_actions.can_deactivate(user, window),
-        "start": zoned(window.start, window.time_zone),
-        "end": zoned(window.end, window.time_zone),
-        "last_end": zoned(window.last_end, window.time_zone) if window.last_end else "",
+        "start": local_datetime(window.start),
+        "end": local_datetime(window.end),
+        "last_end": local_datetime(window.last_end) if window.last_end else "",
         "cis": sorted(ci.name for ci in window.cis.all()),
         "ci_classes": sorted(c.name for c in window.ci_classes.all()),
         "sites": sorted(s.code for s in window.sites.all()),

@@ -104,7 +104,8 @@ def test_editing_a_ci_is_audited_and_shown_on_its_history_tab(plant: Plant) -> N
     assert plc.criticality == "high" and plc.attributes["firmware"] == "V3.1"
     history = text(agent.get("/cmdb/BER-L5-PLC01/", {"tab": "history"}))
     assert "Criticality" in history
-    assert '<span class="old">Critical</span>' in history and '<span class="new">High</span>' in history
+    assert '<span class="old" title="critical">Critical</span>' in history
+    assert '<span class="new" title="high">High</span>' in history
     assert "V3.1" in history
     assert verify_chain().ok
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from django import template
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from plantdesk.core.choices import Priority
-from plantdesk.ui import labels
+from plantdesk.ui import labels, readable, times
 
 register = template.Library()
 
@@ -19,14 +20,14 @@ _PRIORITY_NAMES = {p.value: p.label.split(" - ", 1)[1] for p in Priority}
 
 @register.filter
 def localdt(value: datetime | None) -> str:
-    """'2026-11-25 14:03 CET': the active (user's) zone, always named; an IANA name where no abbreviation exists."""
-    if value is None:
-        return ""
-    local = timezone.localtime(value)
-    abbreviation = local.strftime("%Z")
-    if not abbreviation.isalpha():
-        abbreviation = str(timezone.get_current_timezone_name())
-    return f"{local:%Y-%m-%d %H:%M} {abbreviation}"
+    """'2026-11-25 14:03 CET': the page's zone, always named; an IANA name where no abbreviation exists."""
+    return "" if value is None else times.local_datetime(value)
+
+
+@register.simple_tag
+def readable_history(entries: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """`{% readable_history history as rows %}`: each entry with its labels beside the stored values."""
+    return readable.readable_history(entries)
 
 
 @register.simple_tag
@@ -46,13 +47,6 @@ def field_label(name: str) -> str:
     return labels.field_label(name)
 
 
-@register.simple_tag
-def audit_value(field: str, value: str) -> str:
-    if field == "priority" and value.isdigit():
-        return f"P{value} {_PRIORITY_NAMES.get(int(value), '')}".strip()
-    return labels.value_label(field, value)
-
-
 @register.filter
 def business_time(microseconds: int) -> str:
     """A clock's remaining (or overdue) working time as people say it: '2 h 15 min', '3 d 4 h', '40 s'."""
@@ -65,3 +59,9 @@ def business_time(microseconds: int) -> str:
     if hours:
         return f"{hours} h {minutes} min" if minutes else f"{hours} h"
     return f"{minutes} min" if minutes else f"{seconds} s"
+
+
+@register.filter(name="readable_times")
+def readable_times_filter(text: str) -> str:
+    """PlantDesk's own notes name times in ISO; a person reads them in the page's zone."""
+    return times.readable_times(text or "")

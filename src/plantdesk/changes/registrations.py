@@ -1,0 +1,44 @@
+"""What the changes app plugs into the kernel (called once from `ChangesConfig.ready()`)."""
+
+from __future__ import annotations
+
+from plantdesk.changes.choices import (
+    ApprovalState,
+    ChangeType,
+    ReviewOutcome,
+    Risk,
+    RunState,
+    SignaturePurpose,
+    State,
+    TaskState,
+    ValidationImpact,
+    WindowKind,
+)
+from plantdesk.changes.fields import FIELD_LABELS
+from plantdesk.changes.models import RECORD_TYPE
+from plantdesk.ui import labels
+
+ACTION_LABELS = {
+    "approval": "Approval decision",
+    "approval_level": "Approval level",
+    "approvals_requested": "Approvals requested",
+    "approvals_withdrawn": "Approvals withdrawn",
+    "task": "Change task",
+}
+
+
+def register() -> None:
+    labels.register_state_labels(RECORD_TYPE, dict(State.choices))
+    # A signature's audit entry names its purpose in the field column.
+    labels.register_field_labels({**FIELD_LABELS, **dict(SignaturePurpose.choices)})
+    labels.register_action_labels(ACTION_LABELS)
+    labels.register_value_labels("type", dict(ChangeType.choices))
+    labels.register_value_labels("risk", dict(Risk.choices))
+    labels.register_value_labels("validation_impact", dict(ValidationImpact.choices))
+    labels.register_value_labels("review_outcome", dict(ReviewOutcome.choices))
+    labels.register_value_labels("approval", dict(ApprovalState.choices))
+    labels.register_value_labels("task", dict(TaskState.choices))
+    labels.register_value_labels("kind", dict(WindowKind.choices))
+    labels.register_value_labels("run_state", dict(RunState.choices))
+    for field in ("gxp_relevant", "validation_data_migration", "validation_part11_affected"):
+        labels.register_value_labels(field, labels.YES_NO)
