@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from plantdesk.changes.choices import (
+    RISK_QUESTIONS,
     ApprovalState,
     ChangeType,
     ReviewOutcome,
@@ -31,6 +32,8 @@ def register() -> None:
     labels.register_state_labels(RECORD_TYPE, dict(State.choices))
     # A signature's audit entry names its purpose in the field column.
     labels.register_field_labels({**FIELD_LABELS, **dict(SignaturePurpose.choices)})
+    # The risk questionnaire's answers (`risk_answers`) read as the questions the form asked.
+    labels.register_field_labels({key: question for key, (question, _) in RISK_QUESTIONS.items()})
     labels.register_action_labels(ACTION_LABELS)
     labels.register_value_labels("type", dict(ChangeType.choices))
     labels.register_value_labels("risk", dict(Risk.choices))

@@ -88,7 +88,7 @@ class ValueReader:
         if value in ({}, [], None, ""):
             return EMPTY
         if isinstance(value, dict):
-            return "; ".join(f"{labels.field_label(k)}: {self._structure(k, v, action)}" for k, v in value.items())
+            return "; ".join(_pair(labels.field_label(k), self._structure(k, v, action)) for k, v in value.items())
         if isinstance(value, list):
             return ", ".join(self._structure(field, item, action) for item in value)
         text = "true" if value is True else "false" if value is False else str(value)
@@ -100,6 +100,11 @@ class ValueReader:
             return readable_times(raw)
         meaning = labels.static_value_labels("meaning").get(match["meaning"], labels.humanize(match["meaning"]))
         return f"{match['who']}: {meaning}, {readable_times(match['at'])}"
+
+
+def _pair(label: str, value: str) -> str:
+    """'Risk: High'; a question is answered after its question mark ('Does it stop production? Yes')."""
+    return f"{label} {value}" if label.endswith("?") else f"{label}: {value}"
 
 
 def _parts(raw: str) -> list[str]:
