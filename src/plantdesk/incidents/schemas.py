@@ -125,7 +125,10 @@ class CommentOut(Schema):
     author: str
     author_name: str
     visibility: str
-    kind: Literal["note", "communication"]
+    kind: Literal["note", "communication", "system"] = Field(
+        description="note: a comment or work note; communication: a major-incident status update; "
+        "system: written by PlantDesk itself (SLA warnings, breach actions)"
+    )
     body: str
 
 

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from plantdesk.accounts.choices import SYSTEM_USERNAME
 from plantdesk.core.choices import Priority
 from plantdesk.core.models import Signature
 from plantdesk.ui import labels
@@ -115,7 +116,7 @@ def what_of(entry: Mapping[str, Any]) -> str:
     """What an entry changed: a field's label, or the action with what it acted on."""
     action, field = entry.get("action") or "", entry.get("field") or ""
     if field == "journal":
-        return labels.action_label(action)
+        return "System note" if entry.get("actor") == SYSTEM_USERNAME else labels.action_label(action)
     if action in _FIELD_ACTIONS:
         return labels.field_label(field) if field else labels.action_label(action)
     if not field:
@@ -130,6 +131,12 @@ def readable_history(entries: Sequence[Mapping[str, Any]]) -> list[dict[str, Any
     rows = []
     for entry in entries:
         action, field = entry.get("action") or "", entry.get("field") or ""
+        if field == "journal":  # what people wrote stays as written; PlantDesk's own notes name times in ISO
+            new = entry.get("new") or ""
+            written_by_plantdesk = entry.get("actor") == SYSTEM_USERNAME
+            label = readable_times(new) if written_by_plantdesk else new
+            rows.append({**entry, "what": what_of(entry), "old_label": "", "new_label": label})
+            continue
         rows.append(
             {
                 **entry,

@@ -13,7 +13,7 @@ from plantdesk.incidents.actions import do_add_comment, do_transition_incident
 from plantdesk.incidents.models import Incident
 from plantdesk.slas.actions import do_create_definition, do_create_schedule
 from plantdesk.slas.jobs import fire_due_events
-from plantdesk.testing.fixtures import Plant, client_for, make_incident, text
+from plantdesk.testing.fixtures import ApiClient, Plant, client_for, make_incident, text
 
 pytestmark = pytest.mark.django_db
 
@@ -96,3 +96,13 @@ def test_a_record_page_shows_every_time_in_its_site_zone_and_names_it(plant: Pla
     assert "solved_fix" not in page
     queue = visible(text(admin.get("/incidents/")))
     assert "Times in Europe/Berlin" in queue and "Asia/Singapore" not in queue
+
+
+def test_the_api_names_system_notes_as_such_and_the_caller_never_gets_them(
+    plant: Plant, busy_incident: Incident
+) -> None:
+    agent = ApiClient(plant.agent).get(f"/incidents/{busy_incident.number}/comments")
+    assert agent.status_code == 200
+    assert [c["kind"] for c in agent.json()["items"]] == ["note", "system", "system", "system", "note"]
+    caller = ApiClient(plant.requester).get(f"/incidents/{busy_incident.number}/comments")
+    assert [c["kind"] for c in caller.json()["items"]] == ["note"]
