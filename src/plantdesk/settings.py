@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -74,6 +75,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "plantdesk.accounts.middleware.SessionGuardMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "plantdesk.core.middleware.ActiveTimeZoneMiddleware",
 ]
@@ -144,6 +146,10 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 12 * 3600
+# A session ends after this many minutes without activity (background polls do not count): CONTRACT.md 14.
+SESSION_IDLE_MINUTES = int(os.environ.get("PLANTDESK_SESSION_IDLE_MINUTES", "30"))
+if SESSION_IDLE_MINUTES < 1:
+    raise ImproperlyConfigured("PLANTDESK_SESSION_IDLE_MINUTES must be a whole number of minutes, at least 1.")
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 

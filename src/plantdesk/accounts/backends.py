@@ -2,20 +2,50 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils import timezone
 
 from plantdesk.accounts.models import LoginFailure, User
 
+# The attribute a user row loaded with `recent_failures()` carries (see `get_user` and the token lookup).
+RECENT_FAILURES = "recent_login_failures"
+
+
+def _lockout_start() -> datetime:
+    return timezone.now() - timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
+
 
 def is_locked_out(username: str) -> bool:
-    since = timezone.now() - timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
+    since = _lockout_start()
     return LoginFailure.objects.filter(username=username, at__gte=since).count() >= settings.LOGIN_FAILURE_LIMIT
+
+
+def recent_failures(username_ref: str = "username") -> Coalesce:
+    """The recent failures of the user a row refers to, as a subquery: loading a user (or a token with its
+    user) and learning whether the account is locked then costs one query, not two."""
+    failures = (
+        LoginFailure.objects.filter(username=OuterRef(username_ref), at__gte=_lockout_start())
+        .order_by()
+        .values("username")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(failures, output_field=IntegerField()), 0)
+
+
+def is_locked(user: User) -> bool:
+    """Whether `user` is locked by failed sign-ins, from the row's annotation when it was loaded with one."""
+    count: int | None = getattr(user, RECENT_FAILURES, None)
+    if count is None:
+        return is_locked_out(user.username)
+    return count >= settings.LOGIN_FAILURE_LIMIT
 
 
 def record_failure(username: str, request: HttpRequest | None) -> None:
@@ -46,3 +76,8 @@ class ThrottledModelBackend(ModelBackend):
             return None
         clear_failures(username)
         return user
+
+    def get_user(self, user_id: Any) -> User | None:
+        # The user behind every session request, loaded with its lock state (AccountStandingMiddleware).
+        user = User.objects.annotate(**{RECENT_FAILURES: recent_failures()}).filter(pk=user_id).first()
+        return user if user is not None and self.user_can_authenticate(user) else None

@@ -6,8 +6,11 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from plantdesk.accounts.backends import RECENT_FAILURES, is_locked, recent_failures
 from plantdesk.accounts.models import ApiToken, User
 
 TOKEN_PREFIX = "pd_"  # noqa: S105 - a public marker, not a secret
@@ -25,16 +28,47 @@ def issue_token(user: User, name: str = "") -> str:
     return token
 
 
+class AccountRefused(Exception):
+    """A valid token whose account may not act now (deactivated, or locked by failed sign-ins)."""
+
+
+def account_refusal(user: User) -> str | None:
+    """Why `user` may not act at all right now, in words for the person or system that is refused."""
+    if not user.is_active:
+        return _("This account is deactivated: its API tokens and sessions are refused.")
+    if is_locked(user):
+        return _(
+            "This account is locked after repeated failed sign-ins: its API tokens and sessions are refused "
+            "for %(minutes)s minutes."
+        ) % {"minutes": settings.LOGIN_LOCKOUT_MINUTES}
+    return None
+
+
 def user_for_token(token: str) -> User | None:
+    """The token's user, or None for an unknown, revoked or refused token."""
+    try:
+        return check_token(token)
+    except AccountRefused:
+        return None
+
+
+def check_token(token: str) -> User | None:
+    """The token's user; None for an unknown or revoked token; AccountRefused when its account may not act.
+    One query: the token, its user and the user's recent sign-in failures together."""
     if not token.startswith(TOKEN_PREFIX):
         return None
     row = (
         ApiToken.objects.select_related("user")
-        .filter(key_hash=hash_token(token), revoked_at__isnull=True, user__is_active=True)
+        .annotate(**{RECENT_FAILURES: recent_failures("user__username")})
+        .filter(key_hash=hash_token(token), revoked_at__isnull=True)
         .first()
     )
     if row is None:
         return None
+    setattr(row.user, RECENT_FAILURES, getattr(row, RECENT_FAILURES))
+    refusal = account_refusal(row.user)
+    if refusal is not None:
+        raise AccountRefused(refusal)
     now = timezone.now()
     if row.last_used_at is None or now - row.last_used_at > LAST_USED_GRANULARITY:
         ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)

@@ -74,7 +74,8 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-        body = error_body("Authentication required: send 'Authorization: Bearer <token>' or log in.")
+        detail = getattr(exc, "detail", None) or "Authentication required: send 'Authorization: Bearer <token>' or log in."
+        body = error_body(detail)
         response = api.create_response(request, body, status=401)
         response["WWW-Authenticate"] = "Bearer"
         return response
