@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from plantdesk.accounts.lookups import active_user, group_named, site_coded
 from plantdesk.accounts.models import AssignmentGroup, Site, User
+from plantdesk.core.errors import InvalidInput
 from plantdesk.core.fields import Errors
 
 
@@ -44,3 +46,11 @@ def site_field(value: Any, field: str, errors: Errors) -> Site | None:
     if site is None:
         errors.add(field, f"Unknown site {value!r}.")
     return site
+
+
+def refuse_site_removal(current_site_id: int | None, values: Mapping[str, Any], *, actor: User) -> None:
+    """Only an administrator may take a record's site away: a record without a site leaves every site's desk
+    (only administrators and its own parties see it), so an agent could otherwise hide a record, journal and
+    all, from the site it belongs to."""
+    if "site" in values and values["site"] is None and current_site_id is not None and not actor.is_plantdesk_admin:
+        raise InvalidInput.for_field("site", "Only an administrator can remove a record's site; pick another site.")

@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from plantdesk.accounts.fields import refuse_site_removal
 from plantdesk.accounts.lookups import home_site
 from plantdesk.accounts.models import User
 from plantdesk.accounts.permissions import restrict
@@ -97,6 +98,7 @@ def do_update_change(
             raise Refused("The change was changed by someone else; reload it and try again.")
         if locked.is_final:
             raise Refused(f"{locked.number} is {locked.state}; it cannot be changed.")
+        refuse_site_removal(locked.site_id, values, actor=actor)
         before = values_of(locked)
         cis = values.pop("cis", None)
         for name, value in values.items():

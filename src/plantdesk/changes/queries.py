@@ -19,11 +19,12 @@ CHANGE_AUTHORITIES = frozenset({Role.CHANGE_MANAGER, Role.ADMIN})
 
 
 def change_scope(user: User, action: Action) -> Q | None:
-    """Requesters see the changes they raised; agents those of their sites and the enterprise-wide ones."""
+    """Requesters see the changes they raised; agents those of their sites and those assigned to them. One
+    without a site (enterprise-wide) is its parties' and the administrators' only."""
     own = Q(requested_by=user)
     if not user.is_fulfiller:
         return own if action == "view" else NOTHING
-    mine = own | Q(site__in=user_site_ids(user)) | Q(site__isnull=True) | Q(assignee=user)
+    mine = own | Q(site__in=user_site_ids(user)) | Q(assignee=user)
     # An approver asked to decide on another site's change must be able to read it.
     return mine | Q(Exists(Approval.objects.filter(change=OuterRef("pk"), approver=user))) if action == "view" else mine
 
@@ -33,7 +34,8 @@ def approval_scope(user: User, action: Action) -> Q | None:
         return Q(approver=user)
     if not user.is_fulfiller:
         return Q(approver=user)
-    return Q(change__site__in=user_site_ids(user)) | Q(change__site__isnull=True) | Q(approver=user)
+    parties = Q(change__requested_by=user) | Q(change__assignee=user)
+    return Q(change__site__in=user_site_ids(user)) | parties | Q(approver=user)
 
 
 def desk_scope(user: User, action: Action) -> Q | None:

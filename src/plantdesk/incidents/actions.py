@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from plantdesk.accounts.fields import refuse_site_removal
 from plantdesk.accounts.lookups import group_named, home_site, site_coded
 from plantdesk.accounts.models import User
 from plantdesk.accounts.permissions import restrict
@@ -94,6 +95,7 @@ def do_update_incident(
             raise Conflict("The incident was changed by someone else; reload it and try again.")
         if locked.state in (State.CLOSED, State.CANCELED):
             raise Conflict(f"A {locked.get_state_display().lower()} incident cannot be changed.")
+        refuse_site_removal(locked.site_id, values, actor=actor)
         before = audit.snapshot(locked, AUDITED_FIELDS)
         for name, value in values.items():
             setattr(locked, name, value)

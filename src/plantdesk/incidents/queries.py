@@ -19,10 +19,12 @@ from plantdesk.incidents.models import USER_FOREIGN_KEYS, Incident
 
 
 def incident_scope(user: User, action: Action) -> Q | None:
+    """Requesters see the incidents they raised or were called for; agents also those of their sites and
+    those assigned to them. One without a site is its parties' (and the administrators') only."""
     own = Q(caller=user) | Q(opened_by=user)
     if not user.is_fulfiller:
         return own
-    return own | Q(site__in=user_site_ids(user)) | Q(site__isnull=True) | Q(assignee=user)
+    return own | Q(site__in=user_site_ids(user)) | Q(assignee=user)
 
 
 register_scope(Incident, incident_scope)

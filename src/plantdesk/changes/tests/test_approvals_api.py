@@ -76,7 +76,8 @@ def test_a_wrong_or_missing_password_is_refused_counted_and_locks_the_account(cp
     third = api.post(url, {"decision": "approve", "password": "guess2"})
     assert "locked" in third.json()["detail"]
     locked = api.post(url, {"decision": "approve", "password": PASSWORD})
-    assert locked.status_code == 403  # even the right password, while locked
+    # Even the right password: while locked, the account's token itself is refused (21 CFR 11.300).
+    assert locked.status_code == 401 and "locked" in locked.json()["detail"]
     assert not Signature.objects.exists()
     assert _pending(cp, number)[0]["state"] == "requested"
     assert not cp.plant.agent.__class__.objects.get(username="cora").check_password("guess")
