@@ -74,7 +74,9 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-        detail = getattr(exc, "detail", None) or "Authentication required: send 'Authorization: Bearer <token>' or log in."
+        # A refused account's token says why (plantdesk.api.auth.RefusedAccount); otherwise what to send.
+        default = "Authentication required: send 'Authorization: Bearer <token>' or log in."
+        detail = getattr(exc, "detail", None) or default
         body = error_body(detail)
         response = api.create_response(request, body, status=401)
         response["WWW-Authenticate"] = "Bearer"

@@ -103,7 +103,7 @@ def test_the_session_lock_check_rides_on_the_user_query(plant: Plant) -> None:
     assert len(lock_reads) == 1 and '"accounts_user"' in lock_reads[0]
 
 
-@pytest.mark.parametrize("minutes, signed_in", [(29, True), (31, False)])
+@pytest.mark.parametrize(("minutes", "signed_in"), [(29, True), (31, False)])
 def test_a_session_ends_after_the_idle_time(plant: Plant, minutes: int, signed_in: bool) -> None:
     with time_machine.travel(START, tick=False) as clock:
         browser = _signed_in("alice")
