@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "ninja",
+    "csp",
     "django_tasks_db",
     "plantdesk.core",
     "plantdesk.accounts",
@@ -77,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "plantdesk.accounts.middleware.SessionGuardMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "plantdesk.core.middleware.ActiveTimeZoneMiddleware",
 ]
 
@@ -152,6 +154,37 @@ if SESSION_IDLE_MINUTES < 1:
     raise ImproperlyConfigured("PLANTDESK_SESSION_IDLE_MINUTES must be a whole number of minutes, at least 1.")
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# Content-Security-Policy (django-csp 4 format): everything from this server, nothing inline, nothing eval'd.
+# Styles and scripts live in static files; bars get their widths from app.js; htmx runs without eval (no
+# hx-on, no js: values, no trigger filters) and without its inline indicator styles. The API docs page
+# (Swagger UI) is served under the same policy (plantdesk.api.docs). img-src allows data: for the blank
+# favicon and Swagger UI's icons.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Behind TLS (docs/operations.md): cookies only over HTTPS, HSTS, and the TLS proxy's X-Forwarded-Proto
+# believed. One switch, because each of these is only right when all are: a proxy that terminates TLS and
+# sets the header. Off by default, so that the embedded http://127.0.0.1 start keeps working.
+SECURE_COOKIES = env_bool("PLANTDESK_SECURE_COOKIES")
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+if SECURE_COOKIES:
+    # One year, the usual preload minimum; lower it while trying TLS out (browsers remember it that long).
+    SECURE_HSTS_SECONDS = int(os.environ.get("PLANTDESK_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("PLANTDESK_TIME_ZONE", "UTC")

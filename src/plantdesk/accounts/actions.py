@@ -13,6 +13,7 @@ from plantdesk.accounts.models import AssignmentGroup, Site, User
 from plantdesk.accounts.tokens import issue_token
 from plantdesk.core import audit
 from plantdesk.core.errors import FieldError, InvalidInput
+from plantdesk.core.fields import Errors, identifier
 
 
 def get_system_user() -> User:
@@ -93,9 +94,12 @@ def do_create_token(user: User, *, actor: User, name: str = "") -> str:
 
 
 def do_create_site(code: str, name: str, time_zone: str, *, actor: User) -> Site:
+    errors = Errors()
+    code = identifier(code, "code", errors, max_length=20)
+    errors.raise_if_any()
     site = Site(code=code, name=name, time_zone=time_zone)
     try:
-        site.full_clean()
+        site.full_clean()  # the code is a slug as well
     except ValidationError as exc:
         raise InvalidInput.for_fields([FieldError(f, " ".join(m)) for f, m in exc.message_dict.items()]) from exc
     with audit.action_transaction():
@@ -106,6 +110,9 @@ def do_create_site(code: str, name: str, time_zone: str, *, actor: User) -> Site
 
 
 def do_create_group(name: str, *, actor: User, description: str = "") -> AssignmentGroup:
+    errors = Errors()
+    name = identifier(name, "name", errors, max_length=100)
+    errors.raise_if_any()
     if AssignmentGroup.objects.filter(name=name).exists():
         raise InvalidInput.for_field("name", f"Assignment group {name!r} exists.")
     with audit.action_transaction():

@@ -25,8 +25,9 @@ ACTIVITY_GRANULARITY_SECONDS = 60
 # otherwise a console left open would never time out. A polling element says so with
 # hx-headers='{"X-PlantDesk-Background": "poll"}' (events/_console_results.html).
 BACKGROUND_HEADER = "X-PlantDesk-Background"
-# The API answers JSON (plantdesk.api.middleware); the pages and their htmx partials do not.
+# The API answers JSON (plantdesk.api.middleware); the pages, their htmx partials and the API docs page not.
 API_PREFIX = "/api/"
+API_DOCS_PREFIX = "/api/v1/docs"
 
 
 def is_background_poll(request: HttpRequest) -> bool:
@@ -71,7 +72,7 @@ class SessionGuardMiddleware:
         return None
 
     def _end(self, request: HttpRequest, reason: str) -> HttpResponse:
-        is_api = request.path.startswith(API_PREFIX)
+        is_api = request.path.startswith(API_PREFIX) and not request.path.startswith(API_DOCS_PREFIX)
         bearer = "Authorization" in request.headers
         logout(request)
         if is_api and bearer:

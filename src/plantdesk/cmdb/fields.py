@@ -14,6 +14,7 @@ from plantdesk.accounts.permissions import user_site_ids
 from plantdesk.cmdb.choices import Criticality, GampCategory, Status, ValidationStatus
 from plantdesk.cmdb.queries import ci_classes
 from plantdesk.core.errors import FieldError
+from plantdesk.core.fields import identifier_problem
 
 TEXT_FIELDS = {
     "name": 255, "description": 5000, "system_owner": 150, "process_owner": 150, "qa_owner": 150,
@@ -47,6 +48,8 @@ RESERVED_NAME = re.compile(r"/(edit|retire|relationships|impact)(/|$)|/$")
 
 
 def _name_problem(name: str) -> str | None:
+    if problem := identifier_problem(name.strip()):
+        return problem
     if name.strip() in RESERVED_NAMES or RESERVED_NAME.search(name.strip()):
         return f"{name.strip()!r} is reserved for the CMDB's own pages; choose another name."
     return None
@@ -115,6 +118,9 @@ def _aliases(raw: Any, errors: list[FieldError]) -> list[str]:
         errors.append(FieldError("aliases", "Must be a list of names of 1 to 255 characters."))
         return []
     cleaned = [a.strip() for a in raw]
+    problem = next((p for a in cleaned if (p := identifier_problem(a))), None)
+    if problem is not None:
+        errors.append(FieldError("aliases", problem))
     if len(set(cleaned)) != len(cleaned):
         errors.append(FieldError("aliases", "An alias is listed twice."))
     return cleaned

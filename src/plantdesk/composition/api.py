@@ -5,6 +5,7 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 from plantdesk.api.auth import ActiveSessionAuth, BearerTokenAuth
+from plantdesk.api.docs import ApiDocs
 from plantdesk.api.errors import install_error_handlers
 from plantdesk.changes.api import approvals_router, changes_router
 from plantdesk.changes.schedule_api import schedule_router
@@ -24,6 +25,7 @@ api = NinjaAPI(
     urls_namespace="api",
     auth=[BearerTokenAuth(), ActiveSessionAuth()],
     docs_url="/docs",
+    docs=ApiDocs(),
     openapi_url="/openapi.json",
 )
 install_error_handlers(api)

@@ -3,6 +3,7 @@ app's `fields.py` shares (text, true/false, a choice), and the collector they re
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -45,6 +46,32 @@ def text(value: Any, field: str, errors: Errors, *, max_length: int, required: b
     elif len(value) > max_length:
         errors.add(field, f"At most {max_length} characters (got {len(value)}).")
     return value
+
+
+# Refused in record identifiers (CI names and aliases, group names, site codes): they end up in URLs, HTML,
+# CSV exports and other systems, so no markup or quoting characters, and no control characters (C0, DEL, C1).
+# Spaces, dots, dashes, slashes and letters of any script stay allowed.
+IDENTIFIER_REFUSED = re.compile("[<>\"'`&\x00-\x1f\x7f-\x9f]")
+IDENTIFIER_RULE = "no < > \" ' ` & and no control characters"
+
+
+def identifier_problem(value: str) -> str | None:
+    """Why `value` cannot be a record identifier, or None when it can."""
+    found = IDENTIFIER_REFUSED.search(value)
+    if found is None:
+        return None
+    char = found.group()
+    shown = f"'{char}'" if char.isprintable() else f"the control character U+{ord(char):04X}"
+    return f"Must not contain {shown} ({IDENTIFIER_RULE}): names are used in links, exports and other systems."
+
+
+def identifier(value: Any, field: str, errors: Errors, *, max_length: int) -> str:
+    """A required record identifier: stripped text without markup or control characters."""
+    name = text(value, field, errors, max_length=max_length, required=True)
+    problem = identifier_problem(name) if isinstance(value, str) and "\x00" not in name else None
+    if problem is not None:  # (a NUL is already reported by text())
+        errors.add(field, problem)
+    return name
 
 
 def boolean(value: Any, field: str, errors: Errors) -> bool:

@@ -89,3 +89,28 @@ def test_user_add_refuses_unknown_site_and_group(plant: Plant) -> None:
     with pytest.raises(CommandError, match="Unknown assignment group"):
         call_command("user", "add", "pia", "--role", "qa", "--group", "Catering", stdout=io.StringIO())
     assert not User.objects.filter(username="pia").exists()
+
+
+@pytest.mark.parametrize("name", ["<b>Desk</b>", "MES & OT", "Desk\nSupport", "Desk\u0085Support"])
+def test_a_group_name_refuses_markup_and_control_characters(plant: Plant, name: str) -> None:
+    from plantdesk.accounts.actions import do_create_group
+    from plantdesk.accounts.models import AssignmentGroup
+    from plantdesk.core.errors import InvalidInput
+
+    with pytest.raises(InvalidInput) as refused:
+        do_create_group(name, actor=plant.system)
+    assert [e.field for e in refused.value.errors] == ["name"]
+    assert not AssignmentGroup.objects.filter(name=name.strip()).exists()
+    assert do_create_group("Instandhaltung Süd / Halle 2.1", actor=plant.system).pk
+
+
+@pytest.mark.parametrize("code", ["<ber>", "b'r", "ber\x00", "ber\x7f"])
+def test_a_site_code_refuses_markup_and_control_characters(plant: Plant, code: str) -> None:
+    from plantdesk.accounts.actions import do_create_site
+    from plantdesk.accounts.models import Site
+    from plantdesk.core.errors import InvalidInput
+
+    with pytest.raises(InvalidInput) as refused:
+        do_create_site(code, "Plant", "Europe/Berlin", actor=plant.system)
+    assert [e.field for e in refused.value.errors] == ["code"]
+    assert Site.objects.count() == 2

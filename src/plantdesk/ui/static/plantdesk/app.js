@@ -14,3 +14,13 @@ document.addEventListener("click", (event) => {
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("dialog[data-open-on-load]").forEach((dialog) => dialog.showModal());
 });
+
+// Bars (SLA clocks, attainment) carry their length as data-bar-width, a percentage: a style="" attribute would
+// need 'unsafe-inline' in the Content-Security-Policy, while setting the style from a script file does not.
+const setBarWidths = (root) => {
+  root.querySelectorAll("[data-bar-width]").forEach((bar) => {
+    bar.style.width = `${Math.min(100, Math.max(0, Number(bar.dataset.barWidth) || 0))}%`;
+  });
+};
+document.addEventListener("DOMContentLoaded", () => setBarWidths(document));
+document.addEventListener("htmx:load", (event) => setBarWidths(event.target));
