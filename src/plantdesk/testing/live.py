@@ -90,14 +90,16 @@ def _database(base_env: dict[str, str], home: Path) -> Iterator[dict[str, str]]:
 
 
 @contextmanager
-def live_plantdesk(*, demo: bool = True, workers: int = 1) -> Iterator[LiveServer]:
+def live_plantdesk(*, demo: bool = True, workers: int = 1, env: dict[str, str] | None = None) -> Iterator[LiveServer]:
+    """`env`: extra PLANTDESK_* settings for this server (e.g. PLANTDESK_SECURE_COOKIES)."""
     home = Path(tempfile.mkdtemp(prefix="plantdesk-live-"))
     base_env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     base_env["PLANTDESK_SECRET_KEY"] = "live-test-" + uuid.uuid4().hex
+    base_env.update(env or {})
     try:
-        with _database(base_env, home) as env:
+        with _database(base_env, home) as server_env:
             port = free_port()
-            server = LiveServer(base_url=f"http://127.0.0.1:{port}", env=env)
+            server = LiveServer(base_url=f"http://127.0.0.1:{port}", env=server_env)
             server.cli("migrate", "--noinput", "-v0")
             if demo:
                 server.cli("demo")
