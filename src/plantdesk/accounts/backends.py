@@ -11,6 +11,8 @@ from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from plantdesk.accounts.models import LoginFailure, User
 
@@ -48,6 +50,21 @@ def is_locked(user: User) -> bool:
     return count >= settings.LOGIN_FAILURE_LIMIT
 
 
+DEACTIVATED = gettext_lazy("This account is deactivated: its API tokens and sessions are refused.")
+
+
+def account_refusal(user: User) -> str | None:
+    """Why `user` may not act at all right now (tokens and sessions alike), in words for whoever is refused."""
+    if not user.is_active:
+        return str(DEACTIVATED)
+    if is_locked(user):
+        return _(
+            "This account is locked after repeated failed sign-ins: its API tokens and sessions are refused "
+            "for %(minutes)s minutes."
+        ) % {"minutes": settings.LOGIN_LOCKOUT_MINUTES}
+    return None
+
+
 def record_failure(username: str, request: HttpRequest | None) -> None:
     addr = request.META.get("REMOTE_ADDR") if request is not None else None
     LoginFailure.objects.create(username=username, remote_addr=addr or None)
@@ -78,6 +95,6 @@ class ThrottledModelBackend(ModelBackend):
         return user
 
     def get_user(self, user_id: Any) -> User | None:
-        # The user behind every session request, loaded with its lock state (AccountStandingMiddleware).
+        # The user behind every session request, loaded with its lock state (SessionGuardMiddleware).
         user = User.objects.annotate(**{RECENT_FAILURES: recent_failures()}).filter(pk=user_id).first()
         return user if user is not None and self.user_can_authenticate(user) else None

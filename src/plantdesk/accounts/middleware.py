@@ -14,8 +14,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import resolve_url
 from django.utils.translation import gettext as _
 
+from plantdesk.accounts.backends import DEACTIVATED, account_refusal
 from plantdesk.accounts.models import User
-from plantdesk.accounts.tokens import account_refusal
 
 LAST_ACTIVITY = "plantdesk_last_activity"
 # Recording every request would write the session on every click; once a minute is enough, and rounding
@@ -43,10 +43,9 @@ class SessionGuardMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if SESSION_KEY in request.session:
-            reason = self._reason_to_end(request)
-            if reason is not None:
-                return self._end(request, reason)
+        reason = self._reason_to_end(request) if SESSION_KEY in request.session else None
+        if reason is not None:
+            return self._end(request, reason)
         response = self.get_response(request)
         if SESSION_KEY in request.session and LAST_ACTIVITY not in request.session:
             request.session[LAST_ACTIVITY] = int(time.time())  # signing in is the first activity
@@ -55,8 +54,9 @@ class SessionGuardMiddleware:
     def _reason_to_end(self, request: HttpRequest) -> str | None:
         user = request.user
         if not isinstance(user, User):
-            # A session whose user no longer loads: the backend refuses inactive accounts.
-            return _("This account is deactivated: its API tokens and sessions are refused.")
+            # Loading the user flushed a session whose password has changed since (Django's own rule: nothing
+            # to add), or the backend refused the session's user, which it does for an inactive account.
+            return str(DEACTIVATED) if SESSION_KEY in request.session else None
         refusal = account_refusal(user)
         if refusal is not None:
             return refusal

@@ -6,11 +6,9 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from django.conf import settings
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from plantdesk.accounts.backends import RECENT_FAILURES, is_locked, recent_failures
+from plantdesk.accounts.backends import RECENT_FAILURES, account_refusal, recent_failures
 from plantdesk.accounts.models import ApiToken, User
 
 TOKEN_PREFIX = "pd_"  # noqa: S105 - a public marker, not a secret
@@ -30,18 +28,6 @@ def issue_token(user: User, name: str = "") -> str:
 
 class AccountRefused(Exception):
     """A valid token whose account may not act now (deactivated, or locked by failed sign-ins)."""
-
-
-def account_refusal(user: User) -> str | None:
-    """Why `user` may not act at all right now, in words for the person or system that is refused."""
-    if not user.is_active:
-        return _("This account is deactivated: its API tokens and sessions are refused.")
-    if is_locked(user):
-        return _(
-            "This account is locked after repeated failed sign-ins: its API tokens and sessions are refused "
-            "for %(minutes)s minutes."
-        ) % {"minutes": settings.LOGIN_LOCKOUT_MINUTES}
-    return None
 
 
 def user_for_token(token: str) -> User | None:

@@ -148,3 +148,12 @@ def test_an_idle_sessions_htmx_and_api_requests_are_refused(plant: Plant, settin
         answer = api.get("/api/v1/incidents")
         assert answer.status_code == 401
         assert answer.json()["detail"] == "You were signed out after 5 minutes without activity."
+
+
+def test_a_password_change_ends_other_sessions_without_claiming_a_lock(plant: Plant) -> None:
+    browser = _signed_in("alice")
+    plant.agent.set_password("another long password")
+    plant.agent.save()
+    page = browser.get("/incidents/", follow=True)
+    assert page.redirect_chain[0][0].startswith("/login/")
+    assert "deactivated" not in text(page) and "locked" not in text(page)
