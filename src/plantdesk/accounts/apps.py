@@ -7,7 +7,9 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
+        from plantdesk.accounts.directory import register_scopes
         from plantdesk.accounts.models import AssignmentGroup, Site
         from plantdesk.core.config_cache import clear_on_change
 
         clear_on_change(AssignmentGroup, Site)
+        register_scopes()

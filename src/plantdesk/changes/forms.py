@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from django import forms
+from django.urls import reverse_lazy
 from django.utils import timezone
 
 from plantdesk.changes.choices import (
@@ -16,7 +17,9 @@ from plantdesk.changes.choices import (
     SignaturePurpose,
     ValidationImpact,
 )
+from plantdesk.cmdb.widgets import CISuggestInput
 from plantdesk.core.choices import SignatureMeaning
+from plantdesk.ui.widgets import TypeaheadInput, agent_picker, group_picker
 
 LOCAL_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 TEXTAREA = forms.Textarea(attrs={"rows": 3})
@@ -38,11 +41,14 @@ class _ChangeFields(forms.Form):
     implementation_plan = forms.CharField(widget=TEXTAREA, required=False)
     backout_plan = forms.CharField(widget=TEXTAREA, required=False)
     test_plan = forms.CharField(widget=TEXTAREA, required=False)
-    cis = forms.CharField(required=False, label="Affected CIs", help_text="CI names, separated by commas")
+    cis = forms.CharField(
+        required=False, label="Affected CIs", help_text="Type a name or alias and pick it; several CIs are fine",
+        widget=CISuggestInput(multiple=True),
+    )  # fmt: skip
     planned_start = forms.DateTimeField(required=False, widget=LOCAL_INPUT, input_formats=["%Y-%m-%dT%H:%M"])
     planned_end = forms.DateTimeField(required=False, widget=LOCAL_INPUT, input_formats=["%Y-%m-%dT%H:%M"])
-    assignment_group = forms.CharField(required=False)
-    assignee = forms.CharField(required=False, help_text="username")
+    assignment_group = forms.CharField(required=False, widget=group_picker())
+    assignee = forms.CharField(required=False, help_text="Name or username", widget=agent_picker())
     validation_impact = forms.ChoiceField(choices=_BLANK + list(ValidationImpact.choices), required=False)
     validation_specs_affected = forms.CharField(required=False, label="Specifications affected")
     validation_retest_scope = forms.CharField(required=False, label="Re-test scope")
@@ -77,7 +83,10 @@ class _ChangeFields(forms.Form):
 
 class ChangeCreateForm(_ChangeFields):
     type = forms.ChoiceField(choices=ChangeType.choices, initial=ChangeType.NORMAL)
-    template = forms.CharField(required=False, help_text="For standard changes: the catalog template's name")
+    template = forms.CharField(
+        required=False, help_text="For standard changes: a template of the catalog",
+        widget=TypeaheadInput(reverse_lazy("ui:changes:suggest-templates")),
+    )  # fmt: skip
 
     field_order = ["type", "template", "short_description"]
 

@@ -128,3 +128,10 @@ def conflicts_for(user: User, change: ChangeRequest) -> list[dict[str, Any]]:
             "overridden": conflict.key in change.override_keys,
         })  # fmt: skip
     return items
+
+
+def suggest_templates(user: User, typed: str, limit: int = 15) -> list[tuple[str, str]]:
+    """(name, short description) of the active standard-change templates whose name or description holds `typed`."""
+    templates = restrict(user, "view", StandardChangeTemplate).filter(active=True)
+    matching = templates.filter(Q(name__icontains=typed) | Q(short_description__icontains=typed))
+    return list(matching.order_by("name").values_list("name", "short_description")[:limit])

@@ -17,7 +17,7 @@ from plantdesk.cmdb.forms import CIForm, RelationshipForm, RetireForm
 from plantdesk.cmdb.models import CIClass, ConfigurationItem, Relationship
 from plantdesk.cmdb.views import detail_context, visible_ci_or_404, visible_relationships
 from plantdesk.core.errors import DomainError
-from plantdesk.ui.htmx import fulfiller_required, redirect_after_post, run_form_action, signed_in_user, to_portal
+from plantdesk.ui.htmx import agents_only, fulfiller_required, redirect_after_post, run_form_action, signed_in_user
 
 
 def _class_named(name: str | None) -> CIClass | None:
@@ -39,7 +39,7 @@ def _render_form(
 
 
 @require_http_methods(["GET", "POST"])
-@fulfiller_required(to_portal)
+@fulfiller_required(agents_only)
 def ci_create(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     if request.method == "GET":
@@ -54,7 +54,7 @@ def ci_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@fulfiller_required(to_portal)
+@fulfiller_required(agents_only)
 def ci_edit(request: HttpRequest, name: str) -> HttpResponse:
     user = signed_in_user(request)
     ci = visible_ci_or_404(user, name)
@@ -70,7 +70,7 @@ def ci_edit(request: HttpRequest, name: str) -> HttpResponse:
 
 
 @require_POST
-@fulfiller_required(to_portal)
+@fulfiller_required(agents_only)
 def ci_retire(request: HttpRequest, name: str) -> HttpResponse:
     user = signed_in_user(request)
     ci = visible_ci_or_404(user, name)
@@ -83,7 +83,7 @@ def ci_retire(request: HttpRequest, name: str) -> HttpResponse:
 
 
 @require_POST
-@fulfiller_required(to_portal)
+@fulfiller_required(agents_only)
 def ci_relate(request: HttpRequest, name: str) -> HttpResponse:
     user = signed_in_user(request)
     ci = visible_ci_or_404(user, name)
@@ -100,7 +100,7 @@ def ci_relate(request: HttpRequest, name: str) -> HttpResponse:
 
 
 @require_POST
-@fulfiller_required(to_portal)
+@fulfiller_required(agents_only)
 def ci_unrelate(request: HttpRequest, name: str, relationship_id: int) -> HttpResponse:
     """Remove one of the page CI's relationships (the action checks the user may change its source)."""
     user = signed_in_user(request)
@@ -116,7 +116,7 @@ def ci_unrelate(request: HttpRequest, name: str, relationship_id: int) -> HttpRe
 
 
 @require_GET
-@fulfiller_required(to_portal)
+@fulfiller_required(agents_only)
 def attribute_fields(request: HttpRequest) -> HttpResponse:
     """The attribute inputs of the class just chosen (the form swaps them in when the class changes)."""
     form = CIForm(user=signed_in_user(request), ci_class=_class_named(request.GET.get("ci_class")))

@@ -11,12 +11,13 @@ from typing import Any
 from django import forms
 
 from plantdesk.accounts.choices import Role
-from plantdesk.accounts.models import AssignmentGroup, Site, User
+from plantdesk.accounts.models import Site, User
 from plantdesk.accounts.permissions import user_site_ids
 from plantdesk.cmdb.choices import Criticality, GampCategory, Status, ValidationStatus
 from plantdesk.cmdb.models import CIClass, ConfigurationItem
 from plantdesk.cmdb.queries import ci_classes, relationship_types
 from plantdesk.cmdb.widgets import CISuggestInput
+from plantdesk.ui.widgets import group_picker, person_picker
 
 ATTRIBUTE_PREFIX = "attr_"
 LEVELS = [("", "—"), *((str(n), f"SL {n}") for n in range(5))]
@@ -33,8 +34,10 @@ class CIForm(forms.Form):
     status = forms.ChoiceField(choices=[c for c in Status.choices if c[0] != Status.RETIRED], initial=Status.IN_SERVICE)
     criticality = forms.ChoiceField(choices=Criticality.choices, initial=Criticality.MEDIUM)
     site = forms.ChoiceField(required=False)
-    support_group = forms.ChoiceField(required=False, help_text="Incidents on this CI go to this group.")
-    owner = forms.CharField(required=False, max_length=150, help_text="Username")
+    support_group = forms.CharField(
+        required=False, max_length=100, help_text="Incidents on this CI go to this group.", widget=group_picker()
+    )
+    owner = forms.CharField(required=False, max_length=150, help_text="Name or username", widget=person_picker())
     description = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
     aliases = forms.CharField(
         required=False,
@@ -72,8 +75,6 @@ class CIForm(forms.Form):
         else:  # enterprise-wide CIs are the administrators'
             sites, first = Site.objects.filter(pk__in=user_site_ids(user)).order_by("code"), []
         self._choices("site", [*first, *((s.code, s.name) for s in sites)])
-        groups = AssignmentGroup.objects.order_by("name")
-        self._choices("support_group", [("", "—"), *((g.name, g.name) for g in groups)])
         for name, spec in (ci_class.attribute_schema if ci_class else {}).items():
             self.fields[ATTRIBUTE_PREFIX + name] = attribute_field(name, spec)
 

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 from plantdesk.cmdb import uploads
 from plantdesk.cmdb.importer import ImportRefused
 from plantdesk.core.errors import DomainError
-from plantdesk.ui.htmx import add_domain_error, fulfiller_required, signed_in_user, to_portal
+from plantdesk.ui.htmx import add_domain_error, agents_only, fulfiller_required, signed_in_user
 
 SHOWN = 200  # rows of a report listed on the page; the counts are always complete
 
@@ -23,7 +23,7 @@ class ImportForm(forms.Form):
 
 
 @require_http_methods(["GET", "POST"])
-@fulfiller_required(to_portal)
+@fulfiller_required(agents_only)
 def import_cis(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "cmdb/import.html", {"form": ImportForm()})

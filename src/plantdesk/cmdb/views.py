@@ -24,8 +24,9 @@ from plantdesk.cmdb.models import RECORD_TYPE, ConfigurationItem, Relationship
 from plantdesk.core import pagination
 from plantdesk.core.history import history_for
 from plantdesk.core.pagination import Page
-from plantdesk.ui.htmx import fulfiller_required, is_htmx, signed_in_user, to_portal, vary_on_htmx
+from plantdesk.ui.htmx import agents_only, fulfiller_required, is_htmx, signed_in_user, vary_on_htmx
 from plantdesk.ui.panels import render_panels
+from plantdesk.ui.suggest import render_suggestions, typed_or_none
 from plantdesk.ui.zones import use_zone_of
 
 MAP_DEPTH = 6
@@ -76,7 +77,7 @@ def paginate(qs: Any, page: int) -> Page[ConfigurationItem]:
 
 
 @require_GET
-@fulfiller_required(to_portal)
+@fulfiller_required(agents_only)
 def ci_list(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     form = CIFilterForm(request.GET, user=user)
@@ -95,11 +96,11 @@ def ci_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 def suggest(request: HttpRequest) -> HttpResponse:
-    """`<option>`s for a CI input's datalist: visible, not retired, name or alias starting with what was typed."""
-    # HTMX sends the input under its own name (ci, other, ...): whatever single value came is what was typed.
-    typed = next((v.strip() for v in request.GET.dict().values() if v.strip()), "")[:255]
-    options = queries.suggest_cis(signed_in_user(request), typed) if len(typed) >= 2 else []
-    return render(request, "cmdb/_suggestions.html", {"options": options})
+    """A CI picker's options: visible, not retired, name or alias starting with what was typed."""
+    typed = typed_or_none(request)
+    if typed is None:
+        return HttpResponse("")
+    return render_suggestions(request, queries.suggest_cis(signed_in_user(request), typed))
 
 
 # -- CI page -------------------------------------------------------------------------------------
@@ -128,7 +129,7 @@ def attribute_rows(ci: ConfigurationItem) -> list[tuple[str, Any]]:
 
 
 @require_GET
-@fulfiller_required(to_portal)
+@fulfiller_required(agents_only)
 def ci_detail(request: HttpRequest, name: str) -> HttpResponse:
     ci = visible_ci_or_404(signed_in_user(request), name)
     return render(request, "cmdb/detail.html", detail_context(request, ci))

@@ -66,12 +66,17 @@ class Page(Generic[T]):
 
 
 def paginate(
-    qs: QuerySet[Any], page: int, *, load: Callable[[QuerySet[Any], int, int], list[T]] | None = None
+    qs: QuerySet[Any],
+    page: int,
+    *,
+    load: Callable[[QuerySet[Any], int, int], list[T]] | None = None,
+    size: int = PAGE_SIZE,
 ) -> Page[T]:
     """Page `page` of an ordered queryset; past the end shows the last page rather than an empty one.
-    `load` fetches the rows (e.g. with their related rows); by default a plain slice."""
+    `load` fetches the rows (e.g. with their related rows); by default a plain slice. Pages of tall rows
+    (cards, windows) take a smaller `size`."""
     count, exact = bounded_count(qs)
-    number = min(max(page, 1), max(1, -(-count // PAGE_SIZE)))
-    offset = (number - 1) * PAGE_SIZE
-    rows = load(qs, offset, PAGE_SIZE) if load else list(qs[offset : offset + PAGE_SIZE])
-    return Page(rows=rows, number=number, count=count, count_exact=exact)
+    number = min(max(page, 1), max(1, -(-count // size)))
+    offset = (number - 1) * size
+    rows = load(qs, offset, size) if load else list(qs[offset : offset + size])
+    return Page(rows=rows, number=number, count=count, count_exact=exact, size=size)

@@ -12,6 +12,7 @@ from plantdesk.accounts.models import AssignmentGroup, User
 from plantdesk.cmdb.widgets import CISuggestInput
 from plantdesk.core.choices import active_options
 from plantdesk.incidents.choices import CATEGORY_SET, RESOLUTION_CODE_SET, HoldReason, Source, State
+from plantdesk.ui.widgets import agent_picker, group_picker, person_picker
 
 IMPACT_CHOICES = [
     ("1", "1 - High: a line, area or site is affected"),
@@ -69,15 +70,12 @@ class IncidentCreateForm(forms.Form):
 
 
 class AgentCreateForm(IncidentCreateForm):
-    caller = forms.CharField(required=False, help_text="Username; empty means you.")
+    caller = forms.CharField(required=False, help_text="Name or username; empty means you.", widget=person_picker())
     source = forms.CharField(required=False, initial=Source.PHONE, widget=forms.Select(choices=Source.choices))
-    assignment_group = forms.CharField(required=False, label="Assignment group", widget=forms.Select())
-    assignee = forms.CharField(required=False, widget=forms.Select())
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["assignment_group"].widget.choices = group_choices()
-        self.fields["assignee"].widget.choices = assignee_choices()
+    assignment_group = forms.CharField(
+        required=False, label="Assignment group", help_text="Empty: set by the routing rules", widget=group_picker()
+    )
+    assignee = forms.CharField(required=False, help_text="Name or username", widget=agent_picker())
 
     def action_data(self) -> dict[str, Any]:
         data = super().action_data()
@@ -93,8 +91,8 @@ class IncidentEditForm(forms.Form):
     urgency = forms.CharField(required=False, widget=forms.Select(choices=URGENCY_CHOICES))
     category = forms.CharField(required=False, widget=forms.Select())
     ci = forms.CharField(required=False, label="Configuration item", widget=CISuggestInput())
-    assignment_group = forms.CharField(required=False, label="Assignment group", widget=forms.Select())
-    assignee = forms.CharField(required=False, widget=forms.Select())
+    assignment_group = forms.CharField(required=False, label="Assignment group", widget=group_picker())
+    assignee = forms.CharField(required=False, help_text="Name or username", widget=agent_picker())
     major_incident = forms.BooleanField(required=False, label="Major incident")
     parent = forms.CharField(required=False, label="Parent incident", help_text="Number, e.g. INC0001001")
     updated_at = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -102,15 +100,12 @@ class IncidentEditForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["category"].widget.choices = category_choices()
-        self.fields["assignment_group"].widget.choices = group_choices()
-        self.fields["assignee"].widget.choices = assignee_choices()
-        for name in ("category", "assignment_group", "assignee"):
-            # A retired category or a deactivated assignee still shows (and is kept) rather than blanking.
-            current = str(self.initial.get(name) or "")
-            widget = self.fields[name].widget
-            assert isinstance(widget, forms.Select)
-            if current and current not in {str(value) for value, _ in widget.choices}:
-                widget.choices = [*widget.choices, (current, current)]
+        # A retired category still shows (and is kept) rather than blanking.
+        current = str(self.initial.get("category") or "")
+        widget = self.fields["category"].widget
+        assert isinstance(widget, forms.Select)
+        if current and current not in {str(value) for value, _ in widget.choices}:
+            widget.choices = [*widget.choices, (current, current)]
 
     @staticmethod
     def initial_for(incident: Any) -> dict[str, Any]:

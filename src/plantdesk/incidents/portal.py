@@ -34,6 +34,10 @@ def portal_url(incident: Incident) -> str:
     return reverse("ui:portal-detail", args=[incident.number])
 
 
+# A card is tall: a page of them should fit a screen or two, not scroll for 3,600 px.
+PORTAL_PAGE_SIZE = 10
+
+
 @require_GET
 @login_required
 def my_incidents(request: HttpRequest) -> HttpResponse:
@@ -48,7 +52,7 @@ def my_incidents(request: HttpRequest) -> HttpResponse:
         page_number = max(1, int(request.GET.get("page", "1")))
     except ValueError:
         page_number = 1
-    page = tables.paginate(mine.order_by("-opened_at", "-id"), page_number)
+    page = tables.paginate(mine.order_by("-opened_at", "-id"), page_number, size=PORTAL_PAGE_SIZE)
     return render(request, "portal/list.html", {"page": page, "show": show})
 
 

@@ -11,10 +11,11 @@ from plantdesk.incidents import reactions
 from plantdesk.incidents.choices import CATEGORY_SET, OPEN_STATES, RESOLUTION_CODE_SET, HoldReason, Source, State
 from plantdesk.incidents.models import RECORD_TYPE, Incident
 from plantdesk.incidents.queries import open_incidents_on_ci
+from plantdesk.incidents.tables import QUEUE_COLUMNS, QUEUE_DEFAULT_COLUMNS, QUEUE_OPTIONAL_COLUMNS
 from plantdesk.slas import measured
 from plantdesk.slas.definitions import standard_conditions
 from plantdesk.slas.jobs import SLA_BREACHED
-from plantdesk.ui import labels, lookups, panels
+from plantdesk.ui import columns, labels, lookups, panels
 
 FIELD_LABELS = {
     "short_description": "Short description",
@@ -72,6 +73,7 @@ def register() -> None:
     )  # fmt: skip
     panels.register_panel("ci_detail", "incidents", template="incidents/panels/ci_incidents.html",
                           context=_ci_incidents, order=10)  # fmt: skip
+    columns.register_columns(QUEUE_COLUMNS, QUEUE_OPTIONAL_COLUMNS, default=QUEUE_DEFAULT_COLUMNS)
     labels.register_field_labels(FIELD_LABELS)
     labels.register_state_labels(RECORD_TYPE, dict(State.choices))
     labels.register_value_labels("hold_reason", dict(HoldReason.choices))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Case, F, IntegerField, OuterRef, QuerySet, Subquery, Value, When
+from django.utils.translation import gettext_lazy as _
 
 from plantdesk.accounts.models import User
 from plantdesk.core import pagination
@@ -13,6 +14,13 @@ from plantdesk.incidents import queries
 from plantdesk.incidents.models import Incident
 from plantdesk.incidents.transitions import ORDER
 from plantdesk.slas.models import SLAClock
+
+# The queue's columns a person may hide or show (ui.columns); number, priority, state and the description
+# always show. The default fits 1366 px; the caller and the opening time are one click away.
+QUEUE_COLUMNS = "incident_queue"
+QUEUE_OPTIONAL_COLUMNS = (("caller", _("Caller")), ("group", _("Group")), ("assignee", _("Assignee")),
+                          ("due", _("Due")), ("opened", _("Opened")), ("updated", _("Updated")))  # fmt: skip
+QUEUE_DEFAULT_COLUMNS = ("group", "assignee", "due", "updated")
 
 # Workflow order, so sorting by state reads new -> in progress -> ... rather than alphabetically.
 _STATE_RANK = Case(
@@ -63,8 +71,8 @@ def sorted_queryset(qs: QuerySet[Incident], sort: str) -> QuerySet[Incident]:
     return qs.order_by(*ordering, "-id" if descending else "id")
 
 
-def paginate(qs: QuerySet[Incident], page: int) -> Page[Incident]:
-    return pagination.paginate(qs, page, load=queries.page_of)
+def paginate(qs: QuerySet[Incident], page: int, size: int = pagination.PAGE_SIZE) -> Page[Incident]:
+    return pagination.paginate(qs, page, load=queries.page_of, size=size)
 
 
 def filters_from(cleaned: dict[str, Any]) -> queries.IncidentFilters:

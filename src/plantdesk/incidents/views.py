@@ -35,6 +35,7 @@ from plantdesk.incidents.forms import (
 from plantdesk.incidents.forms import TransitionForm as TransitionFormClass
 from plantdesk.incidents.models import RECORD_TYPE, Incident
 from plantdesk.slas.clocks import clocks_of
+from plantdesk.ui import columns
 from plantdesk.ui.activity import activity
 from plantdesk.ui.htmx import (
     fulfiller_required,
@@ -91,6 +92,8 @@ def queue(request: HttpRequest) -> HttpResponse:
         "current_view": form.cleaned_data.get("view") or "all_open" if form.is_bound else "all_open",
         "sort": (form.cleaned_data.get("sort") if page else None) or tables.DEFAULT_SORT,
         "now": timezone.now(),
+        "columns": columns.chosen_columns(user, tables.QUEUE_COLUMNS),
+        "column_choice": columns.column_choice(tables.QUEUE_COLUMNS),
     }
     template = "incidents/_queue_results.html" if partial else "incidents/queue.html"
     return vary_on_htmx(render(request, template, context, status=status))

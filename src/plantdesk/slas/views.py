@@ -19,13 +19,13 @@ from plantdesk.slas import actions, report
 from plantdesk.slas.forms import ScheduleForm, line_names
 from plantdesk.slas.models import LocationSchedule, Schedule
 from plantdesk.slas.schedules import calendar_for, parse_schedule
-from plantdesk.ui.htmx import fulfiller_required, redirect_after_post, signed_in_user, to_portal
+from plantdesk.ui.htmx import agents_only, fulfiller_required, redirect_after_post, signed_in_user
 
 PREVIEW_PERIODS = 10
 
 
 @require_GET
-@fulfiller_required(to_portal)
+@fulfiller_required(agents_only)
 def schedule_list(request: HttpRequest) -> HttpResponse:
     schedules = list(Schedule.objects.order_by("name"))
     sites: dict[int, list[str]] = {}
@@ -39,7 +39,7 @@ def schedule_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@fulfiller_required(to_portal)
+@fulfiller_required(agents_only)
 def schedule_edit(request: HttpRequest, name: str | None = None) -> HttpResponse:
     schedule = _schedule_or_404(name) if name else None
     user = signed_in_user(request)
@@ -64,7 +64,7 @@ def schedule_edit(request: HttpRequest, name: str | None = None) -> HttpResponse
 
 
 @require_POST
-@fulfiller_required(to_portal)
+@fulfiller_required(agents_only)
 def schedule_preview(request: HttpRequest) -> HttpResponse:
     """The next working periods of the hours being typed, before anything is saved."""
     form = ScheduleForm(request.POST)
@@ -125,7 +125,7 @@ class ReportForm(forms.Form):
 
 
 @require_GET
-@fulfiller_required(to_portal)
+@fulfiller_required(agents_only)
 def attainment(request: HttpRequest) -> HttpResponse:
     form = ReportForm(request.GET or None)
     now = timezone.now()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -131,6 +133,26 @@ def client_for(user: User) -> Client:
 
 def text(response: Any) -> str:
     return str(response.content.decode())
+
+
+_OPTION = re.compile(
+    r'data-value="([^"]*)"[^>]*><span class="typeahead-value">[^<]*</span>'
+    r'(?: <span class="typeahead-detail">([^<]*)</span>)?'
+)
+
+
+def suggestions(response: Any) -> dict[str, str]:
+    """A picker's options (ui/_suggestions.html) as value -> what else is shown to pick it."""
+    return {html.unescape(value): html.unescape(detail or "") for value, detail in _OPTION.findall(text(response))}
+
+
+AGENTS_ONLY = "This page is for the service desk"
+
+
+def refused_as_agents_only(response: Any) -> bool:
+    """A requester on an agent page: the 403 page inside the layout, saying who may and whom to ask."""
+    page = text(response)
+    return response.status_code == 403 and AGENTS_ONLY in page and "ask the service desk" in page and "topbar" in page
 
 
 def make_incident(actor: User, **fields: Any) -> Incident:

@@ -8,8 +8,9 @@ from typing import Any, TypeVar
 
 from django import forms
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from plantdesk.accounts.models import User
 from plantdesk.core.errors import DomainError
@@ -68,9 +69,12 @@ def signed_in_user(request: HttpRequest) -> User:
     return user
 
 
-def to_portal(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-    """Where a requester who follows an agent-only link lands: their portal."""
-    return HttpResponseRedirect(reverse("ui:portal"))
+def agents_only(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    """A requester who opens an agent page with no portal counterpart is told why, on the 403 page (which
+    says whom to ask), rather than being dropped on the portal without a word."""
+    raise PermissionDenied(
+        _("This page is for the service desk: agents, managers, change managers, QA and administrators.")
+    )
 
 
 def fulfiller_required(

@@ -1,17 +1,23 @@
-"""Login and the landing page: agents go to their queue, requesters to the portal."""
+"""Login, the landing page (agents go to their queue, requesters to the portal) and saving a list's columns."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from plantdesk.accounts.backends import is_locked_out
+from plantdesk.ui import columns
+from plantdesk.ui.htmx import signed_in_user
 
 
 class LoginForm(AuthenticationForm):
@@ -49,3 +55,19 @@ def home(request: HttpRequest) -> HttpResponse:
     if getattr(request.user, "is_fulfiller", False):
         return HttpResponseRedirect(reverse("ui:incidents:queue"))
     return HttpResponseRedirect(reverse("ui:portal"))
+
+
+@require_POST
+@login_required
+def save_list_columns(request: HttpRequest, list_name: str) -> HttpResponse:
+    """Keep the columns a person ticked for a list, then back to the list they were on."""
+    try:
+        columns.column_choice(list_name)
+    except KeyError:
+        raise Http404(f"No list {list_name}.") from None
+    columns.save_columns(signed_in_user(request), list_name, request.POST.getlist("column"))
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        back = reverse("ui:home")
+    messages.success(request, _("Columns saved."))
+    return HttpResponseRedirect(back, status=303)

@@ -18,7 +18,7 @@ from plantdesk.changes.models import ChangeRequest
 from plantdesk.changes.tests.conftest import ChangePlant, later
 from plantdesk.changes.tests.helpers import create, move, qa_sign, to_scheduled
 from plantdesk.core.models import Signature
-from plantdesk.testing.fixtures import client_for, text
+from plantdesk.testing.fixtures import client_for, refused_as_agents_only, text
 
 pytestmark = pytest.mark.django_db
 
@@ -45,9 +45,8 @@ def _rendered(change: ChangeRequest, **changes: Any) -> dict[str, Any]:
     return data
 
 
-def test_requesters_are_sent_to_their_portal(cp: ChangePlant) -> None:
-    response = client_for(cp.plant.requester).get("/changes/")
-    assert response.status_code == 302 and response["Location"].startswith("/portal/")
+def test_requesters_are_told_changes_are_agent_pages(cp: ChangePlant) -> None:
+    assert refused_as_agents_only(client_for(cp.plant.requester).get("/changes/"))
 
 
 def test_the_new_change_form_puts_the_actions_errors_next_to_the_fields(cp: ChangePlant) -> None:

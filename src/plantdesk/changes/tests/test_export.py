@@ -16,7 +16,7 @@ from plantdesk.changes.models import ChangeRequest
 from plantdesk.changes.tests.conftest import ChangePlant, later
 from plantdesk.changes.tests.helpers import create, qa_sign, to_scheduled
 from plantdesk.core.models import Signature
-from plantdesk.testing.fixtures import client_for
+from plantdesk.testing.fixtures import client_for, refused_as_agents_only
 
 pytestmark = pytest.mark.django_db
 
@@ -185,7 +185,7 @@ def test_only_agents_who_see_the_change_download_it(cp: ChangePlant) -> None:
     for url in (_csv_url(number), _pdf_url(number)):
         assert client_for(cp.plant.agent_sin).get(url).status_code == 404  # a Berlin change
         requester = client_for(cp.plant.requester).get(url)
-        assert (requester.status_code, requester["Location"]) == (302, "/portal/")
+        assert refused_as_agents_only(requester)
         assert client_for(cp.plant.agent).post(url).status_code == 405
         assert client_for(cp.carl).get(url).status_code == 200
     assert client_for(cp.plant.agent).get(_csv_url("CHG9999999")).status_code == 404

@@ -15,7 +15,7 @@ from plantdesk.changes import queries
 from plantdesk.changes.choices import State
 from plantdesk.changes.forms import DecisionForm
 from plantdesk.changes.models import Approval
-from plantdesk.ui.htmx import fulfiller_required, signed_in_user, to_portal
+from plantdesk.ui.htmx import agents_only, fulfiller_required, signed_in_user
 
 DEFAULT_DAYS = 14
 
@@ -30,7 +30,7 @@ def _day(raw: str | None, default: date) -> date:
 
 
 @require_GET
-@fulfiller_required(to_portal)
+@fulfiller_required(agents_only)
 def cab_agenda(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     today = timezone.localdate()

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from plantdesk.changes.views import cab, changes
+from plantdesk.changes.views import cab, changes, suggest
 
 urlpatterns: list[URLPattern] = [
     path("", changes.change_list, name="list"),
     path("new/", changes.change_new, name="new"),
     path("cab/", cab.cab_agenda, name="cab"),
+    path("templates/suggest/", suggest.templates, name="suggest-templates"),
     path("<str:number>/", changes.change_detail, name="detail"),
     path("<str:number>/edit/", changes.change_edit, name="edit"),
     path("<str:number>/transition/", changes.change_transition, name="transition"),

@@ -36,7 +36,7 @@ from plantdesk.core.errors import DomainError
 from plantdesk.core.history import history_for
 from plantdesk.core.signatures import signatures_of, verify
 from plantdesk.ui import labels
-from plantdesk.ui.htmx import fulfiller_required, redirect_after_post, run_form_action, signed_in_user, to_portal
+from plantdesk.ui.htmx import agents_only, fulfiller_required, redirect_after_post, run_form_action, signed_in_user
 from plantdesk.ui.readable import signature_text
 from plantdesk.ui.zones import use_zone_of
 
@@ -55,7 +55,7 @@ def detail_url(number: str) -> str:
 
 
 @require_GET
-@fulfiller_required(to_portal)
+@fulfiller_required(agents_only)
 def change_list(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     states = [s for s in request.GET.getlist("state") if s in State.values]
@@ -68,7 +68,7 @@ def change_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@fulfiller_required(to_portal)
+@fulfiller_required(agents_only)
 def change_new(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     if request.method == "GET":
@@ -83,7 +83,7 @@ def change_new(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@fulfiller_required(to_portal)
+@fulfiller_required(agents_only)
 def change_detail(request: HttpRequest, number: str) -> HttpResponse:
     user = signed_in_user(request)
     change = visible_or_404(user, number)
@@ -162,7 +162,7 @@ def _post(request: HttpRequest, number: str, act: Callable[[User, ChangeRequest]
 
 
 @require_POST
-@fulfiller_required(to_portal)
+@fulfiller_required(agents_only)
 def change_edit(request: HttpRequest, number: str) -> HttpResponse:
     user = signed_in_user(request)
     change = visible_or_404(user, number)
@@ -178,7 +178,7 @@ def change_edit(request: HttpRequest, number: str) -> HttpResponse:
 
 
 @require_POST
-@fulfiller_required(to_portal)
+@fulfiller_required(agents_only)
 def change_transition(request: HttpRequest, number: str) -> HttpResponse:
     form = TransitionForm(request.POST)
     form.is_valid()
@@ -192,7 +192,7 @@ def change_transition(request: HttpRequest, number: str) -> HttpResponse:
 
 
 @require_POST
-@fulfiller_required(to_portal)
+@fulfiller_required(agents_only)
 def approval_decide(request: HttpRequest, number: str, approval_id: int) -> HttpResponse:
     form = DecisionForm(request.POST)
     form.is_valid()
@@ -212,7 +212,7 @@ def approval_decide(request: HttpRequest, number: str, approval_id: int) -> Http
 
 
 @require_POST
-@fulfiller_required(to_portal)
+@fulfiller_required(agents_only)
 def change_sign(request: HttpRequest, number: str) -> HttpResponse:
     form = SignForm(request.POST)
     form.is_valid()
@@ -229,7 +229,7 @@ def change_sign(request: HttpRequest, number: str) -> HttpResponse:
 
 
 @require_POST
-@fulfiller_required(to_portal)
+@fulfiller_required(agents_only)
 def change_override(request: HttpRequest, number: str) -> HttpResponse:
     form = OverrideForm(request.POST)
     form.is_valid()
@@ -245,7 +245,7 @@ def change_override(request: HttpRequest, number: str) -> HttpResponse:
 
 
 @require_POST
-@fulfiller_required(to_portal)
+@fulfiller_required(agents_only)
 def task_update(request: HttpRequest, number: str, task_id: int) -> HttpResponse:
     def act(user: User, change: ChangeRequest) -> str:
         task = ChangeTask.objects.filter(change=change, pk=task_id).select_related("change").first()
@@ -260,7 +260,7 @@ def task_update(request: HttpRequest, number: str, task_id: int) -> HttpResponse
 
 
 @require_POST
-@fulfiller_required(to_portal)
+@fulfiller_required(agents_only)
 def caused_incident_link(request: HttpRequest, number: str) -> HttpResponse:
     def act(user: User, change: ChangeRequest) -> str:
         actions.do_link_caused_incident(change, request.POST.get("incident", "").strip().upper(), actor=user)
@@ -270,7 +270,7 @@ def caused_incident_link(request: HttpRequest, number: str) -> HttpResponse:
 
 
 @require_POST
-@fulfiller_required(to_portal)
+@fulfiller_required(agents_only)
 def conflicts_check(request: HttpRequest, number: str) -> HttpResponse:
     def act(user: User, change: ChangeRequest) -> str:
         found = actions.do_check_conflicts(change, actor=user)

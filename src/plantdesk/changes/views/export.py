@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 
 from plantdesk.changes.exporter import change_csv, change_pdf
 from plantdesk.changes.views.changes import visible_or_404
-from plantdesk.ui.htmx import fulfiller_required, signed_in_user, to_portal
+from plantdesk.ui.htmx import agents_only, fulfiller_required, signed_in_user
 
 
 def _attachment(content: str | bytes, content_type: str, filename: str) -> HttpResponse:
@@ -24,7 +24,7 @@ def _attachment(content: str | bytes, content_type: str, filename: str) -> HttpR
 
 
 @require_GET
-@fulfiller_required(to_portal)
+@fulfiller_required(agents_only)
 def change_export_csv(request: HttpRequest, number: str) -> HttpResponse:
     change = visible_or_404(signed_in_user(request), number)
     # A byte-order mark, so that spreadsheet programs read the UTF-8 (printed names, plans) as UTF-8.
@@ -33,7 +33,7 @@ def change_export_csv(request: HttpRequest, number: str) -> HttpResponse:
 
 
 @require_GET
-@fulfiller_required(to_portal)
+@fulfiller_required(agents_only)
 def change_export_pdf(request: HttpRequest, number: str) -> HttpResponse:
     change = visible_or_404(signed_in_user(request), number)
     return _attachment(

@@ -20,7 +20,7 @@ from plantdesk.changes.choices import RunState, State, WindowKind
 from plantdesk.changes.views.window_forms import NextSlotForm, ScheduleForm, split_names
 from plantdesk.core.errors import DomainError
 from plantdesk.ui import times
-from plantdesk.ui.htmx import add_domain_error, fulfiller_required, is_htmx, signed_in_user, to_portal, vary_on_htmx
+from plantdesk.ui.htmx import add_domain_error, agents_only, fulfiller_required, is_htmx, signed_in_user, vary_on_htmx
 
 EN_DASH = "\u2013"  # a span of times, as printed calendars write it
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
@@ -181,7 +181,7 @@ def _neighbours(view: str, period_first: date) -> tuple[date, date]:
 
 
 @require_http_methods(["GET"])
-@fulfiller_required(to_portal)
+@fulfiller_required(agents_only)
 def schedule_view(request: HttpRequest) -> HttpResponse:
     return schedule_page(request)
 
@@ -198,7 +198,7 @@ class SlotShown:
 
 
 @require_http_methods(["GET"])
-@fulfiller_required(to_portal)
+@fulfiller_required(agents_only)
 def next_slot(request: HttpRequest) -> HttpResponse:
     """The free-slot form's answer: the form and its result (a fragment for HTMX, else the whole page)."""
     user = signed_in_user(request)

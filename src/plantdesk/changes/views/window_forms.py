@@ -22,7 +22,9 @@ from plantdesk.accounts.permissions import user_site_ids
 from plantdesk.changes.choices import RunState, WindowKind
 from plantdesk.changes.window_actions import RUN_FIELDS
 from plantdesk.changes.window_input import is_time_zone
+from plantdesk.cmdb.widgets import CISuggestInput
 from plantdesk.ui.choices import DURATIONS
+from plantdesk.ui.widgets import agent_picker
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 _SPLIT = re.compile(r"[\s,;]+")
@@ -53,7 +55,7 @@ class WindowFilterForm(forms.Form):
     kind = forms.ChoiceField(required=False, choices=[("", "Any kind"), *WindowKind.choices])
     site = forms.ChoiceField(required=False)
     ci = forms.CharField(required=False, max_length=255, label="Applies to CI",
-                         widget=forms.TextInput(attrs={"placeholder": "e.g. BER-L3-PLC01"}))  # fmt: skip
+                         widget=CISuggestInput(attrs={"placeholder": "e.g. BER-L3-PLC01"}))  # fmt: skip
     show = forms.ChoiceField(required=False, choices=[("active", "Active"), ("inactive", "Deactivated")])
     page = forms.IntegerField(required=False, min_value=1, max_value=100_000)
 
@@ -78,7 +80,8 @@ class WindowForm(forms.Form):
         required=False,
         label="CIs",
         max_length=5000,
-        help_text="Names, comma-separated; a line, area or site CI covers what it contains",
+        help_text="A line, area or site CI covers what it contains",
+        widget=CISuggestInput(multiple=True),
     )
     ci_classes = forms.CharField(
         required=False, label="CI classes", max_length=2000, help_text="e.g. plc, hmi: every CI of the class"
@@ -182,7 +185,7 @@ VIEWS = [("month", "Month"), ("week", "Week")]
 
 class ScheduleForm(forms.Form):
     site = forms.ChoiceField(required=False)
-    line = forms.CharField(required=False, max_length=255, widget=forms.TextInput(attrs={"placeholder": "e.g. BER-L3"}))
+    line = forms.CharField(required=False, max_length=255, widget=CISuggestInput(attrs={"placeholder": "e.g. BER-L3"}))
     view = forms.ChoiceField(required=False, choices=VIEWS)
     date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), input_formats=["%Y-%m-%d"])
 
@@ -198,10 +201,11 @@ class ScheduleForm(forms.Form):
 
 
 class NextSlotForm(forms.Form):
-    cis = forms.CharField(max_length=5000, label="CIs", help_text="Names, comma-separated")
+    cis = forms.CharField(max_length=5000, label="CIs", widget=CISuggestInput(multiple=True))
     duration_minutes = forms.IntegerField(min_value=1, max_value=20160, initial=240, label="Duration (minutes)")
     after = forms.CharField(required=False, widget=local_input(), label="Not before", help_text="Default: now")
-    assignee = forms.CharField(required=False, max_length=150, help_text="Username: their other changes count too")
+    assignee = forms.CharField(required=False, max_length=150, help_text="Their other changes count too",
+                               widget=agent_picker())  # fmt: skip
     type = forms.ChoiceField(choices=[("normal", "Normal (CAB lead time)"), ("standard", "Standard"),
                                       ("emergency", "Emergency")], initial="normal")  # fmt: skip
 
@@ -221,7 +225,7 @@ class MaintenanceForm(forms.Form):
     """Put a CI in maintenance from now: its alerts (and those of what it contains) open no incident, and
     changes on it fit this window. Any agent; `window_actions.do_put_in_maintenance` checks the rest."""
 
-    ci = forms.CharField(max_length=255, required=False, label="Configuration item",
+    ci = forms.CharField(max_length=255, required=False, label="Configuration item", widget=CISuggestInput(),
                          help_text="Name or alias; the CIs it contains are covered too")  # fmt: skip
     duration = forms.ChoiceField(choices=DURATIONS, initial="240", help_text="From now")
     reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}),

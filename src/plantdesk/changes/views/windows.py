@@ -33,11 +33,11 @@ from plantdesk.core.errors import DomainError, InvalidInput
 from plantdesk.core.pagination import Page, paginate
 from plantdesk.ui.htmx import (
     add_domain_error,
+    agents_only,
     fulfiller_required,
     redirect_after_post,
     run_form_action,
     signed_in_user,
-    to_portal,
 )
 from plantdesk.ui.times import local_datetime
 
@@ -71,6 +71,10 @@ def _load(qs: QuerySet[Window], offset: int, size: int) -> list[Window]:
     return list(rows)
 
 
+# Production runs make the list long (one a line a day): a page the height of a screen or two, not 5,500 px.
+WINDOWS_PAGE_SIZE = 15
+
+
 def windows_page(
     request: HttpRequest,
     *,
@@ -83,7 +87,7 @@ def windows_page(
     filters = WindowFilterForm(request.GET or None)
     qs, problems = _filtered(user, filters)
     number = filters.cleaned_data.get("page") or 1 if filters.is_valid() else 1
-    page: Page[Window] = paginate(qs.order_by("start", "id"), number, load=_load)
+    page: Page[Window] = paginate(qs.order_by("start", "id"), number, load=_load, size=WINDOWS_PAGE_SIZE)
     can_plan = window_actions.can_plan_windows(user)
     context = {
         "filters": filters,
@@ -115,13 +119,13 @@ def _row(window: Window, user: User) -> dict[str, Any]:
 
 
 @require_http_methods(["GET"])
-@fulfiller_required(to_portal)
+@fulfiller_required(agents_only)
 def windows(request: HttpRequest) -> HttpResponse:
     return windows_page(request)
 
 
 @require_http_methods(["GET", "POST"])
-@fulfiller_required(to_portal)
+@fulfiller_required(agents_only)
 def window_new(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     if not window_actions.can_plan_windows(user):
@@ -144,7 +148,7 @@ def window_new(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@fulfiller_required(to_portal)
+@fulfiller_required(agents_only)
 def window_deactivate(request: HttpRequest, window_id: int) -> HttpResponse:
     user = signed_in_user(request)
     window = restrict(user, "view", Window).filter(pk=window_id).first()
@@ -164,7 +168,7 @@ def window_deactivate(request: HttpRequest, window_id: int) -> HttpResponse:
 
 
 @require_POST
-@fulfiller_required(to_portal)
+@fulfiller_required(agents_only)
 def window_maintenance(request: HttpRequest) -> HttpResponse:
     """Put a CI in maintenance from now (every agent): one-off maintenance window on that CI."""
     user = signed_in_user(request)
@@ -178,7 +182,7 @@ def window_maintenance(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@fulfiller_required(to_portal)
+@fulfiller_required(agents_only)
 def production_runs_upload(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     if not window_actions.can_import_runs(user):

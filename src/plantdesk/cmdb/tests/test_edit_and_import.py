@@ -12,7 +12,7 @@ from plantdesk.cmdb.actions import do_create_ci
 from plantdesk.cmdb.models import ConfigurationItem, Relationship
 from plantdesk.core.audit import verify_chain
 from plantdesk.core.models import AuditEntry
-from plantdesk.testing.fixtures import ApiClient, Plant, client_for, text
+from plantdesk.testing.fixtures import ApiClient, Plant, client_for, refused_as_agents_only, suggestions, text
 
 pytestmark = pytest.mark.django_db
 
@@ -124,7 +124,7 @@ def test_retiring_needs_a_reason_and_ends_editing(plant: Plant) -> None:
 
 def test_requesters_cannot_reach_the_forms(plant: Plant) -> None:
     requester = client_for(plant.requester)
-    assert requester.post("/cmdb/new/", PLC).status_code == 302  # to their portal
+    assert refused_as_agents_only(requester.post("/cmdb/new/", PLC))
     assert not ConfigurationItem.objects.exists()
 
 
@@ -224,14 +224,16 @@ def test_ci_inputs_suggest_visible_cis_by_name_and_alias(plant: Plant, plant_cis
     do_create_ci({"name": "BER-MES-APP02", "ci_class": "application", "site": "ber"}, actor=plant.admin)
     do_retire_ci(ConfigurationItem.objects.get(name="BER-MES-APP02"), "Replaced", actor=plant.admin)
     requester = client_for(plant.requester)  # callers pick CIs on the portal too
-    names = text(requester.get("/cmdb/suggest/", {"ci": "ber-"}))
-    assert '<option value="BER-MES-APP01">Application</option>' in names
+    names = suggestions(requester.get("/cmdb/suggest/", {"ci": "ber-"}))
+    assert names["BER-MES-APP01"] == "Application"
     assert "BER-MES-APP02" not in names  # retired
-    assert "SIN-MES-APP01" not in text(requester.get("/cmdb/suggest/", {"ci": "SIN"}))  # another site
-    by_alias = text(requester.get("/cmdb/suggest/", {"ci": "BER-Plant/"}))
-    assert '<option value="BER-OTGW01">alias BER-Plant/EdgeNode1</option>' in by_alias
+    assert "SIN-MES-APP01" not in suggestions(requester.get("/cmdb/suggest/", {"ci": "SIN"}))  # another site
+    by_alias = suggestions(requester.get("/cmdb/suggest/", {"ci": "BER-Plant/"}))
+    assert by_alias == {"BER-OTGW01": "alias BER-Plant/EdgeNode1"}
+    # Several CIs: the name being typed is the last one of the list.
+    assert "BER-OTGW01" in suggestions(requester.get("/cmdb/suggest/", {"cis__typed": "BER-MES-APP01, BER-OT"}))
     form = text(client_for(plant.agent).get("/incidents/new/"))
-    assert 'list="id_ci-suggestions"' in form and 'hx-get="/cmdb/suggest/"' in form
+    assert 'aria-controls="id_ci-suggestions"' in form and 'hx-get="/cmdb/suggest/"' in form
 
 
 def test_api_import_takes_files_above_the_1_mib_json_body_limit(plant: Plant) -> None:
@@ -309,9 +311,8 @@ def test_a_retired_ci_keeps_its_relationships_and_takes_no_new_ones(plant: Plant
 
 def test_the_relationship_form_suggests_the_other_ci(plant: Plant, plant_cis: dict[str, Any]) -> None:
     page = text(client_for(plant.agent).get("/cmdb/BER-MES-APP01/"))
-    assert 'list="id_other-suggestions"' in page
-    suggestions = text(client_for(plant.agent).get("/cmdb/suggest/", {"other": "BER-H"}))
-    assert '<option value="BER-HIST01">Historian</option>' in suggestions
+    assert 'aria-controls="id_other-suggestions"' in page
+    assert suggestions(client_for(plant.agent).get("/cmdb/suggest/", {"other": "BER-H"}))["BER-HIST01"] == "Historian"
 
 
 def test_an_incident_keeps_its_retired_ci_when_sent_back_unchanged(plant: Plant, plant_cis: dict[str, Any]) -> None:

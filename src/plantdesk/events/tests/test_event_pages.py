@@ -23,7 +23,7 @@ from plantdesk.events.forms import SilenceForm
 from plantdesk.events.ingest import accept, dedup_key_of
 from plantdesk.events.models import Alert, InboxEvent, Silence
 from plantdesk.events.processor import process_pending
-from plantdesk.testing.fixtures import ApiClient, Plant, client_for, text
+from plantdesk.testing.fixtures import ApiClient, Plant, client_for, refused_as_agents_only, text
 
 pytestmark = pytest.mark.django_db
 
@@ -56,13 +56,13 @@ def rows(page: str) -> list[str]:
 # -- permissions ---------------------------------------------------------------------------------
 
 
-def test_requesters_are_sent_to_their_portal_and_anonymous_users_to_the_login(plant: Plant) -> None:
+def test_requesters_are_told_these_are_agent_pages_and_anonymous_users_go_to_the_login(plant: Plant) -> None:
     requester = client_for(plant.requester)
     for url in ("/events/alerts/", "/events/dead-letters/", "/events/silences/", "/events/integrations/"):
         response = requester.get(url)
-        assert response.status_code == 302 and response["Location"] == "/portal/", url
+        assert refused_as_agents_only(response), url
     assert Client().get("/events/alerts/")["Location"].startswith("/login/")
-    assert requester.post("/events/dead-letters/replay/", {"ids": ["1"]})["Location"] == "/portal/"
+    assert refused_as_agents_only(requester.post("/events/dead-letters/replay/", {"ids": ["1"]}))
 
 
 def test_an_agent_sees_his_sites_alerts_and_unbound_ones_but_not_another_sites(mes: User, plant: Plant) -> None:

@@ -21,11 +21,11 @@ from plantdesk.events import actions
 from plantdesk.events.forms import ALL_STATES, AlertFilterForm
 from plantdesk.events.models import Alert
 from plantdesk.ui.htmx import (
+    agents_only,
     fulfiller_required,
     is_htmx,
     redirect_after_post,
     signed_in_user,
-    to_portal,
     vary_on_htmx,
 )
 
@@ -61,7 +61,7 @@ def known_areas(user: User) -> list[str]:
 
 
 @require_GET
-@fulfiller_required(to_portal)
+@fulfiller_required(agents_only)
 def console(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     form = AlertFilterForm(request.GET, user=user)
@@ -88,7 +88,7 @@ def back_to_console(request: HttpRequest) -> str:
 
 
 @require_POST
-@fulfiller_required(to_portal)
+@fulfiller_required(agents_only)
 def acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
     user = signed_in_user(request)
     alert = visible_alerts(user).filter(pk=alert_id).first()

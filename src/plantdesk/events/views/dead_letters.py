@@ -14,11 +14,11 @@ from plantdesk.core.errors import DomainError
 from plantdesk.core.pagination import Page, paginate
 from plantdesk.events.actions import MAX_REPLAY, do_replay_dead_letters
 from plantdesk.events.models import InboxEvent
-from plantdesk.ui.htmx import fulfiller_required, redirect_after_post, signed_in_user, to_portal
+from plantdesk.ui.htmx import agents_only, fulfiller_required, redirect_after_post, signed_in_user
 
 
 @require_GET
-@fulfiller_required(to_portal)
+@fulfiller_required(agents_only)
 def dead_letters(request: HttpRequest) -> HttpResponse:
     rows = restrict(signed_in_user(request), "view", InboxEvent).filter(status=InboxEvent.DEAD)
     number = request.GET.get("page", "1")
@@ -27,7 +27,7 @@ def dead_letters(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@fulfiller_required(to_portal)
+@fulfiller_required(agents_only)
 def replay(request: HttpRequest) -> HttpResponse:
     ids = [int(v) for v in request.POST.getlist("ids") if v.isdigit()][:MAX_REPLAY]
     back = reverse("ui:events:dead-letters")

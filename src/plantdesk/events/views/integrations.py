@@ -23,7 +23,7 @@ from plantdesk.core.errors import DomainError
 from plantdesk.events import integration_accounts
 from plantdesk.events.forms import IntegrationAccountForm
 from plantdesk.events.views.setup import setup_for
-from plantdesk.ui.htmx import fulfiller_required, redirect_after_post, run_form_action, signed_in_user, to_portal
+from plantdesk.ui.htmx import agents_only, fulfiller_required, redirect_after_post, run_form_action, signed_in_user
 
 
 def _admin(request: HttpRequest) -> User:
@@ -45,7 +45,7 @@ def _account_or_404(user: User, username: str) -> User:
 
 
 @require_http_methods(["GET", "POST"])
-@fulfiller_required(to_portal)
+@fulfiller_required(agents_only)
 def integration_list(request: HttpRequest) -> HttpResponse:
     user = _admin(request)
     form = IntegrationAccountForm(request.POST or None)
@@ -84,13 +84,13 @@ def _detail(request: HttpRequest, account: User, *, key: str = "", status: int =
 
 
 @require_http_methods(["GET"])
-@fulfiller_required(to_portal)
+@fulfiller_required(agents_only)
 def integration_detail(request: HttpRequest, username: str) -> HttpResponse:
     return _detail(request, _account_or_404(_admin(request), username))
 
 
 @require_POST
-@fulfiller_required(to_portal)
+@fulfiller_required(agents_only)
 def issue_key(request: HttpRequest, username: str) -> HttpResponse:
     user = _admin(request)
     account = _account_or_404(user, username)
@@ -103,7 +103,7 @@ def issue_key(request: HttpRequest, username: str) -> HttpResponse:
 
 
 @require_POST
-@fulfiller_required(to_portal)
+@fulfiller_required(agents_only)
 def revoke_key(request: HttpRequest, username: str, key_id: int) -> HttpResponse:
     user = _admin(request)
     account = _account_or_404(user, username)

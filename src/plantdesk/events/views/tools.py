@@ -17,7 +17,7 @@ from plantdesk.accounts.permissions import restrict
 from plantdesk.events import actions
 from plantdesk.events.forms import SilenceForm
 from plantdesk.events.models import Alert, Silence
-from plantdesk.ui.htmx import fulfiller_required, redirect_after_post, run_form_action, signed_in_user, to_portal
+from plantdesk.ui.htmx import agents_only, fulfiller_required, redirect_after_post, run_form_action, signed_in_user
 
 LIST_LIMIT = 200
 
@@ -35,13 +35,13 @@ def _alert_from_query(user: User, raw: str | None) -> Alert | None:
 
 
 @require_http_methods(["GET"])
-@fulfiller_required(to_portal)
+@fulfiller_required(agents_only)
 def silences(request: HttpRequest) -> HttpResponse:
     return render(request, "events/silences.html", {"silences": active_silences(signed_in_user(request))})
 
 
 @require_http_methods(["GET", "POST"])
-@fulfiller_required(to_portal)
+@fulfiller_required(agents_only)
 def silence_new(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     alert = _alert_from_query(user, request.GET.get("alert"))
@@ -57,7 +57,7 @@ def silence_new(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@fulfiller_required(to_portal)
+@fulfiller_required(agents_only)
 def silence_expire(request: HttpRequest, silence_id: int) -> HttpResponse:
     user = signed_in_user(request)
     silence = restrict(user, "change", Silence).filter(pk=silence_id).first()
@@ -69,7 +69,7 @@ def silence_expire(request: HttpRequest, silence_id: int) -> HttpResponse:
 
 
 @require_GET
-@fulfiller_required(to_portal)
+@fulfiller_required(agents_only)
 def maintenance(request: HttpRequest) -> HttpResponse:
     """Maintenance windows are change enablement's windows: one page, at /changes/windows/ (the console's
     "Maintenance" button lands on its "Put a CI in maintenance" form, the CI filled in)."""

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from django import template
+from django import forms, template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
@@ -65,3 +65,12 @@ def business_time(microseconds: int) -> str:
 def readable_times_filter(text: str) -> str:
     """PlantDesk's own notes name times in ISO; a person reads them in the page's zone."""
     return times.readable_times(text or "")
+
+
+@register.filter
+def required_widget(field: forms.BoundField, required: bool) -> SafeString:
+    """The field's input, with aria-required when it must be filled in: screen readers announce what the
+    asterisk shows (the `required` attribute itself comes from Django for fields required in the form)."""
+    if not required:
+        return field.as_widget()
+    return field.as_widget(attrs={"aria-required": "true"})

@@ -24,3 +24,24 @@ const setBarWidths = (root) => {
 };
 document.addEventListener("DOMContentLoaded", () => setBarWidths(document));
 document.addEventListener("htmx:load", (event) => setBarWidths(event.target));
+
+// The top bar's Menu disclosure (narrow screens). Marking <html> lets the CSS fold the items only when this
+// script runs; Escape closes the menu and gives the focus back to its button.
+document.documentElement.classList.add("js");
+document.addEventListener("click", (event) => {
+  const toggle = event.target.closest(".menu-toggle");
+  if (toggle) {
+    const open = toggle.getAttribute("aria-expanded") !== "true";
+    toggle.setAttribute("aria-expanded", String(open));
+    if (open) document.getElementById(toggle.getAttribute("aria-controls"))?.querySelector("a")?.focus();
+  } else if (!event.target.closest("#mainnav")) {
+    document.querySelector('.menu-toggle[aria-expanded="true"]')?.setAttribute("aria-expanded", "false");
+  }
+});
+document.addEventListener("keydown", (event) => {
+  const toggle = document.querySelector('.menu-toggle[aria-expanded="true"]');
+  if (event.key === "Escape" && toggle) {
+    toggle.setAttribute("aria-expanded", "false");
+    toggle.focus();
+  }
+});
