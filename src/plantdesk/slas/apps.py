@@ -15,8 +15,10 @@ class SlasConfig(AppConfig):
 
 
 def _register_labels() -> None:
+    from plantdesk.slas.models import CLOCK_RECORD_TYPE, CLOCK_STATE_LABELS
     from plantdesk.ui import labels
 
+    labels.register_state_labels(CLOCK_RECORD_TYPE, CLOCK_STATE_LABELS)
     # A clock's entries: field `sla:<definition>`, value its outcome or the hold reason that paused it.
     labels.register_field_prefix("sla:", "", value_fields=("hold_reason",))
     labels.register_value_labels("sla:", {

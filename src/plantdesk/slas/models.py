@@ -143,3 +143,14 @@ class SLAClock(models.Model):
         if self.breached_at is not None:
             return "breached"
         return "achieved" if self.stage == self.STOPPED else self.stage
+
+
+# A clock's states as people read them (the badges on a record's SLA card; ui.labels, like the apps' states).
+CLOCK_RECORD_TYPE = "sla_clock"
+CLOCK_STATE_LABELS = {
+    "running": "Running",
+    "paused": "Paused",
+    "achieved": "Achieved",
+    "breached": "Breached",
+    "canceled": "Canceled",
+}

@@ -16,6 +16,7 @@ from plantdesk.accounts.choices import Role
 from plantdesk.cmdb.models import ConfigurationItem
 from plantdesk.core.errors import DomainError, FieldError, InvalidInput
 from plantdesk.slas import actions, report
+from plantdesk.slas.chart import attainment_chart
 from plantdesk.slas.forms import ScheduleForm, line_names
 from plantdesk.slas.models import LocationSchedule, Schedule
 from plantdesk.slas.schedules import calendar_for, parse_schedule
@@ -154,7 +155,8 @@ def attainment(request: HttpRequest) -> HttpResponse:
     cells = {(r.key, r.month): r for r in rows}
     table = [(key, [cells.get((key, m)) for m in months]) for key in keys]
     context = {
-        "form": form, "months": months, "table": table, "chart": report.totals_by_key(rows), "start": start,
+        "form": form, "months": months, "table": table, "chart": attainment_chart(report.totals_by_key(rows)),
+        "start": start,
         "end": end, "by_label": dict(ReportForm.base_fields["by"].choices)[by],  # type: ignore[attr-defined]
     }  # fmt: skip
     return render(request, "slas/attainment.html", context, status=200 if form.is_valid() or not form.is_bound else 400)

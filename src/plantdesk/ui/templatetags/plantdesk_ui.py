@@ -42,6 +42,12 @@ def state_badge(state: str, record_type: str) -> SafeString:
     return format_html('<span class="badge state state-{}">{}</span>', state, labels.state_label(record_type, state))
 
 
+@register.simple_tag
+def state_name(state: str, record_type: str) -> str:
+    """`Move to {% state_name to "change" %}`: a state in words where a badge would not fit (buttons, text)."""
+    return labels.state_label(record_type, state)
+
+
 @register.filter
 def field_label(name: str) -> str:
     return labels.field_label(name)
