@@ -74,7 +74,9 @@
     const input = box.querySelector('[role="combobox"]');
     if (box.hasAttribute("data-multiple")) {
       const names = chipValues(box);
-      if (value && !names.includes(value)) names.push(value);
+      // A pasted list ("BER-L3, BER-L4") becomes one chip a name.
+      value.split(",").map((name) => name.trim()).filter((name) => name && !names.includes(name))
+        .forEach((name) => names.push(name));
       renderChips(box, names);
       input.value = "";
     } else {
