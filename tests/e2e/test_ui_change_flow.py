@@ -147,7 +147,7 @@ def test_gxp_change_new_to_closed_through_the_ui(page: Any, browser: Any, server
 
     signatures = page.get_by_test_id("signatures")
     expect(signatures).to_contain_text("Signed by Jonas Wagner (jwagner)")
-    expect(signatures).to_contain_text("meaning: verified")
+    expect(signatures).to_contain_text("meaning: Verified")
     export = page.request.get(f"/changes/{number}/export.csv")
     assert export.ok
     body = export.text()
