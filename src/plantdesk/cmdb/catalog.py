@@ -41,14 +41,20 @@ CLASSES: dict[str, tuple[str, str, dict[str, Any]]] = {
 
 LOCATIONS = ["enterprise", "site", "area", "line", "cell"]
 
-# name -> (label, impact direction, allowed source classes, allowed target classes); [] = any class
+# name -> (label, impact direction, allowed source classes, allowed target classes); [] = any class.
+# Which way a failure travels along each type is the table in docs/cmdb.md ("Which way a failure travels").
 RELATIONSHIP_TYPES: dict[str, tuple[str, str, list[str], list[str]]] = {
     "depends_on": ("depends on", "target_to_source", [], []),
     "runs_on": ("runs on", "target_to_source", [], HOSTS),
     "hosted_on": ("hosted on", "target_to_source", [], ["server", "virtual_machine"]),
     "uses": ("uses", "target_to_source", [], []),
-    "connected_to": ("connected to", "both", [], []),
-    # A line contains a PLC: the PLC failing stops the line, not the other way round.
+    # Network adjacency: a PLC linked to SCADA and a gateway keeps running when either is down, so the link
+    # carries no impact. Event correlation reads it as the way the source's data travels (docs/cmdb.md).
+    "connected_to": ("connected to", "none", [], []),
+    # A line contains a cell, a cell its PLC: the part failing stops the whole, not the other way round.
     "contains": ("contains", "target_to_source", LOCATIONS, []),
-    "located_in": ("located in", "source_to_target", [], LOCATIONS),
+    # Where a CI stands (a line in its area, an area in its site): one line stopping does not stop its area.
+    "located_in": ("located in", "none", [], LOCATIONS),
+    # A line serves the business services it produces for: the line stopping fails them.
+    "serves": ("serves", "source_to_target", [], ["business_service"]),
 }  # fmt: skip

@@ -1,18 +1,30 @@
 """The demo plant's CMDB: both sites from enterprise to PLC, the IT behind MES, ERP and LIMS, networks with
-IEC 62443 zones, and the business services the lines depend on."""
+IEC 62443 zones, the business services the lines depend on and the product supply services they serve.
+
+The relationships read as an OT engineer would draw them (docs/cmdb.md, "Which way a failure travels"): a
+PLC failing stops its cell and line (`contains`), its HMI (`depends_on`) and the supply service of its line
+(`serves`); its network links (`connected_to`) and where the line stands (`located_in`) carry no impact."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from plantdesk.accounts.models import User
-from plantdesk.cmdb.actions import do_create_ci, do_create_relationship
+from plantdesk.cmdb.actions import do_create_ci, do_create_relationship, do_delete_relationship
 from plantdesk.cmdb.models import ConfigurationItem, Relationship
 
 CI = tuple[str, str, dict[str, Any]]  # name, class, fields
+Rel = tuple[str, str, str]  # source, type, target
+
+# The product supply services, by site: (name, description, the lines that produce for it).
+SUPPLY_SERVICES: dict[str, list[tuple[str, str, tuple[int, ...]]]] = {
+    "ber": [("SVC-BER-ORAL", "Supply of oral liquids, Berlin (lines 1 and 2)", (1, 2)),
+            ("SVC-BER-STERILE", "Supply of sterile injectables, Berlin (lines 3 and 4)", (3, 4))],
+    "sin": [("SVC-SIN-TABLETS", "Supply of tablets, Singapore (lines 1 and 2)", (1, 2))],
+}  # fmt: skip
 
 
-def _site_cis(code: str, site: str, lines: int) -> tuple[list[CI], list[tuple[str, str, str]]]:
+def _site_cis(code: str, site: str, lines: int) -> tuple[list[CI], list[Rel]]:
     p = code.upper()
     cis: list[CI] = [
         (f"{p}-SITE", "site", {}),
@@ -42,9 +54,11 @@ def _site_cis(code: str, site: str, lines: int) -> tuple[list[CI], list[tuple[st
         (f"SVC-{p}-BATCH", "business_service", {"criticality": "critical", "description": f"Electronic batch recording, {site}"}),
         (f"SVC-{p}-QC", "business_service", {"criticality": "high", "description": f"QC release testing, {site}"}),
     ]  # fmt: skip
+    # The virtualisation hosts need the core switch (MES and LIMS run on them); the OT side's links to the
+    # firewall and the gateway are adjacency only.
     rels = [
-        (f"{p}-SITE", "contains", f"{p}-AREA-PROD"),
-        (f"{p}-ESX-01", "connected_to", f"{p}-SW-CORE1"), (f"{p}-ESX-02", "connected_to", f"{p}-SW-CORE1"),
+        (f"{p}-AREA-PROD", "located_in", f"{p}-SITE"),
+        (f"{p}-ESX-01", "depends_on", f"{p}-SW-CORE1"), (f"{p}-ESX-02", "depends_on", f"{p}-SW-CORE1"),
         (f"{p}-VM-MES01", "hosted_on", f"{p}-ESX-01"), (f"{p}-VM-LIMS01", "hosted_on", f"{p}-ESX-02"),
         (f"{p}-VM-DB01", "hosted_on", f"{p}-ESX-02"), (f"{p}-MES-DB01", "runs_on", f"{p}-VM-DB01"),
         (f"{p}-MES-APP01", "runs_on", f"{p}-VM-MES01"), (f"{p}-MES-APP01", "uses", f"{p}-MES-DB01"),
@@ -53,6 +67,9 @@ def _site_cis(code: str, site: str, lines: int) -> tuple[list[CI], list[tuple[st
         (f"{p}-FW-OT1", "connected_to", f"{p}-SW-CORE1"), (f"{p}-OTGW01", "connected_to", f"{p}-FW-OT1"),
         (f"SVC-{p}-BATCH", "depends_on", f"{p}-MES-APP01"), (f"SVC-{p}-QC", "depends_on", f"{p}-LIMS-APP01"),
     ]  # fmt: skip
+    for name, description, served_by in SUPPLY_SERVICES[code]:
+        cis.append((name, "business_service", {"criticality": "critical", "description": description}))
+        rels += [(f"{p}-L{n}", "serves", name) for n in served_by]
     for n in range(1, lines + 1):
         line, cell = f"{p}-L{n}", f"{p}-L{n}-C1"
         cis += [
@@ -65,7 +82,7 @@ def _site_cis(code: str, site: str, lines: int) -> tuple[list[CI], list[tuple[st
                                         "attributes": {"vendor": "Siemens", "model": "TP1500"}}),
         ]  # fmt: skip
         rels += [
-            (f"{p}-AREA-PROD", "contains", line), (line, "contains", cell), (cell, "contains", f"{p}-L{n}-PLC01"),
+            (line, "located_in", f"{p}-AREA-PROD"), (line, "contains", cell), (cell, "contains", f"{p}-L{n}-PLC01"),
             (f"{p}-L{n}-HMI01", "depends_on", f"{p}-L{n}-PLC01"), (f"{p}-L{n}-PLC01", "connected_to", f"{p}-OTGW01"),
             (f"{p}-L{n}-PLC01", "connected_to", f"{p}-SCADA01"), (line, "depends_on", f"SVC-{p}-BATCH"),
         ]  # fmt: skip
@@ -73,7 +90,7 @@ def _site_cis(code: str, site: str, lines: int) -> tuple[list[CI], list[tuple[st
 
 
 # What the desk's users meet every day besides the core systems: printers, terminals, lab instruments.
-EXTRAS: dict[str, tuple[list[CI], list[tuple[str, str, str]]]] = {
+EXTRAS: dict[str, tuple[list[CI], list[Rel]]] = {
     "ber": (
         [
             ("BER-L1-PRN01", "instrument", {"support_group": "Service Desk", "description": "Batch label printer, packaging line 1",
@@ -114,6 +131,16 @@ EXTRAS: dict[str, tuple[list[CI], list[tuple[str, str, str]]]] = {
 }  # fmt: skip
 
 
+
+def _superseded(code: str, lines: int) -> list[Rel]:
+    """What older versions of the demo related wrongly: locations that contained their lines (a line stop
+    rolled up to the site) and hosts that were only connected to the switch they need."""
+    p = code.upper()
+    return [("ACME-PHARMA", "contains", f"{p}-SITE"), (f"{p}-SITE", "contains", f"{p}-AREA-PROD"),
+            *((f"{p}-AREA-PROD", "contains", f"{p}-L{n}") for n in range(1, lines + 1)),
+            *((f"{p}-ESX-0{n}", "connected_to", f"{p}-SW-CORE1") for n in (1, 2))]  # fmt: skip
+
+
 def load_demo_cmdb(admin: User) -> int:
     """Create whatever of the demo CMDB is missing (a demo database from an older version gains the new
     CIs); returns the number of CIs created. A CMDB that is not the demo's is left alone."""
@@ -127,18 +154,25 @@ def load_demo_cmdb(admin: User) -> int:
             {"criticality": "high", "attributes": {"app_type": "erp", "vendor": "SAP", "version": "S/4HANA"}},
         ),
     ]
-    rels: list[tuple[str, str, str]] = []
+    rels: list[Rel] = []
+    superseded: list[Rel] = []
     for code, site, lines in (("ber", "Berlin", 4), ("sin", "Singapore", 2)):
         site_cis, site_rels = _site_cis(code, site, lines)
         site_cis += EXTRAS[code][0]
         site_rels += EXTRAS[code][1]
         cis += [(name, cls, {"site": code, **fields}) for name, cls, fields in site_cis]
-        rels += [*site_rels, ("ACME-PHARMA", "contains", f"{code.upper()}-SITE"),
+        rels += [*site_rels, (f"{code.upper()}-SITE", "located_in", "ACME-PHARMA"),
                  (f"{code.upper()}-MES-APP01", "uses", "ERP-PRD")]  # fmt: skip
+        superseded += _superseded(code, lines)
     present = set(ConfigurationItem.objects.filter(name__in=[c[0] for c in cis]).values_list("name", flat=True))
     missing = [(name, cls, fields) for name, cls, fields in cis if name not in present]
     for name, cls, fields in missing:
         do_create_ci({"name": name, "ci_class": cls, **fields}, actor=admin)
+    wrong = set(superseded)
+    old = Relationship.objects.select_related("source", "target", "type")
+    for relationship in old.filter(type__name__in={t for _, t, _ in wrong}, source__name__in={s for s, _, _ in wrong}):
+        if (relationship.source.name, relationship.type.name, relationship.target.name) in wrong:
+            do_delete_relationship(relationship, actor=admin)
     related = set(Relationship.objects.values_list("source__name", "type__name", "target__name"))
     for source, rel, target in rels:
         if (source, rel, target) not in related:

@@ -39,6 +39,7 @@ from plantdesk.cmdb.models import ConfigurationItem, Relationship
 from plantdesk.cmdb.queries import ci_classes, relationship_types
 
 Direction = Literal["downstream", "upstream"]
+StopReason = Literal["depth", "limit"]  # what cut a walk short: its depth or its count of CIs
 BATCH = 5000
 MAX_DEPTH = 50
 GRAPH_AFTER_REACH = 2000  # a SQL walk reaching this many CIs starts loading the in-memory graph
@@ -106,6 +107,7 @@ class ImpactResult:
     root: ConfigurationItem
     items: list[ImpactItem]
     truncated: bool
+    stopped_by: StopReason | None = None  # set exactly when truncated: which limit left CIs out
 
     def of_class(self, *classes: str) -> list[ImpactItem]:
         return [i for i in self.items if i.ci_class in classes]
@@ -122,6 +124,11 @@ class _Walk:
     by_name: bool = False  # the numbers themselves sort in name order (the graph's)
     levels: list[list[int]] = field(default_factory=list)  # levels[d - 1]: the CIs first reached at depth d
     truncated: bool = False
+    stopped_by: StopReason | None = None
+
+    def stop(self, reason: StopReason, truncated: bool) -> None:
+        self.truncated = truncated
+        self.stopped_by = reason if truncated else None
 
 
 @dataclass(frozen=True)
@@ -144,7 +151,7 @@ def impact(
             walk = _walk_sql(root.pk, types, depth, limit)
             if len(walk.parent) > GRAPH_AFTER_REACH and BACKGROUND_LOAD:
                 _cache.load_soon(direction)
-        return ImpactResult(root, _items(root, walk), walk.truncated)
+        return ImpactResult(root, _items(root, walk), walk.truncated, walk.stopped_by)
 
 
 def load_graph(direction: Direction = "downstream") -> bool:
@@ -210,7 +217,8 @@ def _walk_sql(root_id: int, types: _EdgeTypes, depth: int, limit: int) -> _Walk:
     walk = _Walk(root_id, {root_id: root_id}, names={}, classes={})
     frontier = [root_id]
     for _ in range(depth):
-        found, walk.truncated = _next_level(frontier, types, walk.parent, room=limit + 1 - len(walk.parent))
+        found, cut = _next_level(frontier, types, walk.parent, room=limit + 1 - len(walk.parent))
+        walk.stop("limit", cut)
         if not found:
             return walk
         frontier = [row[0] for row in found]
@@ -220,7 +228,7 @@ def _walk_sql(root_id: int, types: _EdgeTypes, depth: int, limit: int) -> _Walk:
         if walk.truncated:
             return walk
     # The depth limit stopped us: is there anything beyond it? (room 0: stop at the first unseen CI)
-    walk.truncated = _next_level(frontier, types, walk.parent, room=0)[1]
+    walk.stop("depth", _next_level(frontier, types, walk.parent, room=0)[1])
     return walk
 
 
@@ -317,14 +325,15 @@ class _Graph:
         walk = _Walk(root, {root: root}, self.names.names, self.names.classes, by_name=True)
         frontier, room = [root], limit
         for _ in range(depth):
-            found, walk.truncated = self._next_level(frontier, walk.parent, room)
+            found, cut = self._next_level(frontier, walk.parent, room)
+            walk.stop("limit", cut)
             if not found:
                 return walk
             walk.levels.append(found)
             if walk.truncated:
                 return walk
             frontier, room = found, room - len(found)
-        walk.truncated = any(ci not in walk.parent for ci in self._reached(frontier))
+        walk.stop("depth", any(ci not in walk.parent for ci in self._reached(frontier)))
         return walk
 
     def _next_level(self, frontier: list[int], parent: dict[int, int], room: int) -> tuple[list[int], bool]:

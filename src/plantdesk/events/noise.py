@@ -15,6 +15,7 @@ from django.db.models import Q
 
 from plantdesk.changes.maintenance import UnderMaintenance, under_maintenance
 from plantdesk.cmdb.impact import impact
+from plantdesk.cmdb.links import data_path
 from plantdesk.events import rules
 from plantdesk.events.models import AlarmFlood, Alert, Silence
 from plantdesk.incidents.choices import OPEN_STATES
@@ -79,15 +80,18 @@ class Judge:
 
     def _down_parent(self, alert: Alert) -> Alert | None:
         """The open primary alert, with an incident being worked, of the nearest CI this alert's CI depends
-        on. CIs of the alert's own class are peers, not parents: two PLCs on one gateway reach each other."""
+        on or sends its data through (its `connected_to` links: a PLC's comm loss while its gateway is down).
+        CIs of the alert's own class are peers, not parents: two PLCs linked to each other stay apart."""
         if alert.ci is None:
             return None
         self.before_lookup()
         own_class = alert.ci.ci_class.name
-        needs = [i for i in impact(alert.ci, "upstream", depth=6, limit=2000).items if i.ci_class != own_class]
-        if not needs:
+        depth_of: dict[str, int] = {}
+        for need in [*impact(alert.ci, "upstream", depth=6, limit=2000).items, *data_path(alert.ci)]:
+            if need.ci_class != own_class:
+                depth_of[need.name] = min(need.depth, depth_of.get(need.name, need.depth))
+        if not depth_of:
             return None
-        depth_of = {item.name: item.depth for item in needs}
         candidates = Alert.objects.filter(
             state=Alert.OPEN, parent__isnull=True, severity__in=DOWN_SEVERITIES, ci__name__in=list(depth_of),
             incident__state__in=OPEN_STATES,

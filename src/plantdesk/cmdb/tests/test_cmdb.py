@@ -25,9 +25,9 @@ def relate(plant: Plant, source: str, rel: str, target: str) -> None:
 
 @pytest.fixture
 def line3(plant: Plant) -> Plant:
-    """Line 3 at Berlin: a batch-recording service on MES, MES on a VM on a host behind a switch;
-    the line contains a cell with the filler PLC, which the switch connects; a deliberate cycle
-    between the MES application and its database (each 'uses' the other)."""
+    """Line 3 at Berlin: a batch-recording service on MES, MES on a VM on a host that needs the core switch;
+    the line contains a cell with the filler PLC, which is linked to the switch (adjacency, no impact); a
+    deliberate cycle between the MES application and its database (each 'uses' the other)."""
     for name, cls in [
         ("SVC-L3-BATCH", "business_service"), ("BER-MES-APP01", "application"), ("BER-MES-DB01", "database"),
         ("BER-VM-017", "virtual_machine"), ("BER-ESX-03", "server"), ("BER-SW-CORE1", "network_device"),
@@ -37,7 +37,7 @@ def line3(plant: Plant) -> Plant:
     relate(plant, "SVC-L3-BATCH", "depends_on", "BER-MES-APP01")
     relate(plant, "BER-MES-APP01", "runs_on", "BER-VM-017")
     relate(plant, "BER-VM-017", "hosted_on", "BER-ESX-03")
-    relate(plant, "BER-ESX-03", "connected_to", "BER-SW-CORE1")
+    relate(plant, "BER-ESX-03", "depends_on", "BER-SW-CORE1")
     relate(plant, "BER-MES-APP01", "uses", "BER-MES-DB01")
     relate(plant, "BER-MES-DB01", "uses", "BER-MES-APP01")  # the cycle
     relate(plant, "BER-L3", "contains", "BER-L3-C1")
@@ -51,19 +51,21 @@ def names(result: Any) -> dict[str, int]:
     return {i.name: i.depth for i in result.items}
 
 
-def test_downstream_of_the_switch_reaches_the_line_and_the_service_through_the_cycle(line3: Plant) -> None:
+def test_downstream_of_the_switch_reaches_the_service_through_the_cycle_not_the_linked_plc(line3: Plant) -> None:
     result = impact(ConfigurationItem.objects.get(name="BER-SW-CORE1"), "downstream", depth=10)
     assert names(result) == {
-        "BER-ESX-03": 1, "BER-L3-PLC01": 1,
-        "BER-VM-017": 2, "BER-L3-C1": 2, "BER-L3-HMI01": 2,
-        "BER-MES-APP01": 3, "BER-L3": 3,
-        "SVC-L3-BATCH": 4, "BER-MES-DB01": 4,
+        "BER-ESX-03": 1, "BER-VM-017": 2, "BER-MES-APP01": 3, "SVC-L3-BATCH": 4, "BER-MES-DB01": 4,
     }  # fmt: skip
     by_name = {i.name: i for i in result.items}
     assert by_name["SVC-L3-BATCH"].path == ["BER-SW-CORE1", "BER-ESX-03", "BER-VM-017", "BER-MES-APP01", "SVC-L3-BATCH"]
     assert [i.name for i in result.of_class("business_service")] == ["SVC-L3-BATCH"]
-    assert [i.name for i in result.of_class("line")] == ["BER-L3"]
+    assert result.of_class("line") == []  # the PLC is only linked to the switch: the line keeps running
     assert result.truncated is False
+
+
+def test_downstream_of_the_plc_is_its_cell_line_and_hmi(line3: Plant) -> None:
+    result = impact(ConfigurationItem.objects.get(name="BER-L3-PLC01"), "downstream", depth=10)
+    assert names(result) == {"BER-L3-C1": 1, "BER-L3-HMI01": 1, "BER-L3": 2}
 
 
 def test_depth_limit_cuts_and_says_so(line3: Plant) -> None:
@@ -75,11 +77,9 @@ def test_depth_limit_cuts_and_says_so(line3: Plant) -> None:
 
 def test_upstream_is_what_a_ci_needs(line3: Plant) -> None:
     result = impact(ConfigurationItem.objects.get(name="SVC-L3-BATCH"), "upstream", depth=10)
-    # The switch is "connected to" (both ways) the PLC, so the PLC is reached; the line, the cell and the
-    # HMI depend on the PLC, not the other way round, so the service needs none of them.
+    # The PLC is only linked to the switch (no impact), so the service needs none of the line's CIs.
     assert names(result) == {
         "BER-MES-APP01": 1, "BER-VM-017": 2, "BER-MES-DB01": 2, "BER-ESX-03": 3, "BER-SW-CORE1": 4,
-        "BER-L3-PLC01": 5,
     }  # fmt: skip
 
 
@@ -187,7 +187,8 @@ def test_api_round_trip_and_impact(line3: Plant) -> None:
     body = api.get("/cis/BER-SW-CORE1/impact", direction="downstream", depth=10).json()
     assert body["root"] == "BER-SW-CORE1"
     assert body["services"] == ["SVC-L3-BATCH"]
-    assert body["lines"] == ["BER-L3"]
+    assert body["lines"] == []
+    assert api.get("/cis/BER-L3-PLC01/impact", direction="downstream").json()["lines"] == ["BER-L3"]
     assert body["truncated"] is False
     assert {"name", "ci_class", "depth", "path"} <= set(body["items"][0])
     rels = api.get("/relationships", ci="BER-L3-C1").json()["items"]

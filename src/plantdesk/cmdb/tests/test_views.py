@@ -47,7 +47,7 @@ def make_cis(plant: Plant, count: int, prefix: str = "T") -> None:
 def test_list_shows_cis_with_class_status_criticality_site_and_group(demo: Plant) -> None:
     page = text(client_for(demo.agent).get("/cmdb/"))
     assert 'href="/cmdb/BER-L1-PLC01/"' in page
-    assert "Showing 1 to 39 of 39 configuration items" in page  # Berlin (37) and enterprise-wide (2)
+    assert "Showing 1 to 41 of 41 configuration items" in page  # Berlin (39) and enterprise-wide (2)
     assert "OT Engineering" in page
     assert "crit-critical" in page
     assert "Berlin plant" in page
@@ -181,18 +181,44 @@ def test_a_ci_with_no_impact_says_so(plant: Plant) -> None:
     assert "No relationships." in page
 
 
-def test_truncated_impact_is_announced(plant: Plant) -> None:
-    """A chain longer than the map's six steps."""
-    names = [f"CHAIN-{n}" for n in range(9)]
+def chain(plant: Plant, length: int) -> list[str]:
+    """CHAIN-0 <- CHAIN-1 <- ...: each depends on the one before, so the last one's failure reaches them all."""
+    names = [f"CHAIN-{n}" for n in range(length)]
     for name in names:
         do_create_ci({"name": name, "ci_class": "server", "site": "ber"}, actor=plant.agent)
     for upper, lower in itertools.pairwise(names):
         do_create_relationship(upper, "depends_on", lower, actor=plant.agent)
-    page = text(client_for(plant.agent).get("/cmdb/CHAIN-8/"))
-    assert "there is more beyond it" in page
-    assert 'href="/cmdb/CHAIN-2/"' in page and 'href="/cmdb/CHAIN-1/"' not in svg_of(
-        client_for(plant.agent).get("/cmdb/CHAIN-8/")
-    )
+    return names
+
+
+def test_a_map_cut_by_its_depth_says_so(plant: Plant) -> None:
+    """A chain longer than the map's six steps."""
+    chain(plant, 9)
+    response = client_for(plant.agent).get("/cmdb/CHAIN-8/")
+    page = text(response)
+    assert "The map stops at 6 steps: there are CIs further away." in page
+    assert "The map stops at 300 CIs" not in page
+    assert 'href="/cmdb/CHAIN-2/"' in page and 'href="/cmdb/CHAIN-1/"' not in svg_of(response)
+
+
+def test_a_map_that_ends_at_exactly_six_steps_has_no_note(plant: Plant) -> None:
+    chain(plant, 7)
+    page = text(client_for(plant.agent).get("/cmdb/CHAIN-6/"))
+    assert 'href="/cmdb/CHAIN-0/"' in page  # six steps away: the whole chain is on the map
+    assert "The map stops" not in page
+
+
+def test_a_map_cut_by_its_count_says_so(plant: Plant) -> None:
+    """301 PLCs on one gateway (a star one step deep): the map shows 300 and says the count stopped it."""
+    make_cis(plant, 301)
+    do_create_ci({"name": "T-GW", "ci_class": "ot_gateway", "site": "ber"}, actor=plant.agent)
+    for n in range(301):
+        do_create_relationship(f"T-PLC{n:03}", "depends_on", "T-GW", actor=plant.agent)
+    response = client_for(plant.agent).get("/cmdb/T-GW/")
+    page = text(response)
+    assert "The map stops at 300 CIs: there are more." in page
+    assert "The map stops at 6 steps" not in page
+    assert svg_of(response).count('<path class="map-edge') == 300
 
 
 def test_other_sites_cis_in_the_map_are_not_linked(demo: Plant) -> None:
