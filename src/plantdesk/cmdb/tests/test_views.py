@@ -170,7 +170,7 @@ def test_upstream_toggle_shows_what_a_ci_needs(demo: Plant) -> None:
     svg = svg_of(client.get("/cmdb/BER-L3/", {"direction": "upstream"}))
     for name in ("SVC-BER-BATCH", "BER-MES-APP01", "BER-L3-PLC01"):
         assert f'href="/cmdb/{name}/"' in svg
-    # Downstream of the line there is only the area and the site that contain it.
+    # Downstream of the line there is only the supply service it serves (not the switch MES needs).
     assert "BER-SW-CORE1" not in svg_of(client.get("/cmdb/BER-L3/"))
 
 
