@@ -131,7 +131,6 @@ EXTRAS: dict[str, tuple[list[CI], list[Rel]]] = {
 }  # fmt: skip
 
 
-
 def _superseded(code: str, lines: int) -> list[Rel]:
     """What older versions of the demo related wrongly: locations that contained their lines (a line stop
     rolled up to the site) and hosts that were only connected to the switch they need."""

@@ -11,5 +11,7 @@ class EventsConfig(AppConfig):
         from plantdesk.events import queries  # noqa: F401 (registers the permission scopes)
         from plantdesk.events.integrations import alertmanager, pagerduty  # noqa: F401 (their replay normalisers)
         from plantdesk.events.models import AlertRule, MappingRule
+        from plantdesk.events.registrations import register
 
         clear_on_change(AlertRule, MappingRule)
+        register()  # the alarms panel of the incident page

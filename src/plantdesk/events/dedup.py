@@ -36,6 +36,9 @@ class Tracked:
     is_new: bool = False
     changes: list[str] = field(default_factory=list)
     earlier: list[Tracked] = field(default_factory=list)
+    # The message of the event behind each OPENED / REOPENED in `changes`, in order: by the time the batch
+    # follows up, the alert's own message is that of its latest event, perhaps a clear ("level normal").
+    raised: list[str] = field(default_factory=list)
 
     @property
     def only_repeats(self) -> bool:
@@ -91,10 +94,12 @@ def apply(tracked: Tracked, incoming: Incoming) -> str:
         _touch(alert, incoming)
         _state_changed(alert, now)
         tracked.changes.append(REOPENED)
+        tracked.raised.append(str(event.get("message") or ""))
         return ""
     if alert is not None:  # an episode that ended long ago (or in this batch): keep it, start a new one
-        tracked.earlier.append(Tracked(alert, tracked.is_new, tracked.changes))
+        tracked.earlier.append(Tracked(alert, tracked.is_new, tracked.changes, raised=tracked.raised))
     tracked.alert, tracked.is_new, tracked.changes = _new_alert(incoming), True, [OPENED]
+    tracked.raised = [tracked.alert.message]
     return ""
 
 

@@ -38,15 +38,17 @@ def follow_up(changed: Sequence[Tracked]) -> None:
     if not changed:
         return
     episodes = sorted(
-        ((e.alert, e.changes) for t in changed for e in [*t.earlier, t] if e.alert is not None),
-        key=lambda pair: pair[0].first_event_id,
+        ((e.alert, e.changes, e.raised) for t in changed for e in [*t.earlier, t] if e.alert is not None),
+        key=lambda episode: episode[0].first_event_id,
     )
-    opening = {alert.pk for alert, changes in episodes if OPENED in changes or REOPENED in changes}
+    opening = {alert.pk for alert, changes, _ in episodes if OPENED in changes or REOPENED in changes}
     context = _Context(get_system_user(), noise.Judge.for_batch(timezone.now(), opening))
-    for alert, changes in episodes:
+    for alert, changes, raised in episodes:
+        messages = iter(raised)
         for change in changes:
+            message = next(messages, "") if change in (OPENED, REOPENED) else ""
             try:
-                context.react(alert, change)
+                context.react(alert, change, message)
             except DomainError as exc:  # one alert's incident failing must not hold up the batch
                 log.warning("alert %s: %s failed: %s", alert.dedup_key, change, exc)
             _emit(alert, change, context.system)
@@ -100,15 +102,16 @@ class _Context:
         self.joined: list[Alert] = []
         judge.before_lookup = self.write_joined
 
-    def react(self, alert: Alert, change: str) -> None:
+    def react(self, alert: Alert, change: str, message: str = "") -> None:
+        """`message`: for an (re)opening, the text of the alarm that raised it, which titles its incident."""
         if change in (OPENED, REOPENED):
-            self.opened(alert, reopened=change == REOPENED)
+            self.opened(alert, message, reopened=change == REOPENED)
         elif change == CLOSED:
             self.closed(alert)
         elif change == ESCALATED and alert.incident is not None and alert.incident.state in OPEN_STATES:
             self.note(alert.incident, f"Alert {alert.dedup_key} changed severity to {alert.severity}.")
 
-    def opened(self, alert: Alert, *, reopened: bool) -> None:
+    def opened(self, alert: Alert, message: str, *, reopened: bool) -> None:
         incident = alert.incident
         if reopened and incident is not None:
             if incident.state in OPEN_STATES:
@@ -125,7 +128,7 @@ class _Context:
         elif verdict.flood is not None:
             alert.incident = self.flood_incident(verdict.flood, alert)
         elif not verdict.reason:
-            alert.incident, alert.opened_incident = self.open_incident(alert), True
+            alert.incident, alert.opened_incident = self.open_incident(alert, message), True
         if alert.incident is None and alert.parent is None:
             self.recorded.append(alert)
             self.judge.recorded.add(alert.pk)
@@ -165,10 +168,12 @@ class _Context:
         entries = AuditEntry.objects.filter(record_type=INCIDENT_RECORD, record_id=incident.pk)
         return entries.exclude(actor=self.system).exists()
 
-    def open_incident(self, alert: Alert) -> Incident:
+    def open_incident(self, alert: Alert, message: str) -> Incident:
+        """Titled by the alarm that raised it, never by a later event of the batch (a clear's "level normal"
+        reads as good news); the incident's title is never rewritten by the alert's later events."""
         impact, urgency = rules.impact_and_urgency(alert)
         where = alert.ci.name if alert.ci is not None else alert.node or alert.source
-        title = f"{alert.message or alert.metric or alert.type or 'Alert'} on {where}"
+        title = f"{message or alert.metric or alert.type or 'Alert'} on {where}"
         details = "\n".join(
             f"{label}: {value}"
             for label, value in (("Source", alert.source), ("Node", alert.node), ("Resource", alert.resource),

@@ -1,6 +1,6 @@
 """The read side of an incident's alerts, for its page and GET /api/v1/incidents/{number}/alerts: the alerts
-with their counts, and for each the newest raw events as received (payload and SHA-256), so an agent sees
-exactly what the MES or the monitoring sent."""
+with their counts, the ones active now first, and for each the newest raw events as received (payload and
+SHA-256), so an agent sees which alarms still stand and exactly what the MES or the monitoring sent."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import reduce
 from operator import or_
 
-from django.db.models import BigIntegerField, Case, F, Q, Value, When, Window
+from django.db.models import BigIntegerField, Case, F, IntegerField, Q, Value, When, Window
 from django.db.models.functions import RowNumber
 
 from plantdesk.accounts.models import User
@@ -30,17 +30,28 @@ class AlertEvents:
 class IncidentAlerts:
     items: list[AlertEvents]
     count: int  # all the incident's alerts the user may see (items holds at most ALERT_LIMIT)
+    active: int  # how many of them are open now
+
+
+# Active alarms first (what still stands is what the agent works on), then the newest activity.
+_ACTIVE_FIRST = Case(When(state=Alert.OPEN, then=Value(0)), default=Value(1), output_field=IntegerField())
 
 
 def alerts_of_incident(user: User, incident: Incident, *, event_limit: int = EVENT_LIMIT) -> IncidentAlerts:
-    """Three queries whatever the number of alerts: the alerts, their count, and their raw events."""
+    """At most four queries whatever the number of alerts: the alerts, their raw events and, for an incident
+    with more alerts than are shown, how many there are and how many are active."""
     visible = restrict(user, "view", Alert).filter(incident=incident)
     alerts = list(
-        visible.select_related("ci", "site", "incident", "acknowledged_by").order_by("-last_seen", "-id")[:ALERT_LIMIT]
+        visible.select_related("ci", "site", "incident", "acknowledged_by").order_by(
+            _ACTIVE_FIRST, "-last_seen", "-id"
+        )[:ALERT_LIMIT]
     )
-    count = len(alerts) if len(alerts) < ALERT_LIMIT else visible.count()
+    if len(alerts) < ALERT_LIMIT:
+        count, active = len(alerts), sum(a.state == Alert.OPEN for a in alerts)
+    else:
+        count, active = visible.count(), visible.filter(state=Alert.OPEN).count()
     events = _raw_events(user, alerts, event_limit)
-    return IncidentAlerts([AlertEvents(a, events.get(a.pk, [])) for a in alerts], count)
+    return IncidentAlerts([AlertEvents(a, events.get(a.pk, [])) for a in alerts], count, active)
 
 
 def _raw_events(user: User, alerts: list[Alert], limit: int) -> dict[int, list[InboxEvent]]:

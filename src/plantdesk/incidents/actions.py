@@ -283,6 +283,10 @@ def _apply_transition(
         locked.reopened_by = actor
         locked.resolved_at = None
         locked.resolved_by = None
+        # A reopened incident is not solved: its resolution ("Cleared by the source") stays in the history
+        # only, and the next resolution is written afresh.
+        locked.resolution_code = ""
+        locked.resolution_notes = ""
     locked.updated_at = now
     audit_reason = reason.strip() if to != State.CANCELED else locked.cancel_reason
     after = audit.snapshot(locked, [*AUDITED_FIELDS, "state"])

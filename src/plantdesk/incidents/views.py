@@ -45,6 +45,7 @@ from plantdesk.ui.htmx import (
     signed_in_user,
     vary_on_htmx,
 )
+from plantdesk.ui.panels import render_panels
 from plantdesk.ui.zones import use_zone_of
 
 
@@ -192,6 +193,8 @@ def detail_context(
         "communication_form": communication_form or CommunicationForm(),
     }
     context["ci_impact"] = ci_impact(user, incident)
+    # What other apps show on the page (the events app: the alarms behind an event-opened incident).
+    context["panels"] = render_panels("incident_detail", request, user, incident)
     context["sla"] = clocks_of(RECORD_TYPE, [incident.pk])[incident.pk]
     if tab == "history":
         context["history"] = history_for(RECORD_TYPE, incident.pk, include_internal=True)
