@@ -32,7 +32,7 @@ run: install
 	$(BIN)/plantdesk demo
 	@echo ""
 	@echo "PlantDesk is starting on http://127.0.0.1:$(PORT)/  (API docs: http://127.0.0.1:$(PORT)/api/v1/docs)"
-	@echo "Plant alarms: run '$(BIN)/plantdesk simulate' in another terminal and watch /events/alerts/."
+	@echo "Plant alarms: run 'PORT=$(PORT) $(BIN)/plantdesk simulate --once --speed 10' in another terminal and watch /events/alerts/."
 	@echo ""
 	@trap 'kill 0' INT TERM EXIT; \
 	  $(BIN)/plantdesk worker & \

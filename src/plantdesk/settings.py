@@ -212,6 +212,8 @@ TASKS = {
 
 EMAIL_URL = os.environ.get("PLANTDESK_EMAIL_URL", "")
 MQTT_URL = os.environ.get("PLANTDESK_MQTT_URL", "mqtt://127.0.0.1:1883")
+# The ingest's MQTT session name; empty: one derived from this installation's database (events/mqtt/identity.py).
+MQTT_CLIENT_ID = os.environ.get("PLANTDESK_MQTT_CLIENT_ID", "")
 
 # Events (DOMAIN.md section 7): reopen window, flapping (N open/close changes within an interval) and the
 # ISA-18.2 flood threshold (more than N alarms in an area within an interval).

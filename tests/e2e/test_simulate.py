@@ -56,9 +56,27 @@ def rest_server() -> Iterator[LiveServer]:
         yield server
 
 
+def simulate(server: LiveServer, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`plantdesk simulate ARGS` with this server's database and `env` on top (PORT, PLANTDESK_URL), as from
+    the terminal next to `make run`."""
+    base = {k: v for k, v in server.env.items() if k not in ("PORT", "PLANTDESK_URL")}
+    return subprocess.run([str(BIN / "plantdesk"), "simulate", *args], env={**base, **env}, capture_output=True,
+                          text=True, timeout=300)  # fmt: skip
+
+
+def closed_url() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{s.getsockname()[1]}"
+
+
 def test_simulate_over_rest_opens_and_resolves_incidents(rest_server: LiveServer) -> None:
+    """No --url: PORT names the port `make run` serves on (PORT=8080 make run), as CONTRACT.md section 1 says."""
     server = rest_server
-    run = server.cli("simulate", "--url", server.base_url, "--once", "--speed", SPEED, "--seed", "11")
+    port = server.base_url.rsplit(":", 1)[1]
+    run = simulate(server, "--once", "--speed", SPEED, "--seed", "11", PORT=port)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines()[0] == f"PlantDesk at http://127.0.0.1:{port}"
     assert "line-stop: BER-L3-PLC01 plc_fault critical" in run.stdout
     assert "edge-offline: BER-Plant/EdgeNode1 offline critical" in run.stdout
     assert sent(run.stdout) > 60
@@ -80,6 +98,30 @@ def test_simulate_says_so_in_one_line_when_plantdesk_is_not_there_or_refuses(ser
         "simulate", "--url", server.base_url, "--once", "--token", server.token_for("jdoe"), check=False
     )
     assert person.returncode != 0 and "refused the token (403)" in person.stderr
+
+
+def test_the_option_wins_over_plantdesk_url_which_wins_over_port(server: LiveServer) -> None:
+    """Each time the winner is a closed port, so the run stops before it sends anything: it names the URL it
+    tried, exits non-zero, and has made no token for a server that is not there."""
+    live_port, closed = server.base_url.rsplit(":", 1)[1], closed_url()
+    cases = [
+        (["--url", closed], {"PLANTDESK_URL": server.base_url, "PORT": live_port}),
+        ([], {"PLANTDESK_URL": closed, "PORT": live_port}),
+        ([], {"PORT": closed.rsplit(":", 1)[1]}),
+    ]
+    for args, env in cases:
+        started = time.monotonic()
+        run = simulate(server, *args, "--once", **env)
+        assert run.returncode != 0, (args, env, run.stdout)
+        assert run.stdout.splitlines()[0] == f"PlantDesk at {closed}", run.stdout
+        assert f"cannot reach PlantDesk at {closed} within 3 s" in run.stderr
+        assert "make run" in run.stderr and run.stderr.strip().count("\n") == 0
+        assert time.monotonic() - started < 30
+    accounts = server.cli("shell", "-c", "from plantdesk.accounts.models import User; "
+                          "print(User.objects.filter(username='plantdesk-simulator').count())")  # fmt: skip
+    assert accounts.stdout.strip().splitlines()[-1] == "0"  # no account or token made for nowhere
+    bad_port = simulate(server, "--once", PORT="eighty")
+    assert bad_port.returncode != 0 and "PORT: a port number" in bad_port.stderr
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,7 @@ from plantdesk.accounts.models import User
 from plantdesk.composition.simulator.runner import Player, Settings
 from plantdesk.composition.simulator.scenario import DEFAULT_DURATION, EDGE_NODE, GROUP, build
 from plantdesk.composition.simulator.sparkplug import EdgeNode
+from plantdesk.composition.simulator.target import check_reachable, plantdesk_url
 from plantdesk.composition.simulator.transports import (
     MqttTransport,
     RestTransport,
@@ -40,7 +41,9 @@ class Command(BaseCommand):
         how = parser.add_mutually_exclusive_group()
         how.add_argument("--mqtt", action="store_true", help="native JSON events over MQTT (QoS 1)")
         how.add_argument("--sparkplug", action="store_true", help="Sparkplug B: the demo gateway as an edge node")
-        parser.add_argument("--url", default="http://127.0.0.1:8000", help="PlantDesk for REST (default %(default)s)")
+        parser.add_argument("--url", default=None,
+                            help="PlantDesk for REST (default: $PLANTDESK_URL, else http://127.0.0.1:$PORT, "
+                            "PORT 8000 unless set: the server `make run` started)")  # fmt: skip
         parser.add_argument("--token", default=os.environ.get("PLANTDESK_TOKEN", ""),
                             help=f"bearer token of an integration account (default: $PLANTDESK_TOKEN, else a new "
                             f"token for {ACCOUNT!r} in this installation's database)")  # fmt: skip
@@ -63,8 +66,13 @@ class Command(BaseCommand):
             raise CommandError("--speed and --duration are positive numbers.")
         seed = options["seed"] if options["seed"] is not None else int(time.time()) % 100_000
         try:
+            over_mqtt = options["mqtt"] or options["sparkplug"]
+            if not over_mqtt:
+                options["url"] = plantdesk_url(options["url"], os.environ)
+                self._line(f"PlantDesk at {options['url']}")
+                check_reachable(options["url"])  # before a token is made for it or anything is sent
             transport = self._transport(options)
-            where = options["broker"] if options["mqtt"] or options["sparkplug"] else options["url"]
+            where = options["broker"] if over_mqtt else options["url"]
             mode = "one pass" if options["once"] else f"up to {options['duration']:.0f} s"
             self.stdout.write(f"simulating the demo plant over {transport.name} to {where}: seed {seed}, "
                               f"speed {options['speed']:g}, {mode}")  # fmt: skip

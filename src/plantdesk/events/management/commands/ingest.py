@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from plantdesk.accounts.models import User
 from plantdesk.events.mqtt.connection import Broker
+from plantdesk.events.mqtt.identity import ingest_client_id
 from plantdesk.events.mqtt.worker import Options, Worker
 
 
@@ -28,7 +29,9 @@ class Command(BaseCommand):
                           help="a topic filter; spBv1.0/... ones are Sparkplug B (one of each kind)")  # fmt: skip
         mqtt.add_argument("--host", help="broker host (default: from PLANTDESK_MQTT_URL)")
         mqtt.add_argument("--port", type=int, help="broker port (default: from PLANTDESK_MQTT_URL)")
-        mqtt.add_argument("--client-id", default=Options.client_id, help="session name; keep it across restarts")
+        mqtt.add_argument("--client-id", default=None,
+                          help="session name, kept across restarts (default: $PLANTDESK_MQTT_CLIENT_ID, else "
+                          "plantdesk-<hash of this installation's database>)")  # fmt: skip
         mqtt.add_argument("--connections", type=int, default=Options.connections,
                           help="connections sharing the native events ($share/<group>/...)")  # fmt: skip
         mqtt.add_argument("--share-group", default=Options.share_group)
@@ -61,7 +64,7 @@ class Command(BaseCommand):
             options["events_topic"] = native[0] if native else ""
             options["sparkplug_topic"] = sparkplug[0] if sparkplug else ""
         worker = Worker(broker, Options(
-            client_id=options["client_id"], connections=options["connections"], share_group=options["share_group"],
+            client_id=ingest_client_id(options["client_id"]), connections=options["connections"], share_group=options["share_group"],
             batch_size=options["batch_size"], max_wait=options["max_wait_ms"] / 1000,
             receive_maximum=options["receive_maximum"], session_expiry=options["session_expiry"],
             account=options["account"], events_topic=options["events_topic"],
