@@ -86,10 +86,12 @@ class Judge:
             return None
         self.before_lookup()
         own_class = alert.ci.ci_class.name
+        reached = [(i.name, i.ci_class, i.depth) for i in impact(alert.ci, "upstream", depth=6, limit=2000).items]
+        reached += [(hop.name, hop.ci_class, hop.depth) for hop in data_path(alert.ci)]
         depth_of: dict[str, int] = {}
-        for need in [*impact(alert.ci, "upstream", depth=6, limit=2000).items, *data_path(alert.ci)]:
-            if need.ci_class != own_class:
-                depth_of[need.name] = min(need.depth, depth_of.get(need.name, need.depth))
+        for name, ci_class, depth in reached:
+            if ci_class != own_class:
+                depth_of[name] = min(depth, depth_of.get(name, depth))
         if not depth_of:
             return None
         candidates = Alert.objects.filter(

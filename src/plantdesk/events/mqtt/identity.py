@@ -20,7 +20,7 @@ PREFIX = "plantdesk-"
 
 
 def installation_client_id(database: Mapping[str, Any] | None = None) -> str:
-    """"plantdesk-<10 hex digits>" for the default database (or `database`, a Django DATABASES entry)."""
+    """`plantdesk-<10 hex digits>` for the default database (or `database`, a Django DATABASES entry)."""
     db = settings.DATABASES["default"] if database is None else database
     identity = "|".join(str(db.get(key) or "") for key in ("ENGINE", "HOST", "PORT", "NAME"))
     return PREFIX + hashlib.sha256(identity.encode()).hexdigest()[:10]

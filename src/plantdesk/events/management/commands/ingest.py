@@ -64,7 +64,8 @@ class Command(BaseCommand):
             options["events_topic"] = native[0] if native else ""
             options["sparkplug_topic"] = sparkplug[0] if sparkplug else ""
         worker = Worker(broker, Options(
-            client_id=ingest_client_id(options["client_id"]), connections=options["connections"], share_group=options["share_group"],
+            client_id=ingest_client_id(options["client_id"]), connections=options["connections"],
+            share_group=options["share_group"],
             batch_size=options["batch_size"], max_wait=options["max_wait_ms"] / 1000,
             receive_maximum=options["receive_maximum"], session_expiry=options["session_expiry"],
             account=options["account"], events_topic=options["events_topic"],
