@@ -18,8 +18,9 @@ Shape (counts at 1M CIs; --cis scales them): business services -depends_on-> app
 applications -depends_on-> databases (3 shared hub databases take 40 % of the applications) and -uses->
 earlier applications of their block of 50 (integrations), ~1 % "uses" back-edges inside a block make cycles;
 lines -contains-> cells -contains-> PLCs and HMIs, PLCs -uses-> PLCs of their cell. Server uplinks are
-`depends_on`, not `connected_to`: `connected_to` propagates both ways, so every server would impact its
-switch and from there the whole network (only the core pairs are `connected_to`).
+`depends_on`: `connected_to` is network adjacency and carries no impact (docs/cmdb.md); only the core
+pairs are `connected_to` (it propagated both ways before cmdb migration 0006, when the figures in
+docs/performance.md were measured).
 
     .venv/bin/python bench/cmdb.py                    # generate, measure, drop
     .venv/bin/python bench/cmdb.py --keep --json      # keep the database, write bench/results/*.json

@@ -18,14 +18,18 @@ CIS = [
     ("P-SW", "network_device"), ("P-SRV1", "server"), ("P-SRV2", "server"), ("P-VM1", "virtual_machine"),
     ("P-VM2", "virtual_machine"), ("P-APP1", "application"), ("P-APP2", "application"), ("P-DB", "database"),
     ("P-SVC", "business_service"), ("P-LINE", "line"), ("P-CELL", "cell"), ("P-PLC1", "plc"), ("P-PLC2", "plc"),
+    ("P-SUPPLY", "business_service"), ("P-SCADA", "scada_server"),
 ]  # fmt: skip
+# Every way a failure travels: toward sources (depends_on, hosted_on, runs_on, uses, contains), toward targets
+# (serves), and not at all (connected_to: the SCADA link carries nothing).
 RELATIONSHIPS = [
-    ("P-SRV1", "connected_to", "P-SW"), ("P-SRV2", "connected_to", "P-SW"), ("P-VM1", "hosted_on", "P-SRV1"),
+    ("P-SRV1", "depends_on", "P-SW"), ("P-SRV2", "depends_on", "P-SW"), ("P-VM1", "hosted_on", "P-SRV1"),
     ("P-VM2", "hosted_on", "P-SRV2"), ("P-VM2", "hosted_on", "P-SRV1"), ("P-APP1", "runs_on", "P-VM1"),
     ("P-APP2", "runs_on", "P-VM2"), ("P-APP1", "uses", "P-DB"), ("P-DB", "uses", "P-APP1"),  # a cycle
     ("P-APP2", "uses", "P-APP1"), ("P-SVC", "depends_on", "P-APP1"), ("P-SVC", "depends_on", "P-APP2"),
     ("P-LINE", "contains", "P-CELL"), ("P-CELL", "contains", "P-PLC1"), ("P-CELL", "contains", "P-PLC2"),
-    ("P-PLC2", "uses", "P-PLC1"), ("P-PLC1", "connected_to", "P-SW"),
+    ("P-PLC2", "uses", "P-PLC1"), ("P-PLC1", "depends_on", "P-SW"), ("P-LINE", "serves", "P-SUPPLY"),
+    ("P-PLC1", "connected_to", "P-SCADA"), ("P-SCADA", "connected_to", "P-SW"),
 ]  # fmt: skip
 
 
@@ -92,7 +96,7 @@ def test_known_answers_from_the_graph(graph: Plant) -> None:
     depths = {i.name: i.depth for i in result.items}
     assert depths == {
         "P-SRV1": 1, "P-SRV2": 1, "P-PLC1": 1, "P-VM1": 2, "P-VM2": 2, "P-CELL": 2, "P-PLC2": 2,
-        "P-APP1": 3, "P-APP2": 3, "P-LINE": 3, "P-DB": 4, "P-SVC": 4,
+        "P-APP1": 3, "P-APP2": 3, "P-LINE": 3, "P-DB": 4, "P-SVC": 4, "P-SUPPLY": 4,
     }  # fmt: skip
     assert [i.name for i in result.items][:3] == ["P-PLC1", "P-SRV1", "P-SRV2"]  # depth, then name
     assert result.truncated is False
