@@ -71,6 +71,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Before sign-in (the login page) the browser's Accept-Language picks the language, else English.
+    "django.middleware.locale.LocaleMiddleware",
     "plantdesk.api.middleware.ApiJsonErrorsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -80,6 +82,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "plantdesk.core.middleware.ActiveTimeZoneMiddleware",
+    "plantdesk.ui.middleware.UserLocaleMiddleware",
 ]
 
 ROOT_URLCONF = "plantdesk.urls"
@@ -95,6 +98,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
                 "plantdesk.ui.context.navigation",
             ],
         },
@@ -186,7 +190,12 @@ if SECURE_COOKIES:
     SECURE_HSTS_SECONDS = int(os.environ.get("PLANTDESK_HSTS_SECONDS", str(365 * 24 * 3600)))
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# The languages shipped (docs/operations.md, "Language and date formats"); each has its message file under
+# LOCALE_PATHS, compiled at install, and its date formats under FORMAT_MODULE_PATH.
+LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["plantdesk.ui.formats"]
 TIME_ZONE = os.environ.get("PLANTDESK_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

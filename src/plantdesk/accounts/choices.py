@@ -1,13 +1,29 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    REQUESTER = "requester", "Requester"
-    AGENT = "agent", "Agent"
-    MANAGER = "manager", "Manager"
-    CHANGE_MANAGER = "change_manager", "Change manager"
-    QA = "qa", "Quality assurance"
-    ADMIN = "admin", "Administrator"
+    REQUESTER = "requester", _("Requester")
+    AGENT = "agent", _("Agent")
+    MANAGER = "manager", _("Manager")
+    CHANGE_MANAGER = "change_manager", _("Change manager")
+    QA = "qa", _("Quality assurance")
+    ADMIN = "admin", _("Administrator")
+
+
+class Language(models.TextChoices):
+    """The languages shipped (settings.LANGUAGES). Blank on a user: the browser's language. Each is named in
+    its own words, so that someone who cannot read the current page still finds their language."""
+
+    ENGLISH = "en", "English"
+    GERMAN = "de", "Deutsch"
+
+
+class DateStyle(models.TextChoices):
+    """How dates are written, shown and typed. Blank on a user: the language's own (ui.dates.LANGUAGE_STYLES)."""
+
+    DAY_MONTH_YEAR = "dmy", "24.12.2026 06:00"
+    YEAR_MONTH_DAY = "ymd", "2026-12-24 06:00"
 
 
 # Roles that work records (queues, assignment, transitions) rather than only raise them.

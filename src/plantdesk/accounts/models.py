@@ -9,7 +9,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from plantdesk.accounts.choices import FULFILLER_ROLES, Role
+from plantdesk.accounts.choices import FULFILLER_ROLES, DateStyle, Language, Role
 
 
 def validate_time_zone(value: str) -> None:
@@ -57,6 +57,9 @@ class User(AbstractUser):
     assignment_groups = models.ManyToManyField(AssignmentGroup, blank=True, related_name="members")
     time_zone = models.CharField(max_length=64, blank=True, validators=[validate_time_zone])
     is_integration = models.BooleanField(default=False)
+    # The person's own settings page sets these; blank follows the browser's language and that language's dates.
+    language = models.CharField(max_length=10, blank=True, choices=Language.choices)
+    date_format = models.CharField(max_length=10, blank=True, choices=DateStyle.choices)
 
     class Meta:
         ordering = ["username"]

@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.urls import reverse_lazy
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from plantdesk.changes.choices import (
     RISK_QUESTIONS,
@@ -19,15 +20,15 @@ from plantdesk.changes.choices import (
 )
 from plantdesk.cmdb.widgets import CISuggestInput
 from plantdesk.core.choices import SignatureMeaning
+from plantdesk.ui.date_inputs import LocalDateTimeField
 from plantdesk.ui.widgets import TypeaheadInput, agent_picker, group_picker
 
-LOCAL_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 TEXTAREA = forms.Textarea(attrs={"rows": 3})
 _BLANK: list[tuple[str, str]] = [("", "—")]
 
 
 def _local_iso(value: datetime | None) -> str | None:
-    """A datetime-local input means the user's own zone (the one the page shows times in)."""
+    """A typed time means the user's own zone (the one the page shows times in)."""
     if value is None:
         return None
     if timezone.is_naive(value):
@@ -36,29 +37,33 @@ def _local_iso(value: datetime | None) -> str | None:
 
 
 class _ChangeFields(forms.Form):
-    short_description = forms.CharField(max_length=160, required=False)
-    justification = forms.CharField(widget=TEXTAREA, required=False)
-    implementation_plan = forms.CharField(widget=TEXTAREA, required=False)
-    backout_plan = forms.CharField(widget=TEXTAREA, required=False)
-    test_plan = forms.CharField(widget=TEXTAREA, required=False)
+    short_description = forms.CharField(label=_("Short description"), max_length=160, required=False)
+    justification = forms.CharField(label=_("Justification"), widget=TEXTAREA, required=False)
+    implementation_plan = forms.CharField(label=_("Implementation plan"), widget=TEXTAREA, required=False)
+    backout_plan = forms.CharField(label=_("Backout plan"), widget=TEXTAREA, required=False)
+    test_plan = forms.CharField(label=_("Test plan"), widget=TEXTAREA, required=False)
     cis = forms.CharField(
-        required=False, label="Affected CIs", help_text="Type a name or alias and pick it; several CIs are fine",
+        required=False, label=_("Affected CIs"), help_text=_("Type a name or alias and pick it; several CIs are fine"),
         widget=CISuggestInput(multiple=True),
     )  # fmt: skip
-    planned_start = forms.DateTimeField(required=False, widget=LOCAL_INPUT, input_formats=["%Y-%m-%dT%H:%M"])
-    planned_end = forms.DateTimeField(required=False, widget=LOCAL_INPUT, input_formats=["%Y-%m-%dT%H:%M"])
-    assignment_group = forms.CharField(required=False, widget=group_picker())
-    assignee = forms.CharField(required=False, help_text="Name or username", widget=agent_picker())
-    validation_impact = forms.ChoiceField(choices=_BLANK + list(ValidationImpact.choices), required=False)
-    validation_specs_affected = forms.CharField(required=False, label="Specifications affected")
-    validation_retest_scope = forms.CharField(required=False, label="Re-test scope")
-    validation_data_migration = forms.BooleanField(required=False, label="Data migration")
-    validation_part11_affected = forms.BooleanField(required=False, label="Part 11 functions affected")
-    qms_change_control_ref = forms.CharField(required=False, max_length=100, label="QMS change-control reference")
+    planned_start = LocalDateTimeField(label=_("Planned start"), required=False)
+    planned_end = LocalDateTimeField(label=_("Planned end"), required=False)
+    assignment_group = forms.CharField(label=_("Assignment group"), required=False, widget=group_picker())
+    assignee = forms.CharField(
+        label=_("Assignee"), required=False, help_text=_("Name or username"), widget=agent_picker()
+    )
+    validation_impact = forms.ChoiceField(
+        label=_("Validation impact"), choices=_BLANK + list(ValidationImpact.choices), required=False
+    )
+    validation_specs_affected = forms.CharField(required=False, label=_("Specifications affected"))
+    validation_retest_scope = forms.CharField(required=False, label=_("Re-test scope"))
+    validation_data_migration = forms.BooleanField(required=False, label=_("Data migration"))
+    validation_part11_affected = forms.BooleanField(required=False, label=_("Part 11 functions affected"))
+    qms_change_control_ref = forms.CharField(required=False, max_length=100, label=_("QMS change-control reference"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for key, (question, _) in RISK_QUESTIONS.items():
+        for key, (question, _weight) in RISK_QUESTIONS.items():
             self.fields[f"risk_{key}"] = forms.BooleanField(required=False, label=question)
 
     @property
@@ -82,9 +87,9 @@ class _ChangeFields(forms.Form):
 
 
 class ChangeCreateForm(_ChangeFields):
-    type = forms.ChoiceField(choices=ChangeType.choices, initial=ChangeType.NORMAL)
-    template = forms.CharField(
-        required=False, help_text="For standard changes: a template of the catalog",
+    type = forms.ChoiceField(label=_("Type"), choices=ChangeType.choices, initial=ChangeType.NORMAL)
+    template = forms.CharField(label=_("Template"),
+        required=False, help_text=_("For standard changes: a template of the catalog"),
         widget=TypeaheadInput(reverse_lazy("ui:changes:suggest-templates")),
     )  # fmt: skip
 
@@ -100,12 +105,14 @@ class ChangeCreateForm(_ChangeFields):
 class ChangeEditForm(_ChangeFields):
     """Sends only what the user changed: an untouched field must not void a signature."""
 
-    actual_start = forms.DateTimeField(required=False, widget=LOCAL_INPUT, input_formats=["%Y-%m-%dT%H:%M"])
-    actual_end = forms.DateTimeField(required=False, widget=LOCAL_INPUT, input_formats=["%Y-%m-%dT%H:%M"])
-    verification_evidence = forms.CharField(widget=TEXTAREA, required=False)
-    deviation_ref = forms.CharField(required=False, max_length=100, label="Deviation reference")
-    review_outcome = forms.ChoiceField(choices=_BLANK + list(ReviewOutcome.choices), required=False)
-    review_notes = forms.CharField(widget=TEXTAREA, required=False)
+    actual_start = LocalDateTimeField(label=_("Actual start"), required=False)
+    actual_end = LocalDateTimeField(label=_("Actual end"), required=False)
+    verification_evidence = forms.CharField(label=_("Verification evidence"), widget=TEXTAREA, required=False)
+    deviation_ref = forms.CharField(required=False, max_length=100, label=_("Deviation reference"))
+    review_outcome = forms.ChoiceField(
+        label=_("Review outcome"), choices=_BLANK + list(ReviewOutcome.choices), required=False
+    )
+    review_notes = forms.CharField(label=_("Review notes"), widget=TEXTAREA, required=False)
 
     def action_data(self) -> dict[str, Any]:
         data = super().action_data()
@@ -116,32 +123,32 @@ class ChangeEditForm(_ChangeFields):
 
 
 class TransitionForm(forms.Form):
-    to = forms.CharField()
-    reason = forms.CharField(required=False, max_length=2000)
+    to = forms.CharField(label=_("To"))
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=2000)
 
 
 class DecisionForm(forms.Form):
-    decision = forms.ChoiceField(choices=[("approve", "Approve"), ("reject", "Reject")])
-    comment = forms.CharField(required=False, max_length=2000)
-    password = forms.CharField(required=False, widget=forms.PasswordInput, label="Your password (signature)")
+    decision = forms.ChoiceField(label=_("Decision"), choices=[("approve", _("Approve")), ("reject", _("Reject"))])
+    comment = forms.CharField(label=_("Comment"), required=False, max_length=2000)
+    password = forms.CharField(required=False, widget=forms.PasswordInput, label=_("Your password (signature)"))
 
 
 class SignForm(forms.Form):
     purpose = forms.ChoiceField(
-        choices=[(p.value, p.label) for p in SignaturePurpose if p.value.startswith("qa_")], label="Signature for"
+        choices=[(p.value, p.label) for p in SignaturePurpose if p.value.startswith("qa_")], label=_("Signature for")
     )
-    meaning = forms.ChoiceField(choices=_BLANK + list(SignatureMeaning.choices), required=False)
-    comment = forms.CharField(required=False, max_length=2000)
-    password = forms.CharField(widget=forms.PasswordInput, label="Your password")
+    meaning = forms.ChoiceField(label=_("Meaning"), choices=_BLANK + list(SignatureMeaning.choices), required=False)
+    comment = forms.CharField(label=_("Comment"), required=False, max_length=2000)
+    password = forms.CharField(widget=forms.PasswordInput, label=_("Your password"))
 
 
 class OverrideForm(forms.Form):
-    reason = forms.CharField(max_length=2000, widget=TEXTAREA)
-    password = forms.CharField(widget=forms.PasswordInput, label="Your password")
+    reason = forms.CharField(label=_("Reason"), max_length=2000, widget=TEXTAREA)
+    password = forms.CharField(widget=forms.PasswordInput, label=_("Your password"))
 
 
 class LinkIncidentForm(forms.Form):
-    incident = forms.CharField(max_length=20, label="Incident number")
+    incident = forms.CharField(max_length=20, label=_("Incident number"))
 
 
 def initial_for(change: Any) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from plantdesk.accounts.choices import Role
 from plantdesk.accounts.models import Site, User
@@ -17,11 +18,11 @@ from plantdesk.cmdb.choices import Criticality, GampCategory, Status, Validation
 from plantdesk.cmdb.models import CIClass, ConfigurationItem
 from plantdesk.cmdb.queries import ci_classes, relationship_types
 from plantdesk.cmdb.widgets import CISuggestInput
+from plantdesk.ui.date_inputs import LocalDateField
 from plantdesk.ui.widgets import group_picker, person_picker
 
 ATTRIBUTE_PREFIX = "attr_"
 LEVELS = [("", "—"), *((str(n), f"SL {n}") for n in range(5))]
-DATE = forms.DateInput(attrs={"type": "date"})
 
 # Form field -> how its posted text becomes the API value ("" means "not set" for these).
 _OPTIONAL_INT = {"gamp_category", "security_level_target", "security_level_achieved"}
@@ -29,37 +30,54 @@ _OPTIONAL_REF = {"site", "support_group", "owner"}
 
 
 class CIForm(forms.Form):
-    name = forms.CharField(max_length=255, required=False)
-    ci_class = forms.ChoiceField(label="Class", required=False)
-    status = forms.ChoiceField(choices=[c for c in Status.choices if c[0] != Status.RETIRED], initial=Status.IN_SERVICE)
-    criticality = forms.ChoiceField(choices=Criticality.choices, initial=Criticality.MEDIUM)
-    site = forms.ChoiceField(required=False)
-    support_group = forms.CharField(
-        required=False, max_length=100, help_text="Incidents on this CI go to this group.", widget=group_picker()
+    name = forms.CharField(label=_("Name"), max_length=255, required=False)
+    ci_class = forms.ChoiceField(label=_("Class"), required=False)
+    status = forms.ChoiceField(
+        label=_("Status"), choices=[c for c in Status.choices if c[0] != Status.RETIRED], initial=Status.IN_SERVICE
     )
-    owner = forms.CharField(required=False, max_length=150, help_text="Name or username", widget=person_picker())
-    description = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+    criticality = forms.ChoiceField(label=_("Criticality"), choices=Criticality.choices, initial=Criticality.MEDIUM)
+    site = forms.ChoiceField(label=_("Site"), required=False)
+    support_group = forms.CharField(
+        label=_("Support group"),
+        required=False,
+        max_length=100,
+        help_text=_("Incidents on this CI go to this group."),
+        widget=group_picker(),
+    )
+    owner = forms.CharField(
+        label=_("Owner"), required=False, max_length=150, help_text=_("Name or username"), widget=person_picker()
+    )
+    description = forms.CharField(
+        label=_("Description"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
     aliases = forms.CharField(
+        label=_("Aliases"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="One per line: hostnames, IP addresses, Sparkplug group/edge_node[/device], OPC UA node ids.",
+        help_text=_("One per line: hostnames, IP addresses, Sparkplug group/edge_node[/device], OPC UA node ids."),
     )
-    gxp_relevant = forms.BooleanField(required=False, label="GxP relevant")
+    gxp_relevant = forms.BooleanField(required=False, label=_("GxP relevant"))
     gamp_category = forms.ChoiceField(
-        required=False, label="GAMP category", choices=[("", "—"), *((str(v), k) for v, k in GampCategory.choices)]
+        required=False, label=_("GAMP category"), choices=[("", "—"), *((str(v), k) for v, k in GampCategory.choices)]
     )
-    validation_status = forms.ChoiceField(required=False, choices=[("", "—"), *ValidationStatus.choices])
-    part11_applicable = forms.BooleanField(required=False, label="21 CFR Part 11 applies")
-    system_owner = forms.CharField(required=False, max_length=150)
-    process_owner = forms.CharField(required=False, max_length=150)
-    qa_owner = forms.CharField(required=False, max_length=150, label="QA owner")
-    last_periodic_review = forms.DateField(required=False, widget=DATE)
-    next_periodic_review = forms.DateField(required=False, widget=DATE)
-    security_zone = forms.CharField(required=False, max_length=80, help_text="IEC 62443 zone, e.g. Control")
-    conduit = forms.CharField(required=False, max_length=80)
-    security_level_target = forms.ChoiceField(required=False, choices=LEVELS, label="Security level, target")
-    security_level_achieved = forms.ChoiceField(required=False, choices=LEVELS, label="Security level, achieved")
-    purdue_level = forms.CharField(required=False, max_length=8, help_text="0 to 5, or 3.5 for the DMZ")
+    validation_status = forms.ChoiceField(
+        label=_("Validation status"), required=False, choices=[("", "—"), *ValidationStatus.choices]
+    )
+    part11_applicable = forms.BooleanField(required=False, label=_("21 CFR Part 11 applies"))
+    system_owner = forms.CharField(label=_("System owner"), required=False, max_length=150)
+    process_owner = forms.CharField(label=_("Process owner"), required=False, max_length=150)
+    qa_owner = forms.CharField(required=False, max_length=150, label=_("QA owner"))
+    last_periodic_review = LocalDateField(label=_("Last periodic review"), required=False)
+    next_periodic_review = LocalDateField(label=_("Next periodic review"), required=False)
+    security_zone = forms.CharField(
+        label=_("Security zone"), required=False, max_length=80, help_text=_("IEC 62443 zone, e.g. Control")
+    )
+    conduit = forms.CharField(label=_("Conduit"), required=False, max_length=80)
+    security_level_target = forms.ChoiceField(required=False, choices=LEVELS, label=_("Security level, target"))
+    security_level_achieved = forms.ChoiceField(required=False, choices=LEVELS, label=_("Security level, achieved"))
+    purdue_level = forms.CharField(
+        label=_("Purdue level"), required=False, max_length=8, help_text=_("0 to 5, or 3.5 for the DMZ")
+    )
 
     GXP_FIELDS = ("gxp_relevant", "gamp_category", "validation_status", "part11_applicable", "system_owner",
                   "process_owner", "qa_owner", "last_periodic_review", "next_periodic_review")  # fmt: skip
@@ -69,9 +87,9 @@ class CIForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.chosen_class = ci_class
         classes = sorted(ci_classes().values(), key=lambda c: (c.family, c.label.lower()))
-        self._choices("ci_class", [("", "Choose a class"), *((c.name, f"{c.label} ({c.name})") for c in classes)])
+        self._choices("ci_class", [("", _("Choose a class")), *((c.name, f"{c.label} ({c.name})") for c in classes)])
         if user.role == Role.ADMIN:
-            sites, first = Site.objects.order_by("code"), [("", "Enterprise-wide")]
+            sites, first = Site.objects.order_by("code"), [("", _("Enterprise-wide"))]
         else:  # enterprise-wide CIs are the administrators'
             sites, first = Site.objects.filter(pk__in=user_site_ids(user)).order_by("code"), []
         self._choices("site", [*first, *((s.code, s.name) for s in sites)])
@@ -148,10 +166,12 @@ class RelationshipForm(forms.Form):
     """Relate the CI of the page to another one, as the source ("BER-MES-APP01 runs on ...") or the target."""
 
     role = forms.ChoiceField(
-        choices=[("source", "This CI"), ("target", "The other CI")], initial="source", label="Which one is the source"
+        choices=[("source", _("This CI")), ("target", _("The other CI"))],
+        initial="source",
+        label=_("Which one is the source"),
     )
-    type = forms.ChoiceField(label="Relationship")
-    other = forms.CharField(max_length=255, required=False, label="Other CI", widget=CISuggestInput())
+    type = forms.ChoiceField(label=_("Relationship"))
+    other = forms.CharField(max_length=255, required=False, label=_("Other CI"), widget=CISuggestInput())
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -171,4 +191,6 @@ class RelationshipForm(forms.Form):
 
 
 class RetireForm(forms.Form):
-    reason = forms.CharField(max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label=_("Reason"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )

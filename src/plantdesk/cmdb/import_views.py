@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from plantdesk.cmdb import uploads
@@ -16,9 +17,13 @@ SHOWN = 200  # rows of a report listed on the page; the counts are always comple
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(help_text="CSV (one CI per line, rel:<type> and attr:<name> columns) or JSON.")
+    file = forms.FileField(
+        label=_("File"), help_text=_("CSV (one CI per line, rel:<type> and attr:<name> columns) or JSON.")
+    )
     format = forms.ChoiceField(
-        required=False, choices=[("", "From the file name"), ("csv", "CSV"), ("json", "JSON")], label="Format"
+        required=False,
+        choices=[("", _("From the file name")), ("csv", "CSV"), ("json", "JSON")],
+        label=_("Format"),
     )
 
 

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from django.utils.translation import gettext_lazy as _
+
 from plantdesk.cmdb.choices import Criticality, Status, ValidationStatus
 from plantdesk.cmdb.models import CIClass, RelationshipType
 from plantdesk.ui import labels
 
 FIELD_LABELS = {
-    "ci_class": "Class",
-    "gxp_relevant": "GxP relevant",
-    "gamp_category": "GAMP category",
-    "part11_applicable": "Part 11 applicable",
-    "qa_owner": "QA owner",
-    "security_level_target": "Security level, target",
-    "security_level_achieved": "Security level, achieved",
-    "security_zone": "Security zone (IEC 62443)",
+    "ci_class": _("Class"),
+    "gxp_relevant": _("GxP relevant"),
+    "gamp_category": _("GAMP category"),
+    "part11_applicable": _("Part 11 applicable"),
+    "qa_owner": _("QA owner"),
+    "security_level_target": _("Security level, target"),
+    "security_level_achieved": _("Security level, achieved"),
+    "security_zone": _("Security zone (IEC 62443)"),
 }
 
 
@@ -33,7 +35,7 @@ def _relationship_labels(sentences: Iterable[str]) -> Mapping[str, str]:
 def register() -> None:
     labels.register_field_labels(FIELD_LABELS)
     labels.register_action_labels(
-        {"relationship_added": "Relationship added", "relationship_removed": "Relationship removed"}
+        {"relationship_added": _("Relationship added"), "relationship_removed": _("Relationship removed")}
     )
     labels.register_value_lookup("ci_class", _class_labels)
     labels.register_value_lookup("relationship", _relationship_labels)

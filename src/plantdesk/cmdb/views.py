@@ -12,6 +12,7 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from plantdesk.accounts.models import Site, User
@@ -39,11 +40,11 @@ MAP_LIMIT = 300
 class CIFilterForm(forms.Form):
     """The list's query string. Invalid values answer 400 with the message next to the filter."""
 
-    q = forms.CharField(required=False, max_length=200, label="Search")
-    ci_class = forms.ChoiceField(required=False, label="Class")
-    site = forms.ChoiceField(required=False)
-    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *Status.choices])
-    page = forms.IntegerField(required=False, min_value=1, max_value=100_000)
+    q = forms.CharField(required=False, max_length=200, label=_("Search"))
+    ci_class = forms.ChoiceField(required=False, label=_("Class"))
+    site = forms.ChoiceField(label=_("Site"), required=False)
+    status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("Any status")), *Status.choices])
+    page = forms.IntegerField(label=_("Page"), required=False, min_value=1, max_value=100_000)
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -51,8 +52,8 @@ class CIFilterForm(forms.Form):
         sites = Site.objects.filter(pk__in=user_site_ids(user)).order_by("code")
         class_field, site_field = self.fields["ci_class"], self.fields["site"]
         assert isinstance(class_field, forms.ChoiceField) and isinstance(site_field, forms.ChoiceField)
-        class_field.choices = [("", "Any class"), *((c.name, c.label) for c in classes)]
-        site_field.choices = [("", "Any site"), *((s.code, s.name) for s in sites)]
+        class_field.choices = [("", _("Any class")), *((c.name, c.label) for c in classes)]
+        site_field.choices = [("", _("Any site")), *((s.code, s.name) for s in sites)]
 
     def error_messages(self) -> list[str]:
         """Every message with its field's label, for above the results (an HTMX swap re-renders only those)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from plantdesk.core.config_cache import config_cache
 from plantdesk.core.models import ChoiceOption
@@ -33,27 +34,27 @@ def is_active_option(choice_set: str, value: str) -> bool:
 class Level(models.IntegerChoices):
     """Impact and urgency: 1 is the highest."""
 
-    HIGH = 1, "1 - High"
-    MEDIUM = 2, "2 - Medium"
-    LOW = 3, "3 - Low"
+    HIGH = 1, _("1 - High")
+    MEDIUM = 2, _("2 - Medium")
+    LOW = 3, _("3 - Low")
 
 
 class Priority(models.IntegerChoices):
     """Priority from impact x urgency (the matrix is configurable; these are its ITIL names)."""
 
-    CRITICAL = 1, "1 - Critical"
-    HIGH = 2, "2 - High"
-    MODERATE = 3, "3 - Moderate"
-    LOW = 4, "4 - Low"
-    PLANNING = 5, "5 - Planning"
+    CRITICAL = 1, _("1 - Critical")
+    HIGH = 2, _("2 - High")
+    MODERATE = 3, _("3 - Moderate")
+    LOW = 4, _("4 - Low")
+    PLANNING = 5, _("5 - Planning")
 
 
 class SignatureMeaning(models.TextChoices):
     """The controlled list of meanings of an electronic signature (DOMAIN.md section 8), for every record."""
 
-    AUTHORED = "authored", "Authored"
-    REVIEWED = "reviewed", "Reviewed"
-    APPROVED = "approved", "Approved"
-    QA_APPROVED = "qa_approved", "QA approved"
-    IMPLEMENTED = "implemented", "Implemented"
-    VERIFIED = "verified", "Verified"
+    AUTHORED = "authored", _("Authored")
+    REVIEWED = "reviewed", _("Reviewed")
+    APPROVED = "approved", _("Approved")
+    QA_APPROVED = "qa_approved", _("QA approved")
+    IMPLEMENTED = "implemented", _("Implemented")
+    VERIFIED = "verified", _("Verified")

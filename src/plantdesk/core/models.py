@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class TimestampedModel(models.Model):
@@ -25,15 +26,15 @@ class NumberCounter(models.Model):
 
 
 class Visibility(models.TextChoices):
-    PUBLIC = "public", "Public"
-    INTERNAL = "internal", "Internal"
+    PUBLIC = "public", _("Public")
+    INTERNAL = "internal", _("Internal")
 
 
 class JournalKind(models.TextChoices):
-    NOTE = "note", "Comment or work note"
-    COMMUNICATION = "communication", "Major-incident communication"
+    NOTE = "note", _("Comment or work note")
+    COMMUNICATION = "communication", _("Major-incident communication")
     # Written by PlantDesk itself (SLA warnings, breach actions): shown one line each, behind people's notes.
-    SYSTEM = "system", "System note"
+    SYSTEM = "system", _("System note")
 
 
 class JournalEntry(models.Model):

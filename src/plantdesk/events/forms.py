@@ -8,14 +8,15 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from plantdesk.accounts.models import Site, User
 from plantdesk.accounts.permissions import user_site_ids
 from plantdesk.events.models import Alert
 from plantdesk.ui.choices import DURATIONS
 
-SEVERITY_CHOICES = [("critical", "Critical"), ("major", "Major"), ("minor", "Minor"), ("warning", "Warning"),
-                    ("info", "Info")]  # fmt: skip
+SEVERITY_CHOICES = [("critical", _("Critical")), ("major", _("Major")), ("minor", _("Minor")),
+                    ("warning", _("Warning")), ("info", _("Info"))]  # fmt: skip
 ALL_STATES = "all"
 # Silences and maintenance windows start now; people think in these lengths, not in end times.
 MATCHER_FIELDS = ("source", "node", "metric")
@@ -30,22 +31,26 @@ def _choice(form: forms.Form, name: str) -> forms.ChoiceField:
 class AlertFilterForm(forms.Form):
     """The console's query string. Without a state the console shows open alerts: what needs someone now."""
 
-    site = forms.ChoiceField(required=False)
-    area = forms.CharField(required=False, max_length=255, label="Line / area")
-    severity = forms.ChoiceField(required=False, choices=[("", "Any severity"), *SEVERITY_CHOICES])
-    state = forms.ChoiceField(
-        required=False, choices=[(Alert.OPEN, "Open"), (Alert.CLOSED, "Closed"), (ALL_STATES, "Any state")]
+    site = forms.ChoiceField(label=_("Site"), required=False)
+    area = forms.CharField(required=False, max_length=255, label=_("Line / area"))
+    severity = forms.ChoiceField(
+        label=_("Severity"), required=False, choices=[("", _("Any severity")), *SEVERITY_CHOICES]
     )
-    unbound = forms.BooleanField(required=False, label="Unbound (no CI)")
-    page = forms.IntegerField(required=False, min_value=1, max_value=100_000)
+    state = forms.ChoiceField(
+        label=_("State"),
+        required=False,
+        choices=[(Alert.OPEN, _("Open")), (Alert.CLOSED, _("Closed")), (ALL_STATES, _("Any state"))],
+    )
+    unbound = forms.BooleanField(required=False, label=_("Unbound (no CI)"))
+    page = forms.IntegerField(label=_("Page"), required=False, min_value=1, max_value=100_000)
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         sites = Site.objects.order_by("code")
         if not user.is_plantdesk_admin:  # administrators see every site's alerts
             sites = sites.filter(pk__in=user_site_ids(user))
-        _choice(self, "site").choices = [("", "Any site"), *((s.code, s.name) for s in sites)]
-        self.fields["area"].widget.attrs.update({"list": "alert-areas", "placeholder": "e.g. BER-L3"})
+        _choice(self, "site").choices = [("", _("Any site")), *((s.code, s.name) for s in sites)]
+        self.fields["area"].widget.attrs.update({"list": "alert-areas", "placeholder": _("e.g. BER-L3")})
 
     def error_messages(self) -> list[str]:
         """Each message with its filter's label, shown above the table (a swap re-renders only that)."""
@@ -60,22 +65,26 @@ class AlertFilterForm(forms.Form):
 class SilenceForm(forms.Form):
     """Matchers for the alert's source, node and metric (shell-style patterns), a length and a reason."""
 
-    site = forms.ChoiceField(required=False, help_text="Agents silence the alerts of their own sites")
-    source = forms.CharField(required=False, max_length=255, help_text="* matches anything, ? one character")
-    node = forms.CharField(required=False, max_length=255)
-    metric = forms.CharField(required=False, max_length=255)
-    duration = forms.ChoiceField(choices=DURATIONS, initial="120", help_text="From now")
+    site = forms.ChoiceField(
+        label=_("Site"), required=False, help_text=_("Agents silence the alerts of their own sites")
+    )
+    source = forms.CharField(
+        label=_("Source"), required=False, max_length=255, help_text=_("* matches anything, ? one character")
+    )
+    node = forms.CharField(label=_("Node"), required=False, max_length=255)
+    metric = forms.CharField(label=_("Metric"), required=False, max_length=255)
+    duration = forms.ChoiceField(label=_("Duration"), choices=DURATIONS, initial="120", help_text=_("From now"))
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         sites = Site.objects.order_by("code")
         if not user.is_plantdesk_admin:
             sites = sites.filter(pk__in=user_site_ids(user))
-        everywhere = [("", "Every site")] if user.is_plantdesk_admin else []
+        everywhere = [("", _("Every site"))] if user.is_plantdesk_admin else []
         _choice(self, "site").choices = [*everywhere, *((s.code, s.name) for s in sites)]
 
-    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}),
-                              help_text="Why: kept with the silence and in the audit trail")  # fmt: skip
+    comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+                              help_text=_("Why: kept with the silence and in the audit trail"))  # fmt: skip
 
     @classmethod
     def initial_for(cls, alert: Alert | None) -> dict[str, Any]:
@@ -102,16 +111,16 @@ class SilenceForm(forms.Form):
 class IntegrationAccountForm(forms.Form):
     """An integration account is named after the system that sends (the name appears in the audit trail)."""
 
-    name = forms.RegexField(
+    name = forms.RegexField(label=_("Name"),
         regex=r"^[A-Za-z0-9][A-Za-z0-9._-]{1,99}$", max_length=100,
-        help_text="The sending system, e.g. mes-ber or prometheus-ber: letters, digits, . _ -",
+        help_text=_("The sending system, e.g. mes-ber or prometheus-ber: letters, digits, . _ -"),
         error_messages={"invalid": "Letters, digits, '.', '_' and '-', starting with a letter or digit."},
     )  # fmt: skip
-    site = forms.ChoiceField(required=False, help_text="Where its events come from")
+    site = forms.ChoiceField(label=_("Site"), required=False, help_text=_("Where its events come from"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _choice(self, "site").choices = [("", "No site"), *((s.code, s.name) for s in Site.objects.order_by("code"))]
+        _choice(self, "site").choices = [("", _("No site")), *((s.code, s.name) for s in Site.objects.order_by("code"))]
 
     def form_field_for(self, name: str) -> str | None:
         return {"username": "name"}.get(name, name if name in self.fields else None)

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from plantdesk.accounts.choices import FULFILLER_ROLES
 from plantdesk.accounts.models import AssignmentGroup, User
@@ -15,14 +16,14 @@ from plantdesk.incidents.choices import CATEGORY_SET, RESOLUTION_CODE_SET, HoldR
 from plantdesk.ui.widgets import agent_picker, group_picker, person_picker
 
 IMPACT_CHOICES = [
-    ("1", "1 - High: a line, area or site is affected"),
-    ("2", "2 - Medium: several people or a degraded service"),
-    ("3", "3 - Low: one person"),
+    ("1", _("1 - High: a line, area or site is affected")),
+    ("2", _("2 - Medium: several people or a degraded service")),
+    ("3", _("3 - Low: one person")),
 ]
 URGENCY_CHOICES = [
-    ("1", "1 - High: production is stopped or at risk now"),
-    ("2", "2 - Medium: work continues with a workaround"),
-    ("3", "3 - Low: can wait"),
+    ("1", _("1 - High: production is stopped or at risk now")),
+    ("2", _("2 - Medium: work continues with a workaround")),
+    ("3", _("3 - Low: can wait")),
 ]
 BLANK = ("", "—")
 
@@ -46,15 +47,19 @@ def level(value: str) -> int | str:
 
 
 class IncidentCreateForm(forms.Form):
-    short_description = forms.CharField(required=False, label="Short description")
-    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 5}), label="Description")
-    impact = forms.CharField(required=False, initial="2", widget=forms.Select(choices=IMPACT_CHOICES))
-    urgency = forms.CharField(required=False, initial="2", widget=forms.Select(choices=URGENCY_CHOICES))
-    category = forms.CharField(required=False, widget=forms.Select())
+    short_description = forms.CharField(required=False, label=_("Short description"))
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 5}), label=_("Description"))
+    impact = forms.CharField(
+        label=_("Impact"), required=False, initial="2", widget=forms.Select(choices=IMPACT_CHOICES)
+    )
+    urgency = forms.CharField(
+        label=_("Urgency"), required=False, initial="2", widget=forms.Select(choices=URGENCY_CHOICES)
+    )
+    category = forms.CharField(label=_("Category"), required=False, widget=forms.Select())
     ci = forms.CharField(
         required=False,
-        label="Configuration item",
-        help_text="Name or alias, e.g. BER-MES-APP01",
+        label=_("Configuration item"),
+        help_text=_("Name or alias, e.g. BER-MES-APP01"),
         widget=CISuggestInput(),
     )
 
@@ -70,12 +75,21 @@ class IncidentCreateForm(forms.Form):
 
 
 class AgentCreateForm(IncidentCreateForm):
-    caller = forms.CharField(required=False, help_text="Name or username; empty means you.", widget=person_picker())
-    source = forms.CharField(required=False, initial=Source.PHONE, widget=forms.Select(choices=Source.choices))
-    assignment_group = forms.CharField(
-        required=False, label="Assignment group", help_text="Empty: set by the routing rules", widget=group_picker()
+    caller = forms.CharField(
+        label=_("Caller"), required=False, help_text=_("Name or username; empty means you."), widget=person_picker()
     )
-    assignee = forms.CharField(required=False, help_text="Name or username", widget=agent_picker())
+    source = forms.CharField(
+        label=_("Source"), required=False, initial=Source.PHONE, widget=forms.Select(choices=Source.choices)
+    )
+    assignment_group = forms.CharField(
+        required=False,
+        label=_("Assignment group"),
+        help_text=_("Empty: set by the routing rules"),
+        widget=group_picker(),
+    )
+    assignee = forms.CharField(
+        label=_("Assignee"), required=False, help_text=_("Name or username"), widget=agent_picker()
+    )
 
     def action_data(self) -> dict[str, Any]:
         data = super().action_data()
@@ -86,15 +100,17 @@ class AgentCreateForm(IncidentCreateForm):
 
 
 class IncidentEditForm(forms.Form):
-    short_description = forms.CharField(required=False, label="Short description")
-    impact = forms.CharField(required=False, widget=forms.Select(choices=IMPACT_CHOICES))
-    urgency = forms.CharField(required=False, widget=forms.Select(choices=URGENCY_CHOICES))
-    category = forms.CharField(required=False, widget=forms.Select())
-    ci = forms.CharField(required=False, label="Configuration item", widget=CISuggestInput())
-    assignment_group = forms.CharField(required=False, label="Assignment group", widget=group_picker())
-    assignee = forms.CharField(required=False, help_text="Name or username", widget=agent_picker())
-    major_incident = forms.BooleanField(required=False, label="Major incident")
-    parent = forms.CharField(required=False, label="Parent incident", help_text="Number, e.g. INC0001001")
+    short_description = forms.CharField(required=False, label=_("Short description"))
+    impact = forms.CharField(label=_("Impact"), required=False, widget=forms.Select(choices=IMPACT_CHOICES))
+    urgency = forms.CharField(label=_("Urgency"), required=False, widget=forms.Select(choices=URGENCY_CHOICES))
+    category = forms.CharField(label=_("Category"), required=False, widget=forms.Select())
+    ci = forms.CharField(required=False, label=_("Configuration item"), widget=CISuggestInput())
+    assignment_group = forms.CharField(required=False, label=_("Assignment group"), widget=group_picker())
+    assignee = forms.CharField(
+        label=_("Assignee"), required=False, help_text=_("Name or username"), widget=agent_picker()
+    )
+    major_incident = forms.BooleanField(required=False, label=_("Major incident"))
+    parent = forms.CharField(required=False, label=_("Parent incident"), help_text=_("Number, e.g. INC0001001"))
     updated_at = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -104,7 +120,7 @@ class IncidentEditForm(forms.Form):
         current = str(self.initial.get("category") or "")
         widget = self.fields["category"].widget
         assert isinstance(widget, forms.Select)
-        if current and current not in {str(value) for value, _ in widget.choices}:
+        if current and current not in {str(value) for value, _label in widget.choices}:
             widget.choices = [*widget.choices, (current, current)]
 
     @staticmethod
@@ -157,13 +173,13 @@ class TransitionForm(forms.Form):
 
     to = forms.CharField(widget=forms.HiddenInput)
     hold_reason = forms.CharField(
-        required=False, label="Hold reason", widget=forms.Select(choices=[BLANK, *HoldReason.choices])
+        required=False, label=_("Hold reason"), widget=forms.Select(choices=[BLANK, *HoldReason.choices])
     )
-    resolution_code = forms.CharField(required=False, label="Resolution code", widget=forms.Select())
+    resolution_code = forms.CharField(required=False, label=_("Resolution code"), widget=forms.Select())
     resolution_notes = forms.CharField(
-        required=False, label="Resolution notes", widget=forms.Textarea(attrs={"rows": 4})
+        required=False, label=_("Resolution notes"), widget=forms.Textarea(attrs={"rows": 4})
     )
-    reason = forms.CharField(required=False, label="Reason", widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(required=False, label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args: Any, required: tuple[str, ...] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -181,10 +197,13 @@ class TransitionForm(forms.Form):
 
 class CommentForm(forms.Form):
     body = forms.CharField(
-        required=False, label="Comment", widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Write an update"})
+        required=False,
+        label=_("Comment"),
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("Write an update")}),
     )
     visibility = forms.ChoiceField(
-        choices=[("public", "Public comment (the caller sees it)"), ("internal", "Internal work note")],
+        label=_("Visibility"),
+        choices=[("public", _("Public comment (the caller sees it)")), ("internal", _("Internal work note"))],
         initial="public",
         required=False,
         widget=forms.RadioSelect,
@@ -198,31 +217,35 @@ class QueueFilterForm(forms.Form):
     """The queue's query string. Invalid values answer 400 with the message next to the filter."""
 
     VIEWS = [
-        ("all_open", "All open"),
-        ("my_work", "My work"),
-        ("unassigned", "Unassigned in my groups"),
-        ("my_groups", "Open in my groups"),
-        ("all", "All incidents"),
+        ("all_open", _("All open")),
+        ("my_work", _("My work")),
+        ("unassigned", _("Unassigned in my groups")),
+        ("my_groups", _("Open in my groups")),
+        ("all", _("All incidents")),
     ]
     SORTS = ["priority", "number", "opened", "updated", "state", "due"]
 
-    view = forms.ChoiceField(choices=VIEWS, required=False)
-    state = forms.ChoiceField(choices=[("", "Any state"), *State.choices], required=False)
+    view = forms.ChoiceField(label=_("View"), choices=VIEWS, required=False)
+    state = forms.ChoiceField(label=_("State"), choices=[("", _("Any state")), *State.choices], required=False)
     priority = forms.ChoiceField(
-        choices=[("", "Any priority"), *((str(p), f"P{p}") for p in range(1, 6))], required=False
+        label=_("Priority"),
+        choices=[("", _("Any priority")), *((str(p), f"P{p}") for p in range(1, 6))],
+        required=False,
     )
-    assignment_group = forms.CharField(required=False, label="Group", widget=forms.Select())
-    assignee = forms.CharField(required=False, widget=forms.Select())
-    q = forms.CharField(required=False, max_length=200, label="Search")
-    sort = forms.ChoiceField(choices=[(s, s) for key in SORTS for s in (key, f"-{key}")], required=False)
-    page = forms.IntegerField(required=False, min_value=1, max_value=100_000)
+    assignment_group = forms.CharField(required=False, label=_("Group"), widget=forms.Select())
+    assignee = forms.CharField(label=_("Assignee"), required=False, widget=forms.Select())
+    q = forms.CharField(required=False, max_length=200, label=_("Search"))
+    sort = forms.ChoiceField(
+        label=_("Sort"), choices=[(s, s) for key in SORTS for s in (key, f"-{key}")], required=False
+    )
+    page = forms.IntegerField(label=_("Page"), required=False, min_value=1, max_value=100_000)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignment_group"].widget.choices = [("", "Any group"), *group_choices()[1:]]
+        self.fields["assignment_group"].widget.choices = [("", _("Any group")), *group_choices()[1:]]
         self.fields["assignee"].widget.choices = [
-            ("", "Anyone"),
-            ("none", "Unassigned"),
+            ("", _("Anyone")),
+            ("none", _("Unassigned")),
             *assignee_choices()[1:],
         ]
 
@@ -230,6 +253,6 @@ class QueueFilterForm(forms.Form):
 class CommunicationForm(forms.Form):
     body = forms.CharField(
         required=False,
-        label="Status update",
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "What is known, what is being done, next update at"}),
+        label=_("Status update"),
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("What is known, what is being done, next update at")}),
     )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from plantdesk.accounts.models import User
 from plantdesk.core.choices import is_active_option
 from plantdesk.core.domain_events import register_consumer
@@ -18,26 +20,26 @@ from plantdesk.slas.jobs import SLA_BREACHED
 from plantdesk.ui import columns, labels, lookups, panels
 
 FIELD_LABELS = {
-    "short_description": "Short description",
-    "description": "Description",
-    "impact": "Impact",
-    "urgency": "Urgency",
-    "priority": "Priority",
-    "category": "Category",
-    "ci": "Configuration item",
-    "site": "Site",
-    "source": "Source",
-    "caller": "Caller",
-    "assignment_group": "Assignment group",
-    "assignee": "Assignee",
-    "hold_reason": "Hold reason",
-    "resolution_code": "Resolution code",
-    "resolution_notes": "Resolution notes",
-    "cancel_reason": "Cancel reason",
-    "parent": "Parent incident",
-    "major_incident": "Major incident",
-    "major_incident_owner": "Major incident owner",
-    "time_worked_minutes": "Time worked (minutes)",
+    "short_description": _("Short description"),
+    "description": _("Description"),
+    "impact": _("Impact"),
+    "urgency": _("Urgency"),
+    "priority": _("Priority"),
+    "category": _("Category"),
+    "ci": _("Configuration item"),
+    "site": _("Site"),
+    "source": _("Source"),
+    "caller": _("Caller"),
+    "assignment_group": _("Assignment group"),
+    "assignee": _("Assignee"),
+    "hold_reason": _("Hold reason"),
+    "resolution_code": _("Resolution code"),
+    "resolution_notes": _("Resolution notes"),
+    "cancel_reason": _("Cancel reason"),
+    "parent": _("Parent incident"),
+    "major_incident": _("Major incident"),
+    "major_incident_owner": _("Major incident owner"),
+    "time_worked_minutes": _("Time worked (minutes)"),
 }
 
 

@@ -9,6 +9,7 @@ from zoneinfo import available_timezones
 
 import holidays
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from plantdesk.accounts.models import Site
 from plantdesk.core.errors import DomainError
@@ -19,36 +20,40 @@ HOURS_ERROR = re.compile(r"hours\[(\d+)\]")
 
 
 class ScheduleForm(forms.Form):
-    name = forms.CharField(max_length=100, required=False)
-    time_zone = forms.CharField(max_length=64, required=False, help_text="IANA name, e.g. Europe/Berlin")
+    name = forms.CharField(label=_("Name"), max_length=100, required=False)
+    time_zone = forms.CharField(
+        label=_("Time zone"), max_length=64, required=False, help_text=_("IANA name, e.g. Europe/Berlin")
+    )
     hours = forms.CharField(
+        label=_("Hours"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 5, "spellcheck": "false"}),
-        help_text="One range a line: days and times, e.g. mon-fri 06:00-14:00. Split night shifts at 24:00.",
+        help_text=_("One range a line: days and times, e.g. mon-fri 06:00-14:00. Split night shifts at 24:00."),
     )
-    holiday_country = forms.ChoiceField(required=False, label="Public holidays of")
+    holiday_country = forms.ChoiceField(required=False, label=_("Public holidays of"))
     holiday_subdivision = forms.CharField(
-        required=False, max_length=16, label="State / subdivision", help_text="e.g. BE"
+        required=False, max_length=16, label=_("State / subdivision"), help_text=_("e.g. BE")
     )
     extra_closed_days = forms.CharField(
+        label=_("Extra closed days"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Plant closures, one date a line (YYYY-MM-DD).",
+        help_text=_("Plant closures, one date a line (YYYY-MM-DD)."),
     )
     lines = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Lines",
-        help_text="Line CIs working these hours although their site works others, one name a line.",
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), label=_("Lines"),
+        help_text=_("Line CIs working these hours although their site works others, one name a line."),
     )  # fmt: skip
-    sites = forms.ModelMultipleChoiceField(
+    sites = forms.ModelMultipleChoiceField(label=_("Sites"),
         queryset=Site.objects.order_by("code"), required=False, widget=forms.CheckboxSelectMultiple,
-        help_text="Sites working these hours (SLA definitions that follow the site's hours use them).",
+        help_text=_("Sites working these hours (SLA definitions that follow the site's hours use them)."),
     )  # fmt: skip
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["holiday_country"]
         assert isinstance(field, forms.ChoiceField)
-        field.choices = [("", "None"), *((c, c) for c in sorted(holidays.list_supported_countries()))]
+        field.choices = [("", _("None")), *((c, c) for c in sorted(holidays.list_supported_countries()))]
         self.fields["time_zone"].widget.attrs["list"] = "time-zones"
         self.time_zones = sorted(available_timezones())
 

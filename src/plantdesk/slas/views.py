@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from plantdesk.accounts.choices import Role
@@ -117,12 +118,20 @@ def _schedule_or_404(name: str) -> Schedule:
 
 
 class ReportForm(forms.Form):
-    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "month"}), input_formats=["%Y-%m"])
-    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "month"}), input_formats=["%Y-%m"])
-    by = forms.ChoiceField(
-        choices=[("assignment_group", "Group"), ("priority", "Priority"), ("site", "Site")], required=False
+    start = forms.DateField(
+        label=_("Start"), required=False, widget=forms.DateInput(attrs={"type": "month"}), input_formats=["%Y-%m"]
     )
-    kind = forms.ChoiceField(choices=[("", "SLAs and OLAs"), ("sla", "SLAs"), ("ola", "OLAs")], required=False)
+    end = forms.DateField(
+        label=_("End"), required=False, widget=forms.DateInput(attrs={"type": "month"}), input_formats=["%Y-%m"]
+    )
+    by = forms.ChoiceField(
+        label=_("By"),
+        choices=[("assignment_group", _("Group")), ("priority", _("Priority")), ("site", _("Site"))],
+        required=False,
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=[("", _("SLAs and OLAs")), ("sla", _("SLAs")), ("ola", _("OLAs"))], required=False
+    )
 
 
 @require_GET

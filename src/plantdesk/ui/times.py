@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 
-from django.utils import formats, timezone
+from django.utils import timezone
+
+from plantdesk.ui import dates
 
 # An ISO 8601 timestamp as the audit trail and system notes store it (seconds and fraction optional).
 ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:?\d{2})?")
@@ -21,13 +23,14 @@ def zone_abbreviation(value: datetime) -> str:
 
 
 def local_datetime(value: datetime) -> str:
-    """'2026-11-25 14:03 CET': the active zone, always named."""
+    """'24.12.2026 06:00 CET' (German) or '2026-11-25 14:03 CET': the reader's date style (ui.dates), the
+    active zone, always named."""
     local = timezone.localtime(value) if timezone.is_aware(value) else value
-    return f"{local:%Y-%m-%d %H:%M} {zone_abbreviation(local)}"
+    return f"{dates.format_wall_clock(local)} {zone_abbreviation(local)}"
 
 
 def local_date(value: date) -> str:
-    return formats.date_format(value, "Y-m-d")
+    return dates.format_date(value)
 
 
 def parse_iso(text: str) -> datetime | None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from plantdesk.accounts.models import Site, User
 from plantdesk.accounts.permissions import user_site_ids
@@ -23,10 +24,11 @@ from plantdesk.changes.choices import RunState, WindowKind
 from plantdesk.changes.window_actions import RUN_FIELDS
 from plantdesk.changes.window_input import is_time_zone
 from plantdesk.cmdb.widgets import CISuggestInput
+from plantdesk.ui import dates
 from plantdesk.ui.choices import DURATIONS
+from plantdesk.ui.date_inputs import LocalDateField, LocalDateTimeText
 from plantdesk.ui.widgets import agent_picker
 
-LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 _SPLIT = re.compile(r"[\s,;]+")
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 REQUIRED_COLUMNS = ("equipment", "start", "end", "state", "external_id")
@@ -34,10 +36,6 @@ REQUIRED_COLUMNS = ("equipment", "start", "end", "state", "external_id")
 
 def split_names(value: str) -> list[str]:
     return [name for name in _SPLIT.split(value or "") if name]
-
-
-def local_input() -> forms.DateTimeInput:
-    return forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_FORMAT)
 
 
 def visible_sites(user: User) -> list[Site]:
@@ -52,48 +50,57 @@ def _choice(form: forms.Form, name: str) -> forms.ChoiceField:
 
 
 class WindowFilterForm(forms.Form):
-    kind = forms.ChoiceField(required=False, choices=[("", "Any kind"), *WindowKind.choices])
-    site = forms.ChoiceField(required=False)
-    ci = forms.CharField(required=False, max_length=255, label="Applies to CI",
-                         widget=CISuggestInput(attrs={"placeholder": "e.g. BER-L3-PLC01"}))  # fmt: skip
-    show = forms.ChoiceField(required=False, choices=[("active", "Active"), ("inactive", "Deactivated")])
-    page = forms.IntegerField(required=False, min_value=1, max_value=100_000)
+    kind = forms.ChoiceField(label=_("Kind"), required=False, choices=[("", _("Any kind")), *WindowKind.choices])
+    site = forms.ChoiceField(label=_("Site"), required=False)
+    ci = forms.CharField(required=False, max_length=255, label=_("Applies to CI"),
+                         widget=CISuggestInput(attrs={"placeholder": _("e.g. BER-L3-PLC01")}))  # fmt: skip
+    show = forms.ChoiceField(
+        label=_("Show"), required=False, choices=[("active", _("Active")), ("inactive", _("Deactivated"))]
+    )
+    page = forms.IntegerField(label=_("Page"), required=False, min_value=1, max_value=100_000)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _choice(self, "site").choices = [("", "Any site"), *((s.code, s.name) for s in Site.objects.order_by("code"))]
+        _choice(self, "site").choices = [
+            ("", _("Any site")),
+            *((s.code, s.name) for s in Site.objects.order_by("code")),
+        ]
 
 
 class WindowForm(forms.Form):
-    kind = forms.ChoiceField(choices=WindowKind.choices, initial=WindowKind.MAINTENANCE)
-    name = forms.CharField(required=False, max_length=160)
-    time_zone = forms.CharField(required=False, max_length=64, help_text="IANA zone the times and the rule are in")
-    start = forms.CharField(required=False, widget=local_input(), label="Start (first occurrence)")
-    end = forms.CharField(required=False, widget=local_input(), label="End (first occurrence)")
+    kind = forms.ChoiceField(label=_("Kind"), choices=WindowKind.choices, initial=WindowKind.MAINTENANCE)
+    name = forms.CharField(label=_("Name"), required=False, max_length=160)
+    time_zone = forms.CharField(
+        label=_("Time zone"), required=False, max_length=64, help_text=_("IANA zone the times and the rule are in")
+    )
+    start = LocalDateTimeText(required=False, label=_("Start (first occurrence)"))
+    end = LocalDateTimeText(required=False, label=_("End (first occurrence)"))
     rrule = forms.CharField(
         required=False,
         max_length=500,
-        label="Recurrence (RFC 5545 RRULE)",
-        help_text="Empty for a one-off; e.g. FREQ=WEEKLY;BYDAY=SA or FREQ=MONTHLY;BYDAY=1SU;COUNT=12",
+        label=_("Recurrence (RFC 5545 RRULE)"),
+        help_text=_("Empty for a one-off; e.g. FREQ=WEEKLY;BYDAY=SA or FREQ=MONTHLY;BYDAY=1SU;COUNT=12"),
     )
     cis = forms.CharField(
         required=False,
-        label="CIs",
+        label=_("CIs"),
         max_length=5000,
-        help_text="A line, area or site CI covers what it contains",
+        help_text=_("A line, area or site CI covers what it contains"),
         widget=CISuggestInput(multiple=True),
     )
     ci_classes = forms.CharField(
-        required=False, label="CI classes", max_length=2000, help_text="e.g. plc, hmi: every CI of the class"
+        required=False, label=_("CI classes"), max_length=2000, help_text=_("e.g. plc, hmi: every CI of the class")
     )
-    sites = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
+    sites = forms.MultipleChoiceField(label=_("Sites"), required=False, widget=forms.CheckboxSelectMultiple)
     run_state = forms.ChoiceField(
-        required=False, choices=[("", "—"), *RunState.choices], label="Run state (production runs)"
+        required=False, choices=[("", "—"), *RunState.choices], label=_("Run state (production runs)")
     )
     external_id = forms.CharField(
-        required=False, max_length=120, label="External id", help_text="e.g. the MES job order"
+        required=False, max_length=120, label=_("External id"), help_text=_("e.g. the MES job order")
     )
-    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
+    )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -106,16 +113,15 @@ class WindowForm(forms.Form):
         data = super().clean() or {}
         zone = (data.get("time_zone") or "").strip()
         if zone and not is_time_zone(zone):
-            self.add_error("time_zone", "An IANA time zone name, e.g. Europe/Berlin.")
+            self.add_error("time_zone", _("An IANA time zone name, e.g. Europe/Berlin."))
         return data
 
     def _when(self, name: str) -> Any:
         """The typed wall-clock time in the chosen zone; what was typed, if it is not one (the action says why)."""
         raw = (self.cleaned_data.get(name) or "").strip()
         zone = (self.cleaned_data.get("time_zone") or "").strip()
-        try:
-            local = datetime.strptime(raw, LOCAL_FORMAT)  # noqa: DTZ007 - the zone is attached below
-        except ValueError:
+        local = dates.parse_datetime(raw)
+        if local is None:
             return raw or None
         return local.replace(tzinfo=zoneinfo.ZoneInfo(zone or "UTC"))
 
@@ -135,11 +141,11 @@ class WindowForm(forms.Form):
 
 
 class DeactivateForm(forms.Form):
-    reason = forms.CharField(required=False, max_length=1000)
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=1000)
 
 
 class RunUploadForm(forms.Form):
-    file = forms.FileField(label="CSV file", help_text="Columns: equipment,start,end,state,external_id[,name]")
+    file = forms.FileField(label=_("CSV file"), help_text=_("Columns: equipment,start,end,state,external_id[,name]"))
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
@@ -180,18 +186,20 @@ class RunUploadForm(forms.Form):
         return rows, lines
 
 
-VIEWS = [("month", "Month"), ("week", "Week")]
+VIEWS = [("month", _("Month")), ("week", _("Week"))]
 
 
 class ScheduleForm(forms.Form):
-    site = forms.ChoiceField(required=False)
-    line = forms.CharField(required=False, max_length=255, widget=CISuggestInput(attrs={"placeholder": "e.g. BER-L3"}))
-    view = forms.ChoiceField(required=False, choices=VIEWS)
-    date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), input_formats=["%Y-%m-%d"])
+    site = forms.ChoiceField(label=_("Site"), required=False)
+    line = forms.CharField(
+        label=_("Line"), required=False, max_length=255, widget=CISuggestInput(attrs={"placeholder": _("e.g. BER-L3")})
+    )
+    view = forms.ChoiceField(label=_("View"), required=False, choices=VIEWS)
+    date = LocalDateField(label=_("Date"), required=False)
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _choice(self, "site").choices = [("", "All sites"), *((s.code, s.name) for s in visible_sites(user))]
+        _choice(self, "site").choices = [("", _("All sites")), *((s.code, s.name) for s in visible_sites(user))]
 
     def clean_date(self) -> dt.date | None:
         day: dt.date | None = self.cleaned_data.get("date")
@@ -201,23 +209,29 @@ class ScheduleForm(forms.Form):
 
 
 class NextSlotForm(forms.Form):
-    cis = forms.CharField(max_length=5000, label="CIs", widget=CISuggestInput(multiple=True))
-    duration_minutes = forms.IntegerField(min_value=1, max_value=20160, initial=240, label="Duration (minutes)")
-    after = forms.CharField(required=False, widget=local_input(), label="Not before", help_text="Default: now")
-    assignee = forms.CharField(required=False, max_length=150, help_text="Their other changes count too",
-                               widget=agent_picker())  # fmt: skip
-    type = forms.ChoiceField(choices=[("normal", "Normal (CAB lead time)"), ("standard", "Standard"),
-                                      ("emergency", "Emergency")], initial="normal")  # fmt: skip
+    cis = forms.CharField(max_length=5000, label=_("CIs"), widget=CISuggestInput(multiple=True))
+    duration_minutes = forms.IntegerField(min_value=1, max_value=20160, initial=240, label=_("Duration (minutes)"))
+    after = LocalDateTimeText(required=False, label=_("Not before"), help_text=_("Default: now"))
+    assignee = forms.CharField(
+        label=_("Assignee"),
+        required=False,
+        max_length=150,
+        help_text=_("Their other changes count too"),
+        widget=agent_picker(),
+    )
+    type = forms.ChoiceField(
+        label=_("Type"),
+        initial="normal",
+        choices=[("normal", _("Normal (CAB lead time)")), ("standard", _("Standard")), ("emergency", _("Emergency"))],
+    )
 
     def after_in(self, zone: str) -> datetime | None:
         raw = (self.cleaned_data.get("after") or "").strip()
         if not raw:
             return None
-        try:
-            local = datetime.strptime(raw, LOCAL_FORMAT)  # noqa: DTZ007 - the zone is attached below
-        except ValueError:
-            self.add_error("after", "A date and time.")
-            return None
+        local = dates.parse_datetime(raw)
+        if local is None:
+            return None  # refused by the field already, with the format it wants
         return local.replace(tzinfo=zoneinfo.ZoneInfo(zone))
 
 
@@ -225,11 +239,11 @@ class MaintenanceForm(forms.Form):
     """Put a CI in maintenance from now: its alerts (and those of what it contains) open no incident, and
     changes on it fit this window. Any agent; `window_actions.do_put_in_maintenance` checks the rest."""
 
-    ci = forms.CharField(max_length=255, required=False, label="Configuration item", widget=CISuggestInput(),
-                         help_text="Name or alias; the CIs it contains are covered too")  # fmt: skip
-    duration = forms.ChoiceField(choices=DURATIONS, initial="240", help_text="From now")
-    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}),
-                             help_text="e.g. the change or work order behind it")  # fmt: skip
+    ci = forms.CharField(max_length=255, required=False, label=_("Configuration item"), widget=CISuggestInput(),
+                         help_text=_("Name or alias; the CIs it contains are covered too"))  # fmt: skip
+    duration = forms.ChoiceField(label=_("Duration"), choices=DURATIONS, initial="240", help_text=_("From now"))
+    reason = forms.CharField(label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+                             help_text=_("e.g. the change or work order behind it"))  # fmt: skip
 
     def action_data(self) -> dict[str, Any]:
         data = self.cleaned_data

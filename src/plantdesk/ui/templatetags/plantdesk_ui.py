@@ -3,25 +3,39 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django import forms, template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 
 from plantdesk.core.choices import Priority
 from plantdesk.ui import labels, readable, times
 
 register = template.Library()
 
-_PRIORITY_NAMES = {p.value: p.label.split(" - ", 1)[1] for p in Priority}
+
+def _priority_name(priority: int) -> str:
+    """'Critical' from '1 - Critical', in the reader's language (so looked up per call, not at import)."""
+    try:
+        return str(Priority(priority).label).split(" - ", 1)[-1]
+    except ValueError:
+        return ""
 
 
 @register.filter
 def localdt(value: datetime | None) -> str:
-    """'2026-11-25 14:03 CET': the page's zone, always named; an IANA name where no abbreviation exists."""
-    return "" if value is None else times.local_datetime(value)
+    """'24.12.2026 06:00 CET' or '2026-12-24 06:00 CET': the reader's date style, the page's zone, always
+    named; an IANA name where no abbreviation exists."""
+    return "" if value is None or value == "" else times.local_datetime(value)
+
+
+@register.filter
+def localdate(value: date | None) -> str:
+    """A date alone in the reader's style ('24.12.2026', '2026-12-24')."""
+    return "" if value is None or value == "" else times.local_date(value)
 
 
 @register.simple_tag
@@ -32,8 +46,9 @@ def readable_history(entries: Sequence[Mapping[str, Any]]) -> list[dict[str, Any
 
 @register.simple_tag
 def priority_badge(priority: int) -> SafeString:
-    name = _PRIORITY_NAMES.get(priority, "")
-    return format_html('<span class="badge prio prio-{0}" title="Priority {0}: {1}">P{0} {1}</span>', priority, name)
+    name = _priority_name(priority)
+    title = _("Priority %(number)s: %(name)s") % {"number": priority, "name": name}
+    return format_html('<span class="badge prio prio-{0}" title="{1}">P{0} {2}</span>', priority, title, name)
 
 
 @register.simple_tag
@@ -60,11 +75,13 @@ def business_time(microseconds: int) -> str:
     days, rest = divmod(seconds, 86_400)
     hours, rest = divmod(rest, 3600)
     minutes = rest // 60
+    # Translators: abbreviations of day, hour, minute and second ("d" is "T" for Tag in German).
+    d, h, m, s = _("d"), _("h"), _("min"), _("s")
     if days:
-        return f"{days} d {hours} h" if hours else f"{days} d"
+        return f"{days} {d} {hours} {h}" if hours else f"{days} {d}"
     if hours:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    return f"{minutes} min" if minutes else f"{seconds} s"
+        return f"{hours} {h} {minutes} {m}" if minutes else f"{hours} {h}"
+    return f"{minutes} {m}" if minutes else f"{seconds} {s}"
 
 
 @register.filter(name="readable_times")
