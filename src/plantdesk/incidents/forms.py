@@ -158,9 +158,9 @@ class IncidentEditForm(forms.Form):
             try:
                 parsed = datetime.fromisoformat(value)
             except ValueError:
-                raise forms.ValidationError("Reload the page: the form's version stamp is damaged.") from None
+                raise forms.ValidationError(_("Reload the page: the form's version stamp is damaged.")) from None
             if parsed.tzinfo is None:
-                raise forms.ValidationError("Reload the page: the form's version stamp has no time zone.")
+                raise forms.ValidationError(_("Reload the page: the form's version stamp has no time zone."))
         return value
 
     def expected_updated_at(self) -> datetime | None:

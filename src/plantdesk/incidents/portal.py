@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from plantdesk.core.journal import journal_for
@@ -64,7 +65,9 @@ def raise_incident(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         incident, status = run_create(request, form)
         if incident is not None:
-            messages.success(request, f"Thank you. Your incident {incident.number} has been raised.")
+            messages.success(
+                request, _("Thank you. Your incident %(number)s has been raised.") % {"number": incident.number}
+            )
             return redirect_after_post(request, portal_url(incident))
     return render(request, "portal/new.html", {"form": form}, status=status or 400)
 
@@ -116,7 +119,7 @@ def comment(request: HttpRequest, number: str) -> HttpResponse:
     incident = visible_or_404(signed_in_user(request), number)
     form, status = run_comment(request, incident)
     if status is None:
-        messages.success(request, "Your comment was added.")
+        messages.success(request, _("Your comment was added."))
         return redirect_after_post(request, portal_url(incident))
     return _failed(request, incident, "incidents/_comment_form.html", status, comment_form=form)
 
@@ -127,8 +130,13 @@ def transition(request: HttpRequest, number: str) -> HttpResponse:
     incident = visible_or_404(signed_in_user(request), number)
     form, status = run_transition(request, incident)
     if status is None:
-        done = {State.IN_PROGRESS: "reopened", State.CLOSED: "closed", State.CANCELED: "withdrawn"}
-        messages.success(request, f"{incident.number} {done.get(form.cleaned_data['to'], 'updated')}.")
+        done = {
+            State.IN_PROGRESS: _("%(number)s reopened."),
+            State.CLOSED: _("%(number)s closed."),
+            State.CANCELED: _("%(number)s withdrawn."),
+        }
+        message = done.get(form.cleaned_data["to"], _("%(number)s updated."))
+        messages.success(request, message % {"number": incident.number})
         return redirect_after_post(request, portal_url(incident))
     if status == 409 or form.data.get("to") != State.CANCELED:
         for error in error_messages(form):

@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from plantdesk.accounts.models import User
@@ -111,7 +112,7 @@ def create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         incident, status = run_create(request, form)
         if incident is not None:
-            messages.success(request, f"{incident.number} created.")
+            messages.success(request, _("%(number)s created.") % {"number": incident.number})
             return redirect_after_post(request, detail_url(incident))
     return render(request, "incidents/create.html", {"form": form}, status=status or 400)
 
@@ -127,13 +128,13 @@ def run_create(request: HttpRequest, form: AgentCreateForm | IncidentCreateForm)
 def transition_label(current: str, to: str, *, fulfiller: bool) -> str:
     if to == State.IN_PROGRESS:
         if current == State.RESOLVED:
-            return "Reopen"
-        return "Resume work" if current == State.ON_HOLD else "Start work"
+            return _("Reopen")
+        return _("Resume work") if current == State.ON_HOLD else _("Start work")
     if to == State.CLOSED:
-        return "Close" if fulfiller else "Accept resolution"
+        return _("Close") if fulfiller else _("Accept resolution")
     if to == State.CANCELED:
-        return "Cancel incident" if fulfiller else "Withdraw"
-    names: dict[str, str] = {State.ON_HOLD: "Put on hold", State.RESOLVED: "Resolve"}
+        return _("Cancel incident") if fulfiller else _("Withdraw")
+    names: dict[str, str] = {State.ON_HOLD: _("Put on hold"), State.RESOLVED: _("Resolve")}
     return names.get(to, to)
 
 
@@ -249,7 +250,7 @@ def update(request: HttpRequest, number: str) -> HttpResponse:
         ),
     )
     if updated is not None:
-        messages.success(request, f"{incident.number} saved.")
+        messages.success(request, _("%(number)s saved.") % {"number": incident.number})
         return redirect_after_post(request, detail_url(incident))
     return _form_failed(request, incident, "incidents/_edit_form.html", status or 400, edit_form=form)
 
@@ -261,7 +262,7 @@ def run_transition(request: HttpRequest, incident: Incident) -> tuple[Transition
     form = TransitionFormClass(
         request.POST, required=transitions.REQUIRED_FIELDS.get(to, ()), auto_id=f"t_{id_part}_%s"
     )
-    _, status = run_form_action(
+    _done, status = run_form_action(
         form,
         lambda: actions.do_transition_incident(incident, to, actor=signed_in_user(request), **form.action_kwargs()),
     )
@@ -300,7 +301,7 @@ def run_comment(request: HttpRequest, incident: Incident) -> tuple[CommentForm, 
         visibility = form.fields["visibility"]
         assert isinstance(visibility, forms.ChoiceField)
         visibility.choices = [("public", "Public")]
-    _, status = run_form_action(
+    _done, status = run_form_action(
         form,
         lambda: actions.do_add_comment(
             incident, form.cleaned_data["body"], form.cleaned_data["visibility"], actor=user
@@ -315,8 +316,12 @@ def comment(request: HttpRequest, number: str) -> HttpResponse:
     incident = visible_or_404(signed_in_user(request), number)
     form, status = run_comment(request, incident)
     if status is None:
-        kind = "Work note" if form.cleaned_data["visibility"] == "internal" else "Comment"
-        messages.success(request, f"{kind} added to {incident.number}.")
+        added = (
+            _("Work note added to %(number)s.")
+            if form.cleaned_data["visibility"] == "internal"
+            else _("Comment added to %(number)s.")
+        )
+        messages.success(request, added % {"number": incident.number})
         return redirect_after_post(request, detail_url(incident))
     return _form_failed(request, incident, "incidents/_comment_form.html", status, comment_form=form)
 
@@ -331,7 +336,7 @@ def communicate(request: HttpRequest, number: str) -> HttpResponse:
         form, lambda: actions.do_post_communication(incident, form.cleaned_data["body"], actor=signed_in_user(request))
     )
     if entry is not None:
-        messages.success(request, f"Status update posted to {incident.number}.")
+        messages.success(request, _("Status update posted to %(number)s.") % {"number": incident.number})
         return redirect_after_post(request, detail_url(incident))
     return render(
         request, "incidents/detail.html", detail_context(request, incident, communication_form=form),

@@ -145,7 +145,7 @@ def attainment(request: HttpRequest) -> HttpResponse:
     if form.is_valid() and any(
         d and not 1990 <= d.year <= 2100 for d in (form.cleaned_data.get("start"), form.cleaned_data.get("end"))
     ):
-        form.add_error(None, "Months from 1990 to 2100.")
+        form.add_error(None, _("Months from 1990 to 2100."))
     if form.is_valid():
         data = form.cleaned_data
         if data.get("start"):

@@ -4,7 +4,7 @@ namespace, by the project's URLs (the composition root)."""
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from plantdesk.ui import suggest, views
+from plantdesk.ui import preferences, suggest, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -14,4 +14,5 @@ urlpatterns = [
     path("suggest/agents/", suggest.agents, name="suggest-agents"),
     path("suggest/groups/", suggest.groups, name="suggest-groups"),
     path("columns/<slug:list_name>/", views.save_list_columns, name="columns"),
+    path("settings/", preferences.preferences, name="preferences"),
 ]

@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from plantdesk.accounts.backends import is_locked_out
@@ -23,7 +24,7 @@ from plantdesk.ui.htmx import signed_in_user
 class LoginForm(AuthenticationForm):
     error_messages = {
         **AuthenticationForm.error_messages,
-        "invalid_login": "Invalid username or password. Note that the username is case sensitive.",
+        "invalid_login": gettext_lazy("Invalid username or password. Note that the username is case sensitive."),
     }
 
     def get_invalid_login_error(self) -> Any:
@@ -33,8 +34,11 @@ class LoginForm(AuthenticationForm):
             from django.core.exceptions import ValidationError
 
             return ValidationError(
-                f"Too many failed attempts: this account is locked for {settings.LOGIN_LOCKOUT_MINUTES} minutes. "
-                "Try again later or call the service desk.",
+                _(
+                    "Too many failed attempts: this account is locked for %(minutes)s minutes. "
+                    "Try again later or call the service desk."
+                )
+                % {"minutes": settings.LOGIN_LOCKOUT_MINUTES},
                 code="locked_out",
             )
         return super().get_invalid_login_error()

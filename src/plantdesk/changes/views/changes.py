@@ -13,6 +13,8 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from plantdesk.accounts.choices import Role
@@ -78,7 +80,7 @@ def change_new(request: HttpRequest) -> HttpResponse:
     change, status = run_form_action(form, lambda: actions.do_create_change(form.action_data(), actor=user))
     if change is None:
         return render(request, "changes/new.html", {"form": form}, status=status or 400)
-    messages.success(request, f"{change.number} created.")
+    messages.success(request, _("%(number)s created.") % {"number": change.number})
     return redirect_after_post(request, detail_url(change.number))
 
 
@@ -172,7 +174,10 @@ def change_edit(request: HttpRequest, number: str) -> HttpResponse:
         fresh = visible_or_404(user, number)
         return render(request, "changes/detail.html", detail_context(user, fresh, form), status=status or 400)
     messages.success(
-        request, "Saved." if updated.state == change.state else f"Saved; the change went back to {updated.state}."
+        request,
+        _("Saved.")
+        if updated.state == change.state
+        else _("Saved; the change went back to %(state)s.") % {"state": updated.get_state_display()},
     )
     return redirect_after_post(request, detail_url(number))
 
@@ -186,7 +191,7 @@ def change_transition(request: HttpRequest, number: str) -> HttpResponse:
 
     def act(user: User, change: ChangeRequest) -> str:
         moved = actions.do_transition_change(change, to, actor=user, reason=reason)
-        return f"{moved.number} is now {moved.get_state_display().lower()}."
+        return _("%(number)s is now %(state)s.") % {"number": moved.number, "state": moved.get_state_display()}
 
     return _post(request, number, act)
 
@@ -206,7 +211,7 @@ def approval_decide(request: HttpRequest, number: str, approval_id: int) -> Http
             approval, data.get("decision", ""), actor=user, comment=data.get("comment", ""),
             password=data.get("password") or None, request=request,
         )  # fmt: skip
-        return f"Your decision on {change.number} is recorded."
+        return _("Your decision on %(number)s is recorded.") % {"number": change.number}
 
     return _post(request, number, act)
 
@@ -239,7 +244,7 @@ def change_override(request: HttpRequest, number: str) -> HttpResponse:
         sig = signing.do_override_conflicts(
             change, actor=user, password=data.get("password") or None, reason=data.get("reason", ""), request=request
         )
-        return "Override signed. " + signature_text(sig)
+        return _("Override signed.") + " " + signature_text(sig)
 
     return _post(request, number, act)
 
@@ -254,7 +259,7 @@ def task_update(request: HttpRequest, number: str, task_id: int) -> HttpResponse
         updated = actions.do_update_task(
             task, request.POST.get("state", ""), actor=user, notes=request.POST.get("notes", "")
         )
-        return f"Task {updated.order} is {updated.state}."
+        return _("Task %(order)s is %(state)s.") % {"order": updated.order, "state": updated.get_state_display()}
 
     return _post(request, number, act)
 
@@ -264,7 +269,7 @@ def task_update(request: HttpRequest, number: str, task_id: int) -> HttpResponse
 def caused_incident_link(request: HttpRequest, number: str) -> HttpResponse:
     def act(user: User, change: ChangeRequest) -> str:
         actions.do_link_caused_incident(change, request.POST.get("incident", "").strip().upper(), actor=user)
-        return "Incident linked as caused by this change."
+        return _("Incident linked as caused by this change.")
 
     return _post(request, number, act)
 
@@ -274,6 +279,10 @@ def caused_incident_link(request: HttpRequest, number: str) -> HttpResponse:
 def conflicts_check(request: HttpRequest, number: str) -> HttpResponse:
     def act(user: User, change: ChangeRequest) -> str:
         found = actions.do_check_conflicts(change, actor=user)
-        return f"{len(found)} conflict(s) found." if found else "No conflicts."
+        return (
+            ngettext("%(count)d conflict found.", "%(count)d conflicts found.", len(found)) % {"count": len(found)}
+            if found
+            else _("No conflicts.")
+        )
 
     return _post(request, number, act)

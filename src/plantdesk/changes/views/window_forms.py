@@ -150,7 +150,7 @@ class RunUploadForm(forms.Form):
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
         if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError("The file is larger than 2 MiB; split it.")
+            raise forms.ValidationError(_("The file is larger than 2 MiB; split it."))
         return upload
 
     def rows(self) -> tuple[list[dict[str, str]], list[int]]:
@@ -159,16 +159,19 @@ class RunUploadForm(forms.Form):
         try:
             content = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise forms.ValidationError("The file is not UTF-8 text.") from None
+            raise forms.ValidationError(_("The file is not UTF-8 text.")) from None
         reader = csv.DictReader(io.StringIO(content, newline=""))
         columns = [c.strip() for c in reader.fieldnames or []]
         missing = [c for c in REQUIRED_COLUMNS if c not in columns]
         unknown = [c for c in columns if c not in RUN_FIELDS]
         if missing or unknown:
-            problems = ([f"missing column(s) {', '.join(missing)}"] if missing else []) + (
-                [f"unknown column(s) {', '.join(unknown)}"] if unknown else []
+            problems = ([_("missing column(s) %(names)s") % {"names": ", ".join(missing)}] if missing else []) + (
+                [_("unknown column(s) %(names)s") % {"names": ", ".join(unknown)}] if unknown else []
             )
-            raise forms.ValidationError(f"The header line must name {','.join(RUN_FIELDS)}: {'; '.join(problems)}.")
+            raise forms.ValidationError(
+                _("The header line must name %(columns)s: %(problems)s.")
+                % {"columns": ",".join(RUN_FIELDS), "problems": "; ".join(problems)}
+            )
         reader.fieldnames = columns
         rows: list[dict[str, str]] = []
         lines: list[int] = []
@@ -176,13 +179,17 @@ class RunUploadForm(forms.Form):
             for record in reader:
                 values = {k: (v or "").strip() for k, v in record.items() if k is not None}
                 if None in record:
-                    raise forms.ValidationError(f"Line {reader.line_num} has more values than the header has columns.")
+                    raise forms.ValidationError(
+                        _("Line %(line)s has more values than the header has columns.") % {"line": reader.line_num}
+                    )
                 if not any(values.values()):
                     continue
                 rows.append({k: v for k, v in values.items() if v or k != "name"})
                 lines.append(reader.line_num)
         except csv.Error as exc:
-            raise forms.ValidationError(f"Line {reader.line_num}: not CSV ({exc}).") from None
+            raise forms.ValidationError(
+                _("Line %(line)s: not CSV (%(error)s).") % {"line": reader.line_num, "error": exc}
+            ) from None
         return rows, lines
 
 
@@ -204,7 +211,7 @@ class ScheduleForm(forms.Form):
     def clean_date(self) -> dt.date | None:
         day: dt.date | None = self.cleaned_data.get("date")
         if day is not None and not dt.date(2000, 1, 1) <= day <= dt.date(2099, 12, 1):
-            raise forms.ValidationError("A date between 2000 and 2099.")
+            raise forms.ValidationError(_("A date between 2000 and 2099."))
         return day
 
 

@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from plantdesk.accounts.models import Site, User
@@ -129,7 +129,7 @@ def windows(request: HttpRequest) -> HttpResponse:
 def window_new(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     if not window_actions.can_plan_windows(user):
-        raise PermissionDenied("Windows are planned by change managers and administrators.")
+        raise PermissionDenied(_("Windows are planned by change managers and administrators."))
     if request.method == "GET":
         return render(request, "changes/window_form.html", {"form": WindowForm(user=user)})
     form = WindowForm(request.POST, user=user)
@@ -140,7 +140,9 @@ def window_new(request: HttpRequest) -> HttpResponse:
             add_domain_error(form, error)
             status = error.status
         else:
-            messages.success(request, f"{window.get_kind_display()} '{window.name}' planned.")
+            messages.success(
+                request, _("%(kind)s '%(name)s' planned.") % {"kind": window.get_kind_display(), "name": window.name}
+            )
             return redirect_after_post(request, reverse("ui:changes:windows"))
     else:
         status = 400
@@ -155,15 +157,20 @@ def window_deactivate(request: HttpRequest, window_id: int) -> HttpResponse:
     if window is None:
         raise Http404(f"No window {window_id}.")
     if not window_actions.can_deactivate(user, window):
-        raise PermissionDenied("Windows are deactivated by change managers and administrators.")
+        raise PermissionDenied(_("Windows are deactivated by change managers and administrators."))
     form = DeactivateForm(request.POST)
     reason = str(form.data.get("reason") or "")
     try:
         window_actions.do_deactivate_window(window, actor=user, reason=reason)
     except InvalidInput as error:
-        messages.error(request, f"'{window.name}' was not deactivated: {error.errors[0].message}")
+        messages.error(
+            request,
+            _("'%(name)s' was not deactivated: %(reason)s") % {"name": window.name, "reason": error.errors[0].message},
+        )
     else:
-        messages.success(request, f"'{window.name}' is deactivated; it no longer applies to changes or alerts.")
+        messages.success(
+            request, _("'%(name)s' is deactivated; it no longer applies to changes or alerts.") % {"name": window.name}
+        )
     return redirect_after_post(request, reverse("ui:changes:windows"))
 
 
@@ -176,8 +183,12 @@ def window_maintenance(request: HttpRequest) -> HttpResponse:
     window, status = run_form_action(form, lambda: window_actions.do_put_in_maintenance(form.action_data(), actor=user))
     if window is None:
         return windows_page(request, maintenance_form=form, status=status or 400)
-    until = f"{timezone.localtime(window.end):%Y-%m-%d %H:%M %Z}"
-    messages.success(request, f"{form.cleaned_data['ci']} is in maintenance until {until}: alerts, no incidents.")
+    until = local_datetime(window.end)
+    messages.success(
+        request,
+        _("%(ci)s is in maintenance until %(until)s: alerts, no incidents.")
+        % {"ci": form.cleaned_data["ci"], "until": until},
+    )
     return redirect_after_post(request, reverse("ui:changes:windows") + "?kind=maintenance")
 
 
@@ -186,7 +197,7 @@ def window_maintenance(request: HttpRequest) -> HttpResponse:
 def production_runs_upload(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     if not window_actions.can_import_runs(user):
-        raise PermissionDenied("Production runs are imported by change managers, administrators and the MES.")
+        raise PermissionDenied(_("Production runs are imported by change managers, administrators and the MES."))
     if request.method == "GET":
         return render(request, "changes/window_upload.html", {"form": RunUploadForm()})
     form = RunUploadForm(request.POST, request.FILES)
@@ -220,7 +231,7 @@ def _row_errors(
     per_row: list[dict[str, Any]] = []
     general: list[str] = []
     for item in error.errors:
-        index, _, field = item.field.partition(".")
+        index, _dot, field = item.field.partition(".")
         if not index.isdigit() or int(index) >= len(lines):
             general.append(f"{item.field}: {item.message}")
             continue

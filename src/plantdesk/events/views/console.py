@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from plantdesk.accounts.models import User
@@ -99,5 +100,5 @@ def acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
     except DomainError as error:
         messages.error(request, error.detail)
     else:
-        messages.success(request, f"Acknowledged: {alert.message or alert.dedup_key}.")
+        messages.success(request, _("Acknowledged: %(alert)s.") % {"alert": alert.message or alert.dedup_key})
     return redirect_after_post(request, back_to_console(request))

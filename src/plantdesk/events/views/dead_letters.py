@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from plantdesk.accounts.permissions import restrict
@@ -32,7 +33,7 @@ def replay(request: HttpRequest) -> HttpResponse:
     ids = [int(v) for v in request.POST.getlist("ids") if v.isdigit()][:MAX_REPLAY]
     back = reverse("ui:events:dead-letters")
     if not ids:
-        messages.error(request, "Select the dead letters to replay.")
+        messages.error(request, _("Select the dead letters to replay."))
         return redirect_after_post(request, back)
     try:
         outcome = do_replay_dead_letters(ids, actor=signed_in_user(request))
@@ -41,10 +42,10 @@ def replay(request: HttpRequest) -> HttpResponse:
         return redirect_after_post(request, back)
     if outcome["replayed"]:
         done = ", ".join(f"#{item['id']}" for item in outcome["replayed"])
-        messages.success(request, f"Replayed {done}: read now, on their way to the processor.")
+        messages.success(request, _("Replayed %(count)s: read now, on their way to the processor.") % {"count": done})
     for item in outcome["still_dead"]:
-        messages.error(request, f"Still dead #{item['id']}: {item['reason']}")
+        messages.error(request, _("Still dead #%(id)s: %(reason)s") % {"id": item["id"], "reason": item["reason"]})
     gone = sorted(set(ids) - {i["id"] for i in outcome["replayed"] + outcome["still_dead"]})
     if gone:  # replayed meanwhile by someone else, or not a dead letter at all
-        messages.info(request, f"No longer dead letters: {', '.join(f'#{i}' for i in gone)}.")
+        messages.info(request, _("No longer dead letters: %(ids)s.") % {"ids": ", ".join(f"#{i}" for i in gone)})
     return redirect_after_post(request, back)

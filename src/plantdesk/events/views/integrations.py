@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from plantdesk.accounts.models import ApiToken, User
@@ -29,7 +30,7 @@ from plantdesk.ui.htmx import agents_only, fulfiller_required, redirect_after_po
 def _admin(request: HttpRequest) -> User:
     user = signed_in_user(request)
     if not user.is_plantdesk_admin:
-        raise PermissionDenied("Integration accounts are managed by administrators.")
+        raise PermissionDenied(_("Integration accounts are managed by administrators."))
     return user
 
 
@@ -111,5 +112,7 @@ def revoke_key(request: HttpRequest, username: str, key_id: int) -> HttpResponse
     if key is None:
         raise Http404(f"No key {key_id} of {username}.")
     integration_accounts.do_revoke_integration_key(key, actor=user)
-    messages.success(request, f"Key {key.prefix}… revoked: requests with it are refused from now on.")
+    messages.success(
+        request, _("Key %(prefix)s… revoked: requests with it are refused from now on.") % {"prefix": key.prefix}
+    )
     return redirect_after_post(request, reverse("ui:events:integration", args=[username]))

@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from plantdesk.accounts.models import User
@@ -18,6 +19,7 @@ from plantdesk.events import actions
 from plantdesk.events.forms import SilenceForm
 from plantdesk.events.models import Alert, Silence
 from plantdesk.ui.htmx import agents_only, fulfiller_required, redirect_after_post, run_form_action, signed_in_user
+from plantdesk.ui.times import local_datetime
 
 LIST_LIMIT = 200
 
@@ -52,7 +54,7 @@ def silence_new(request: HttpRequest) -> HttpResponse:
     silence, status = run_form_action(form, lambda: actions.do_create_silence(form.action_data(), actor=user))
     if silence is None:
         return render(request, "events/silence_form.html", {"form": form, "alert": alert}, status=status or 400)
-    messages.success(request, f"Silenced until {timezone.localtime(silence.ends_at):%Y-%m-%d %H:%M %Z}.")
+    messages.success(request, _("Silenced until %(until)s.") % {"until": local_datetime(silence.ends_at)})
     return redirect_after_post(request, reverse("ui:events:silences"))
 
 
@@ -64,7 +66,7 @@ def silence_expire(request: HttpRequest, silence_id: int) -> HttpResponse:
     if silence is None:
         raise Http404(f"No silence {silence_id} that you can end.")
     actions.do_expire_silence(silence, actor=user)
-    messages.success(request, "The silence has ended: matching alerts open incidents again.")
+    messages.success(request, _("The silence has ended: matching alerts open incidents again."))
     return redirect_after_post(request, reverse("ui:events:silences"))
 
 
