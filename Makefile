@@ -4,8 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 VENDOR := src/plantdesk/ui/static/vendor
+LOCALE := src/plantdesk/locale
+MESSAGES := $(patsubst %.po,%.mo,$(wildcard $(LOCALE)/*/LC_MESSAGES/django.po))
 
-.PHONY: run test lint install install-dev assets bench clean
+.PHONY: run test lint install install-dev assets messages bench clean
 
 $(VENV)/.stamp-runtime: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,8 +19,14 @@ $(VENV)/.stamp-dev: pyproject.toml $(VENV)/.stamp-runtime
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-install: $(VENV)/.stamp-runtime assets
-install-dev: $(VENV)/.stamp-dev assets
+install: $(VENV)/.stamp-runtime assets messages
+install-dev: $(VENV)/.stamp-dev assets messages
+
+# The translations (German) compiled from their .po files with Babel, pure Python: no GNU gettext needed.
+# The .mo files are build output (.gitignore). New strings: `plantdesk catalogue --update`, then translate.
+messages: $(MESSAGES)
+$(LOCALE)/%/LC_MESSAGES/django.mo: $(LOCALE)/%/LC_MESSAGES/django.po $(VENV)/.stamp-runtime
+	$(BIN)/pybabel -q compile --domain django --locale $* --input-file $< --output-file $@
 
 # htmx comes from its npm package at the version pinned in package-lock.json; nothing loads from a CDN.
 assets: $(VENDOR)/htmx.min.js
@@ -52,4 +60,4 @@ bench: install-dev
 	$(BIN)/python bench/incidents.py
 
 clean:
-	rm -rf $(VENV) node_modules $(VENDOR)
+	rm -rf $(VENV) node_modules $(VENDOR) $(MESSAGES)

@@ -6,12 +6,14 @@ from __future__ import annotations
 import zoneinfo
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.dates import WEEKDAYS_ABBR
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from plantdesk.accounts.models import Site, User
@@ -22,14 +24,18 @@ from plantdesk.core.errors import DomainError
 from plantdesk.ui import times
 from plantdesk.ui.htmx import add_domain_error, agents_only, fulfiller_required, is_htmx, signed_in_user, vary_on_htmx
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 EN_DASH = "\u2013"  # a span of times, as printed calendars write it
-WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+# Monday first; the names come translated with Django itself ("Mo", "Di" ... in German).
+WEEKDAYS = [WEEKDAYS_ABBR[day] for day in range(7)]
 _RUN_STATES = dict(RunState.choices)
 _STATES = dict(State.choices)
-KIND_LABELS: dict[str, str] = {
-    WindowKind.MAINTENANCE: "Maintenance",
-    WindowKind.BLACKOUT: "Blackout",
-    WindowKind.PRODUCTION_RUN: "Production run",
+KIND_LABELS: dict[str, StrOrPromise] = {
+    WindowKind.MAINTENANCE: _("Maintenance"),
+    WindowKind.BLACKOUT: _("Blackout"),
+    WindowKind.PRODUCTION_RUN: _("Production run"),
 }
 
 
@@ -39,7 +45,7 @@ def zone_abbreviation(value: datetime, zone: str) -> str:
 
 
 def zoned(value: datetime, zone: str) -> str:
-    """'2026-03-28 22:00 CET': a time on a given clock (the page's), the zone always named."""
+    """'28.03.2026 22:00 CET': a time on a given clock (the page's) in the reader's date style, the zone named."""
     return times.local_datetime(value.astimezone(zoneinfo.ZoneInfo(zone)))
 
 
@@ -87,7 +93,7 @@ def _change_href(number: str) -> str:
 
 def _part(start: datetime, end: datetime, day_start: datetime, day_end: datetime, zone: zoneinfo.ZoneInfo) -> str:
     if start <= day_start and end >= day_end:
-        return "all day"
+        return str(_("all day"))
     before, after = start < day_start, end > day_end
     if before:
         return f"→ {end.astimezone(zone):%H:%M}"
@@ -117,7 +123,7 @@ def _items(found: schedule.Schedule) -> list[tuple[datetime, datetime, dict[str,
         items.append((c.planned_start, c.planned_end, {"css": "change", "label": c.short_description, "badge": badge,
                                                        "href": _change_href(c.number)}))  # fmt: skip
     for o in found.windows:
-        badge = KIND_LABELS.get(o.kind, o.kind)
+        badge = str(KIND_LABELS.get(o.kind, o.kind))
         if o.run_state:
             badge += f" · {_RUN_STATES.get(o.run_state, o.run_state)}"
         href = reverse("ui:changes:windows") + f"#window-{o.window}"
