@@ -4,6 +4,7 @@ turned into the API form so that the action validates both the same way."""
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 from zoneinfo import available_timezones
 
@@ -14,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from plantdesk.accounts.models import Site
 from plantdesk.core.errors import DomainError
 from plantdesk.slas.models import LocationSchedule, Schedule
+from plantdesk.ui import dates
 
 RANGE_LINE = re.compile(r"\s*(?P<days>[a-zA-Z,\-]+)\s+(?P<start>\d{1,2}:\d{2})\s*-\s*(?P<end>\d{1,2}:\d{2})\s*")
 HOURS_ERROR = re.compile(r"hours\[(\d+)\]")
@@ -38,14 +40,13 @@ class ScheduleForm(forms.Form):
         label=_("Extra closed days"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Plant closures, one date a line (YYYY-MM-DD)."),
     )
     lines = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 2}), label=_("Lines"),
         help_text=_("Line CIs working these hours although their site works others, one name a line."),
     )  # fmt: skip
-    sites = forms.ModelMultipleChoiceField(label=_("Sites"),
-        queryset=Site.objects.order_by("code"), required=False, widget=forms.CheckboxSelectMultiple,
+    sites = forms.ModelMultipleChoiceField(
+        label=_("Sites"), queryset=Site.objects.order_by("code"), required=False, widget=forms.CheckboxSelectMultiple,
         help_text=_("Sites working these hours (SLA definitions that follow the site's hours use them)."),
     )  # fmt: skip
 
@@ -56,6 +57,10 @@ class ScheduleForm(forms.Form):
         field.choices = [("", _("None")), *((c, c) for c in sorted(holidays.list_supported_countries()))]
         self.fields["time_zone"].widget.attrs["list"] = "time-zones"
         self.time_zones = sorted(available_timezones())
+        # Typed in the reader's date style, like every date input; the action keeps them as ISO dates.
+        self.fields["extra_closed_days"].help_text = _("Plant closures, one date a line, e.g. %(example)s.") % {
+            "example": dates.date_example()
+        }
 
     def action_data(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -67,7 +72,7 @@ class ScheduleForm(forms.Form):
             "holidays": {"country": country, "subdivision": data.get("holiday_subdivision") or None}
             if country
             else None,
-            "extra_closed_days": [d.strip() for d in (data.get("extra_closed_days") or "").splitlines() if d.strip()],
+            "extra_closed_days": [_iso_day(d) for d in (data.get("extra_closed_days") or "").splitlines() if d.strip()],
         }
 
     def add_action_error(self, error: DomainError) -> None:
@@ -77,7 +82,8 @@ class ScheduleForm(forms.Form):
         for item in error.errors:
             line = HOURS_ERROR.match(item.field)
             if line:
-                self.add_error("hours", f"Line {int(line.group(1)) + 1}: {item.message}")
+                self.add_error("hours", _("Line %(line)s: %(message)s") % {"line": int(line.group(1)) + 1,
+                                                                            "message": item.message})  # fmt: skip
             elif item.field.startswith("holidays."):
                 self.add_error("holiday_" + item.field.removeprefix("holidays."), item.message)
             elif item.field.startswith("extra_closed_days"):
@@ -93,7 +99,7 @@ class ScheduleForm(forms.Form):
             "hours": "\n".join(f"{h['days']} {h['start']}-{h['end']}" for h in schedule.hours),
             "holiday_country": schedule.holiday_country,
             "holiday_subdivision": schedule.holiday_subdivision,
-            "extra_closed_days": "\n".join(schedule.extra_closed_days),
+            "extra_closed_days": "\n".join(_shown_day(day) for day in schedule.extra_closed_days),
             "sites": [o.site_id for o in LocationSchedule.objects.filter(schedule=schedule, site__isnull=False)],
             "lines": "\n".join(
                 sorted(
@@ -103,6 +109,19 @@ class ScheduleForm(forms.Form):
                 )
             ),
         }
+
+
+def _iso_day(typed: str) -> str:
+    """A closed day as the action stores it (ISO); what was typed if it is no date (the action says why)."""
+    day = dates.parse_date(typed)
+    return day.isoformat() if day else typed.strip()
+
+
+def _shown_day(stored: str) -> str:
+    try:
+        return dates.format_date(date.fromisoformat(stored))
+    except ValueError:
+        return stored
 
 
 def _range(line: str) -> Any:

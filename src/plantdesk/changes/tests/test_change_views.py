@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.forms import DateTimeInput
 from django.utils import timezone
 
 from plantdesk.accounts.models import User
@@ -38,7 +37,7 @@ def _rendered(change: ChangeRequest, **changes: Any) -> dict[str, Any]:
             if value:
                 data[name] = "on"
             continue
-        if isinstance(field.widget, DateTimeInput):
+        if isinstance(value, datetime):  # as the date input shows it, in the reader's date style
             value = field.widget.format_value(value)
         data[name] = value if value is not None else ""
     data.update(changes)

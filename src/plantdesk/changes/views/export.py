@@ -7,6 +7,7 @@ Agent pages (requesters are sent to their portal); a change the user may not see
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
 from django.views.decorators.http import require_GET
 
 from plantdesk.changes.exporter import change_csv, change_pdf
@@ -28,7 +29,9 @@ def _attachment(content: str | bytes, content_type: str, filename: str) -> HttpR
 def change_export_csv(request: HttpRequest, number: str) -> HttpResponse:
     change = visible_or_404(signed_in_user(request), number)
     # A byte-order mark, so that spreadsheet programs read the UTF-8 (printed names, plans) as UTF-8.
-    body = "\ufeff" + change_csv(change, generated_by=signed_in_user(request))
+    # Exports of a regulated record read the same whoever downloads them: English, as the audit trail is.
+    with translation.override("en"):
+        body = "\ufeff" + change_csv(change, generated_by=signed_in_user(request))
     return _attachment(body.encode("utf-8"), "text/csv; charset=utf-8", f"{change.number}.csv")
 
 
@@ -36,6 +39,6 @@ def change_export_csv(request: HttpRequest, number: str) -> HttpResponse:
 @fulfiller_required(agents_only)
 def change_export_pdf(request: HttpRequest, number: str) -> HttpResponse:
     change = visible_or_404(signed_in_user(request), number)
-    return _attachment(
-        change_pdf(change, generated_by=signed_in_user(request)), "application/pdf", f"{change.number}.pdf"
-    )
+    with translation.override("en"):
+        pdf = change_pdf(change, generated_by=signed_in_user(request))
+    return _attachment(pdf, "application/pdf", f"{change.number}.pdf")
