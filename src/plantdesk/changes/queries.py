@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext, gettext_noop
 
 from plantdesk.accounts.choices import Role
 from plantdesk.accounts.models import User
@@ -16,6 +17,8 @@ from plantdesk.changes.models import Approval, ChangeRequest, StandardChangeTemp
 NOTHING = Q(pk__in=[])
 # Who plans windows and signs conflict overrides.
 CHANGE_AUTHORITIES = frozenset({Role.CHANGE_MANAGER, Role.ADMIN})
+
+HIDDEN_OVERLAP = gettext_noop("Another change, at a site you do not work for, overlaps.")
 
 
 def change_scope(user: User, action: Action) -> Q | None:
@@ -121,7 +124,7 @@ def conflicts_for(user: User, change: ChangeRequest) -> list[dict[str, Any]]:
         items.append({
             "kind": conflict.kind,
             "kind_label": conflict.get_kind_display(),
-            "detail": "Another change, at a site you do not work for, overlaps." if hidden else conflict.detail,
+            "detail": gettext(HIDDEN_OVERLAP) if hidden else conflict.detail,
             "ci": conflict.ci.name if conflict.ci is not None else None,
             "window": conflict.window_id,
             "change": None if hidden or conflict.other_change is None else conflict.other_change.number,

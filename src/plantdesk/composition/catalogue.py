@@ -38,7 +38,7 @@ SKIPPED_DIRS = {"tests", "migrations", "testing", "simulator", "locale", "static
 
 @dataclass(frozen=True)
 class Message:
-    msgid: str | tuple[str, str]  # a plural message: (singular, plural)
+    msgid: str | tuple[str, ...]  # a plural message: (singular, plural)
     context: str | None
     location: tuple[str, int]
     comments: tuple[str, ...]
@@ -83,8 +83,8 @@ def read_catalogue(language: str) -> Catalog:
         return read_po(handle, locale=language, domain=DOMAIN)
 
 
-def _key(msgid: str | tuple[str, str]) -> str:
-    return msgid[0] if isinstance(msgid, tuple) else msgid
+def _key(msgid: str | tuple[str, ...] | list[str]) -> str:
+    return msgid if isinstance(msgid, str) else msgid[0]
 
 
 def missing_translations(language: str) -> list[Message]:
@@ -102,7 +102,7 @@ def missing_translations(language: str) -> list[Message]:
 
 def placeholder_errors(language: str) -> list[str]:
     """Translations whose %(name)s placeholders differ from the msgid's (Babel's python-format checks)."""
-    errors = []
+    errors: list[str] = []
     for entry, problems in read_catalogue(language).check():
         errors.extend(f"{_key(entry.id)!r}: {problem}" for problem in problems)
     return errors

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from plantdesk.accounts.models import Site
 
@@ -15,7 +16,7 @@ class InboxEvent(models.Model):
     sender's event id when it gives one, else the payload's hash, so a redelivery is recognised."""
 
     ACCEPTED, PROCESSED, DEAD = "accepted", "processed", "dead"
-    STATUSES = [(ACCEPTED, "Accepted"), (PROCESSED, "Processed"), (DEAD, "Dead letter")]
+    STATUSES = [(ACCEPTED, _("Accepted")), (PROCESSED, _("Processed")), (DEAD, _("Dead letter"))]
 
     channel = models.CharField(max_length=20)  # rest, mqtt, alertmanager, pagerduty, sparkplug
     source = models.CharField(max_length=100)
@@ -136,7 +137,7 @@ class AlertRule(models.Model):
     """Ordered alert-to-incident rules: the first rule that matches decides. Empty match lists match all."""
 
     OPEN_INCIDENT, RECORD_ONLY = "open_incident", "record_only"
-    ACTIONS = [(OPEN_INCIDENT, "Open an incident"), (RECORD_ONLY, "Record only")]
+    ACTIONS = [(OPEN_INCIDENT, _("Open an incident")), (RECORD_ONLY, _("Record only"))]
 
     position = models.PositiveIntegerField()
     name = models.CharField(max_length=100)

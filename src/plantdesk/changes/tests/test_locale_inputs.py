@@ -62,7 +62,9 @@ def test_a_window_is_planned_in_the_readers_date_style_on_the_berlin_clock(
 
 def test_a_date_in_the_wrong_style_is_refused_naming_the_field_and_the_format(carl: User) -> None:
     manager = client_for(_speaks(carl, "de"))
-    response = manager.post("/changes/windows/new/", {**WINDOW, "start": "12/24/2026 6:00 AM", "end": "24.12.2026 18:00"})
+    response = manager.post(
+        "/changes/windows/new/", {**WINDOW, "start": "12/24/2026 6:00 AM", "end": "24.12.2026 18:00"}
+    )
     assert response.status_code == 400
     page = text(response)
     assert "Beginn (erstes Vorkommen): bitte als TT.MM.JJJJ hh:mm eingeben, z. B. 24.12.2026 06:00." in page

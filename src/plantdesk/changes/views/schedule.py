@@ -13,6 +13,7 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS_ABBR
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
@@ -163,7 +164,9 @@ def schedule_page(
         "view": view,
         "weeks": [days[i : i + 7] for i in range(0, len(days), 7)],
         "weekdays": WEEKDAYS,
-        "title": f"{period_first:%B %Y}" if view == "month" else f"Week of {period_first:%d %B %Y}",
+        "title": date_format(period_first, "F Y")  # the month's name in the reader's language
+        if view == "month"
+        else _("Week of %(day)s") % {"day": dates.format_date(period_first)},
         "zone_name": zone_name,
         "zone_abbreviation": zone_abbreviation(_midnight(period_first, zone), zone_name),
         "scope": scope,
