@@ -150,7 +150,7 @@ def collect(
         ("updated_at", utc(c.updated_at)),
         ("closed_at", utc(c.closed_at)),
     ]
-    header = [(name, FIELD_LABELS[name], value) for name, value in rows]
+    header = [(name, str(FIELD_LABELS[name]), value) for name, value in rows]
     plans = [
         ("description", "Description", c.description),
         ("justification", "Justification", c.justification),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from plantdesk.changes.choices import (
     RISK_QUESTIONS,
     ApprovalState,
@@ -20,11 +22,11 @@ from plantdesk.changes.models import RECORD_TYPE
 from plantdesk.ui import labels
 
 ACTION_LABELS = {
-    "approval": "Approval decision",
-    "approval_level": "Approval level",
-    "approvals_requested": "Approvals requested",
-    "approvals_withdrawn": "Approvals withdrawn",
-    "task": "Change task",
+    "approval": _("Approval decision"),
+    "approval_level": _("Approval level"),
+    "approvals_requested": _("Approvals requested"),
+    "approvals_withdrawn": _("Approvals withdrawn"),
+    "task": _("Change task"),
 }
 
 

@@ -15,6 +15,8 @@ class SlasConfig(AppConfig):
 
 
 def _register_labels() -> None:
+    from django.utils.translation import gettext_lazy as _
+
     from plantdesk.slas.models import CLOCK_RECORD_TYPE, CLOCK_STATE_LABELS
     from plantdesk.ui import labels
 
@@ -22,11 +24,11 @@ def _register_labels() -> None:
     # A clock's entries: field `sla:<definition>`, value its outcome or the hold reason that paused it.
     labels.register_field_prefix("sla:", "", value_fields=("hold_reason",))
     labels.register_value_labels("sla:", {
-        "achieved": "Achieved", "breached": "Breached", "reopened": "Reopened",
-        "no longer applies": "No longer applies", "breached; no longer applies": "Breached; no longer applies",
-        "due when resumed": "Due when resumed",
+        "achieved": _("Achieved"), "breached": _("Breached"), "reopened": _("Reopened"),
+        "no longer applies": _("No longer applies"), "breached; no longer applies": _("Breached; no longer applies"),
+        "due when resumed": _("Due when resumed"),
     })  # fmt: skip
     labels.register_action_labels({
-        "sla_started": "SLA started", "sla_paused": "SLA paused", "sla_resumed": "SLA resumed",
-        "sla_stopped": "SLA stopped", "sla_canceled": "SLA canceled",
+        "sla_started": _("SLA started"), "sla_paused": _("SLA paused"), "sla_resumed": _("SLA resumed"),
+        "sla_stopped": _("SLA stopped"), "sla_canceled": _("SLA canceled"),
     })  # fmt: skip

@@ -9,12 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.utils.translation import gettext_lazy as _
 
 from plantdesk.core.models import JournalEntry, JournalKind, Visibility
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 PEOPLE = "people"
 # key -> label, in the order the filter shows them
-FILTERS = {PEOPLE: "People", "all": "All", "comments": "Comments", "work_notes": "Work notes", "system": "System"}
+FILTERS: dict[str, StrOrPromise] = {PEOPLE: _("People"), "all": _("All"), "comments": _("Comments"),
+                                    "work_notes": _("Work notes"), "system": _("System")}  # fmt: skip
 
 
 def _matches(entry: JournalEntry, key: str) -> bool:
@@ -35,7 +42,7 @@ def _matches(entry: JournalEntry, key: str) -> bool:
 @dataclass(frozen=True)
 class ActivityFilter:
     key: str
-    label: str
+    label: StrOrPromise
     count: int
     selected: bool
 

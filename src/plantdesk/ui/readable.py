@@ -13,6 +13,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from plantdesk.accounts.choices import SYSTEM_USERNAME
 from plantdesk.core.choices import Priority
 from plantdesk.core.models import Signature
@@ -20,7 +22,6 @@ from plantdesk.ui import labels
 from plantdesk.ui.times import local_datetime, readable_times
 
 EMPTY = "—"
-_PRIORITY_NAMES = {str(p.value): p.label.split(" - ", 1)[1] for p in Priority}
 # A code as the records store it: lower case words joined by underscores.
 _CODE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+|[a-z]+")
 # "Anna Weber (aweber): qa_approved, 2026-12-03T14:09:14.441927+00:00" (core.signatures.sign)
@@ -30,7 +31,9 @@ _FIELD_ACTIONS = frozenset({"created", "updated", "transition"})
 
 
 def priority_label(value: str) -> str:
-    return f"P{value} {_PRIORITY_NAMES.get(value, '')}".strip()
+    """'P2 High', in the reader's language (looked up per call: the labels are lazy)."""
+    names = {str(p.value): str(p.label).split(" - ", 1)[-1] for p in Priority}
+    return f"P{value} {names.get(value, '')}".strip()
 
 
 class ValueReader:
@@ -64,7 +67,7 @@ class ValueReader:
         if field == "priority" and raw.isdigit():
             return priority_label(raw)
         if raw in labels.YES_NO:
-            return labels.YES_NO[raw]
+            return str(labels.YES_NO[raw])
         if raw[:1] in "{[":
             try:
                 return self._structure(field, json.loads(raw), action)
@@ -116,7 +119,7 @@ def what_of(entry: Mapping[str, Any]) -> str:
     """What an entry changed: a field's label, or the action with what it acted on."""
     action, field = entry.get("action") or "", entry.get("field") or ""
     if field == "journal":
-        return "System note" if entry.get("actor") == SYSTEM_USERNAME else labels.action_label(action)
+        return _("System note") if entry.get("actor") == SYSTEM_USERNAME else labels.action_label(action)
     if action in _FIELD_ACTIONS:
         return labels.field_label(field) if field else labels.action_label(action)
     if not field:
@@ -151,4 +154,9 @@ def readable_history(entries: Sequence[Mapping[str, Any]]) -> list[dict[str, Any
 def signature_text(sig: Signature) -> str:
     """A signature's manifestation as a page shows it: the meaning's label, the time in the page's zone."""
     meaning = labels.value_label("meaning", sig.meaning)
-    return f"Signed by {sig.printed_name} ({sig.username}) on {local_datetime(sig.signed_at)}, meaning: {meaning}"
+    return _("Signed by %(name)s (%(username)s) on %(when)s, meaning: %(meaning)s") % {
+        "name": sig.printed_name,
+        "username": sig.username,
+        "when": local_datetime(sig.signed_at),
+        "meaning": meaning,
+    }

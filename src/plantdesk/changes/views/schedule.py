@@ -166,7 +166,7 @@ def schedule_page(
         "weekdays": WEEKDAYS,
         "title": date_format(period_first, "F Y")  # the month's name in the reader's language
         if view == "month"
-        else _("Week of %(day)s") % {"day": dates.format_date(period_first)},
+        else _("Week of %(day)s") % {"day": times.local_date(period_first)},
         "zone_name": zone_name,
         "zone_abbreviation": zone_abbreviation(_midnight(period_first, zone), zone_name),
         "scope": scope,
