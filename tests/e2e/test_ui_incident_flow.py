@@ -18,7 +18,7 @@ def test_agent_filters_the_queue_and_opens_an_incident(page: Any, server: LiveSe
                               assignment_group="MES Support")  # fmt: skip
     login(page, "mmueller")
     page.get_by_label("Search").fill(title)
-    expect(page.get_by_text("Showing 1 to 1 of 1 incidents")).to_be_visible()
+    expect(page.get_by_text("Showing 1 to 1 of 1 incident")).to_be_visible()
     expect(page).to_have_url(re.compile(r"q=Conveyor"))
     page.get_by_label("Priority").select_option("P1")
     expect(page.get_by_role("link", name=title)).to_be_visible()
