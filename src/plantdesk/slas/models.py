@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from plantdesk.accounts.models import Site
 
@@ -148,9 +149,9 @@ class SLAClock(models.Model):
 # A clock's states as people read them (the badges on a record's SLA card; ui.labels, like the apps' states).
 CLOCK_RECORD_TYPE = "sla_clock"
 CLOCK_STATE_LABELS = {
-    "running": "Running",
-    "paused": "Paused",
-    "achieved": "Achieved",
-    "breached": "Breached",
-    "canceled": "Canceled",
+    "running": _("Running"),
+    "paused": _("Paused"),
+    "achieved": _("Achieved"),
+    "breached": _("Breached"),
+    "canceled": _("Canceled"),
 }
