@@ -6,7 +6,7 @@ the same API-level values the REST API takes, so both paths share one set of rul
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +19,9 @@ from plantdesk.cmdb.models import CIClass, ConfigurationItem
 from plantdesk.cmdb.queries import ci_classes, relationship_types
 from plantdesk.cmdb.widgets import CISuggestInput
 from plantdesk.ui.date_inputs import LocalDateField
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 from plantdesk.ui.widgets import group_picker, person_picker
 
 ATTRIBUTE_PREFIX = "attr_"
@@ -88,6 +91,7 @@ class CIForm(forms.Form):
         self.chosen_class = ci_class
         classes = sorted(ci_classes().values(), key=lambda c: (c.family, c.label.lower()))
         self._choices("ci_class", [("", _("Choose a class")), *((c.name, f"{c.label} ({c.name})") for c in classes)])
+        first: list[tuple[str, StrOrPromise]]
         if user.role == Role.ADMIN:
             sites, first = Site.objects.order_by("code"), [("", _("Enterprise-wide"))]
         else:  # enterprise-wide CIs are the administrators'
@@ -96,7 +100,7 @@ class CIForm(forms.Form):
         for name, spec in (ci_class.attribute_schema if ci_class else {}).items():
             self.fields[ATTRIBUTE_PREFIX + name] = attribute_field(name, spec)
 
-    def _choices(self, name: str, choices: list[tuple[str, str]]) -> None:
+    def _choices(self, name: str, choices: list[tuple[str, StrOrPromise]]) -> None:
         field = self.fields[name]
         assert isinstance(field, forms.ChoiceField)
         field.choices = choices
