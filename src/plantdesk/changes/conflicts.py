@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -247,12 +247,13 @@ def _window_conflicts(scope: _Scope, start: datetime, end: datetime) -> list[Fou
         ci = cis[0]
         names = ", ".join(scope.names[c] for c in cis)
         if window.kind == WindowKind.BLACKOUT:
-            detail = f"Blackout '{window.name}' covers {names} from {occ[0].start:%Y-%m-%d %H:%M} UTC."
+            # Times as ISO text: the API returns them as they are, a page writes them in its own zone.
+            detail = f"Blackout '{window.name}' covers {names} from {_iso(occ[0].start)}."
             kind = ConflictKind.BLACKOUT
         else:
             detail = (
                 f"Production run '{window.name}' ({window.run_state}) on {names} "
-                f"{occ[0].start:%Y-%m-%d %H:%M}-{occ[0].end:%Y-%m-%d %H:%M} UTC."
+                f"{_iso(occ[0].start)} to {_iso(occ[0].end)}."
             )
             kind = ConflictKind.PRODUCTION_RUN
         found.append(Found(kind, detail, ci_id=ci, ci_name=scope.names[ci], window_id=window_id,
@@ -321,3 +322,7 @@ def _windows_covering(scope: _Scope, start: datetime, end: datetime) -> tuple[di
         through_site = Window.sites.through.objects.filter(condition, site_id__in=sorted(by_site))
         read(through_site.values_list("site_id", *columns), by_site)
     return windows, covered
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="minutes")

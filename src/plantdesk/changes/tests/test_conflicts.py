@@ -91,7 +91,7 @@ def test_recurring_blackout_conflicts_only_in_its_occurrences(plant: Plant, cmdb
     assert check([cmdb.app], "2026-07-01 08:00", "2026-07-01 10:00") == []
     found = check([cmdb.app], "2026-12-28 08:00", "2026-12-28 10:00")
     assert kinds(found) == [ConflictKind.BLACKOUT]
-    assert "2026-12-20 23:00 UTC" in found[0].detail  # the occurrence met, not the first one
+    assert "2026-12-20T23:00+00:00" in found[0].detail  # the occurrence met, not the first one
 
 
 def test_inactive_window_is_ignored(plant: Plant, cmdb: Cmdb) -> None:

@@ -259,7 +259,8 @@ def task_update(request: HttpRequest, number: str, task_id: int) -> HttpResponse
         updated = actions.do_update_task(
             task, request.POST.get("state", ""), actor=user, notes=request.POST.get("notes", "")
         )
-        return _("Task %(order)s is %(state)s.") % {"order": updated.order, "state": updated.get_state_display()}
+        state = str(updated.get_state_display()).lower()  # inside a sentence: "Task 1 is done."
+        return _("Task %(order)s is %(state)s.") % {"order": updated.order, "state": state}
 
     return _post(request, number, act)
 

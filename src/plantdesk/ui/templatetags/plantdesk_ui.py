@@ -85,9 +85,10 @@ def business_time(microseconds: int) -> str:
 
 
 @register.filter(name="readable_times")
-def readable_times_filter(text: str) -> str:
-    """PlantDesk's own notes name times in ISO; a person reads them in the page's zone."""
-    return times.readable_times(text or "")
+def readable_times_filter(text: object) -> str:
+    """PlantDesk's own notes and messages name times in ISO; a person reads them in the page's zone. The
+    result is escaped on output like any other text (it is a plain str, not marked safe)."""
+    return times.readable_times(str(text) if text is not None else "")
 
 
 @register.filter
