@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "plantdesk.slas",
     "plantdesk.events",
     "plantdesk.changes",
+    "plantdesk.problems",
     "plantdesk.sparkplug",
     "plantdesk.api",
     "plantdesk.ui",
