@@ -65,8 +65,9 @@ class Problem(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["number"], name="problem_number_unique")]
         indexes = [
-            models.Index(fields=["priority", "opened_at", "id"], name="prb_open_order_idx",
-                         condition=models.Q(state__in=OPEN)),  # fmt: skip
+            models.Index(
+                fields=["priority", "opened_at", "id"], name="prb_open_order_idx", condition=models.Q(state__in=OPEN)
+            ),
             models.Index(fields=["state", "priority", "opened_at"], name="prb_state_idx"),
         ]
         ordering = ["priority", "opened_at"]
@@ -150,6 +151,9 @@ class KnownErrorCI(models.Model):
         constraints = [models.UniqueConstraint(fields=["known_error", "ci"], name="known_error_ci_unique")]
         indexes = [models.Index(fields=["ci", "known_error"], name="known_error_ci_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.known_error_id} affects {self.ci_id}"
+
 
 class WorkaroundPosting(models.Model):
     """A workaround version posted to an incident: the unique key makes publishing post it once."""
@@ -163,6 +167,9 @@ class WorkaroundPosting(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["incident", "known_error", "version"], name="workaround_posted_once")
         ]
+
+    def __str__(self) -> str:
+        return f"workaround v{self.version} on {self.incident_id}"
 
     def clean(self) -> None:
         if self.version < 1:

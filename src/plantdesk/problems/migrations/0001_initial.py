@@ -6,135 +6,309 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0002_language_and_date_format'),
-        ('changes', '0002_maintenance_label'),
-        ('cmdb', '0006_impact_directions'),
-        ('incidents', '0004_ci_reference'),
+        ("accounts", "0002_language_and_date_format"),
+        ("changes", "0002_maintenance_label"),
+        ("cmdb", "0006_impact_directions"),
+        ("incidents", "0004_ci_reference"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='KnownError',
+            name="KnownError",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('symptom', models.TextField(max_length=5000)),
-                ('root_cause', models.TextField(blank=True, max_length=5000)),
-                ('workaround', models.TextField(blank=True, max_length=10000)),
-                ('vendor', models.CharField(blank=True, max_length=100)),
-                ('product_model', models.CharField(blank=True, max_length=100)),
-                ('affected_version', models.CharField(blank=True, max_length=60)),
-                ('published', models.BooleanField(default=False)),
-                ('published_workaround', models.TextField(blank=True)),
-                ('workaround_version', models.PositiveIntegerField(default=0)),
-                ('published_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField()),
-                ('updated_at', models.DateTimeField()),
-                ('published_by', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("symptom", models.TextField(max_length=5000)),
+                ("root_cause", models.TextField(blank=True, max_length=5000)),
+                ("workaround", models.TextField(blank=True, max_length=10000)),
+                ("vendor", models.CharField(blank=True, max_length=100)),
+                ("product_model", models.CharField(blank=True, max_length=100)),
+                ("affected_version", models.CharField(blank=True, max_length=60)),
+                ("published", models.BooleanField(default=False)),
+                ("published_workaround", models.TextField(blank=True)),
+                ("workaround_version", models.PositiveIntegerField(default=0)),
+                ("published_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField()),
+                ("updated_at", models.DateTimeField()),
+                (
+                    "published_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='KnownErrorCI',
+            name="KnownErrorCI",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('ci', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='cmdb.configurationitem')),
-                ('known_error', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='problems.knownerror')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "ci",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="cmdb.configurationitem"
+                    ),
+                ),
+                (
+                    "known_error",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="problems.knownerror"
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='knownerror',
-            name='cis',
-            field=models.ManyToManyField(related_name='known_errors', through='problems.KnownErrorCI', to='cmdb.configurationitem'),
+            model_name="knownerror",
+            name="cis",
+            field=models.ManyToManyField(
+                related_name="known_errors", through="problems.KnownErrorCI", to="cmdb.configurationitem"
+            ),
         ),
         migrations.CreateModel(
-            name='Problem',
+            name="Problem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=16)),
-                ('short_description', models.CharField(max_length=160)),
-                ('description', models.TextField(blank=True, max_length=20000)),
-                ('state', models.CharField(choices=[('new', 'New'), ('assess', 'Assess'), ('root_cause_analysis', 'Root cause analysis'), ('fix_in_progress', 'Fix in progress'), ('resolved', 'Resolved'), ('closed', 'Closed'), ('canceled', 'Canceled')], default='new', max_length=24)),
-                ('impact', models.PositiveSmallIntegerField(choices=[(1, '1 - High'), (2, '2 - Medium'), (3, '3 - Low')], default=2)),
-                ('urgency', models.PositiveSmallIntegerField(choices=[(1, '1 - High'), (2, '2 - Medium'), (3, '3 - Low')], default=2)),
-                ('priority', models.PositiveSmallIntegerField(choices=[(1, '1 - Critical'), (2, '2 - High'), (3, '3 - Moderate'), (4, '4 - Low'), (5, '5 - Planning')])),
-                ('category', models.CharField(blank=True, max_length=40)),
-                ('gxp_relevant', models.BooleanField(default=False)),
-                ('resolution_code', models.CharField(blank=True, max_length=40)),
-                ('cause_notes', models.TextField(blank=True)),
-                ('capa_decision', models.CharField(blank=True, choices=[('required', 'CAPA required (raised in the QMS)'), ('not_required', 'No CAPA required')], max_length=20)),
-                ('capa_rationale', models.TextField(blank=True)),
-                ('cancel_reason', models.TextField(blank=True)),
-                ('opened_at', models.DateTimeField()),
-                ('updated_at', models.DateTimeField()),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('assignee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('assignment_group', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.assignmentgroup')),
-                ('ci', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='problems', to='cmdb.configurationitem')),
-                ('fix_change', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='fixed_problems', to='changes.changerequest')),
-                ('opened_by', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('resolved_by', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('site', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.site')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.CharField(max_length=16)),
+                ("short_description", models.CharField(max_length=160)),
+                ("description", models.TextField(blank=True, max_length=20000)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("new", "New"),
+                            ("assess", "Assess"),
+                            ("root_cause_analysis", "Root cause analysis"),
+                            ("fix_in_progress", "Fix in progress"),
+                            ("resolved", "Resolved"),
+                            ("closed", "Closed"),
+                            ("canceled", "Canceled"),
+                        ],
+                        default="new",
+                        max_length=24,
+                    ),
+                ),
+                (
+                    "impact",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "1 - High"), (2, "2 - Medium"), (3, "3 - Low")], default=2
+                    ),
+                ),
+                (
+                    "urgency",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "1 - High"), (2, "2 - Medium"), (3, "3 - Low")], default=2
+                    ),
+                ),
+                (
+                    "priority",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (1, "1 - Critical"),
+                            (2, "2 - High"),
+                            (3, "3 - Moderate"),
+                            (4, "4 - Low"),
+                            (5, "5 - Planning"),
+                        ]
+                    ),
+                ),
+                ("category", models.CharField(blank=True, max_length=40)),
+                ("gxp_relevant", models.BooleanField(default=False)),
+                ("resolution_code", models.CharField(blank=True, max_length=40)),
+                ("cause_notes", models.TextField(blank=True)),
+                (
+                    "capa_decision",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("required", "CAPA required (raised in the QMS)"),
+                            ("not_required", "No CAPA required"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("capa_rationale", models.TextField(blank=True)),
+                ("cancel_reason", models.TextField(blank=True)),
+                ("opened_at", models.DateTimeField()),
+                ("updated_at", models.DateTimeField()),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "assignment_group",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.assignmentgroup",
+                    ),
+                ),
+                (
+                    "ci",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="problems",
+                        to="cmdb.configurationitem",
+                    ),
+                ),
+                (
+                    "fix_change",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="fixed_problems",
+                        to="changes.changerequest",
+                    ),
+                ),
+                (
+                    "opened_by",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "resolved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.site",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['priority', 'opened_at'],
+                "ordering": ["priority", "opened_at"],
             },
         ),
         migrations.AddField(
-            model_name='knownerror',
-            name='problem',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='known_error', to='problems.problem'),
+            model_name="knownerror",
+            name="problem",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.PROTECT, related_name="known_error", to="problems.problem"
+            ),
         ),
         migrations.CreateModel(
-            name='ProblemIncident',
+            name="ProblemIncident",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('linked_at', models.DateTimeField()),
-                ('incident', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='problem_link', to='incidents.incident')),
-                ('linked_by', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('problem', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='incident_links', to='problems.problem')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("linked_at", models.DateTimeField()),
+                (
+                    "incident",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="problem_link",
+                        to="incidents.incident",
+                    ),
+                ),
+                (
+                    "linked_by",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "problem",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="incident_links",
+                        to="problems.problem",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='WorkaroundPosting',
+            name="WorkaroundPosting",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField()),
-                ('posted_at', models.DateTimeField()),
-                ('incident', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='incidents.incident')),
-                ('known_error', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='problems.knownerror')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("version", models.PositiveIntegerField()),
+                ("posted_at", models.DateTimeField()),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="incidents.incident",
+                    ),
+                ),
+                (
+                    "known_error",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="problems.knownerror"
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='knownerrorci',
-            index=models.Index(fields=['ci', 'known_error'], name='known_error_ci_idx'),
+            model_name="knownerrorci",
+            index=models.Index(fields=["ci", "known_error"], name="known_error_ci_idx"),
         ),
         migrations.AddConstraint(
-            model_name='knownerrorci',
-            constraint=models.UniqueConstraint(fields=('known_error', 'ci'), name='known_error_ci_unique'),
+            model_name="knownerrorci",
+            constraint=models.UniqueConstraint(fields=("known_error", "ci"), name="known_error_ci_unique"),
         ),
         migrations.AddIndex(
-            model_name='problem',
-            index=models.Index(condition=models.Q(('state__in', ['new', 'assess', 'root_cause_analysis', 'fix_in_progress'])), fields=['priority', 'opened_at', 'id'], name='prb_open_order_idx'),
+            model_name="problem",
+            index=models.Index(
+                condition=models.Q(("state__in", ["new", "assess", "root_cause_analysis", "fix_in_progress"])),
+                fields=["priority", "opened_at", "id"],
+                name="prb_open_order_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='problem',
-            index=models.Index(fields=['state', 'priority', 'opened_at'], name='prb_state_idx'),
+            model_name="problem",
+            index=models.Index(fields=["state", "priority", "opened_at"], name="prb_state_idx"),
         ),
         migrations.AddConstraint(
-            model_name='problem',
-            constraint=models.UniqueConstraint(fields=('number',), name='problem_number_unique'),
+            model_name="problem",
+            constraint=models.UniqueConstraint(fields=("number",), name="problem_number_unique"),
         ),
         migrations.AddIndex(
-            model_name='problemincident',
-            index=models.Index(fields=['problem', 'incident'], name='prb_link_problem_idx'),
+            model_name="problemincident",
+            index=models.Index(fields=["problem", "incident"], name="prb_link_problem_idx"),
         ),
         migrations.AddConstraint(
-            model_name='workaroundposting',
-            constraint=models.UniqueConstraint(fields=('incident', 'known_error', 'version'), name='workaround_posted_once'),
+            model_name="workaroundposting",
+            constraint=models.UniqueConstraint(
+                fields=("incident", "known_error", "version"), name="workaround_posted_once"
+            ),
         ),
     ]
