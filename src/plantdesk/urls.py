@@ -14,6 +14,7 @@ ui_patterns: list[URLPattern | URLResolver] = [
     path("service-levels/", include("plantdesk.slas.urls")),
     path("events/", include("plantdesk.events.urls")),
     path("changes/", include("plantdesk.changes.urls")),
+    path("problems/", include("plantdesk.problems.urls")),
 ]
 
 urlpatterns = [

@@ -16,6 +16,7 @@ from plantdesk.events.api import events_router
 from plantdesk.events.incident_alerts_api import incident_alerts_router
 from plantdesk.events.rules_api import alert_rules_router, mapping_rules_router
 from plantdesk.incidents.api import router as incidents_router
+from plantdesk.problems.api import router as problems_router
 from plantdesk.slas.api import definitions_router, schedules_router
 
 api = NinjaAPI(
@@ -42,6 +43,7 @@ api.add_router("/silences", silences_router)
 api.add_router("/maintenance-windows", maintenance_router)
 api.add_router("/alert-rules", alert_rules_router)
 api.add_router("/mapping-rules", mapping_rules_router)
+api.add_router("/problems", problems_router)
 api.add_router("/changes", changes_router)
 api.add_router("/approvals", approvals_router)
 api.add_router("/windows", windows_router)

@@ -17,7 +17,7 @@ from plantdesk.core import audit
 from plantdesk.core.choices import is_active_option
 from plantdesk.core.domain_events import Changes, changes_between, record_event
 from plantdesk.core.errors import Conflict, FieldError, Forbidden, InvalidInput
-from plantdesk.core.journal import add_journal_entry
+from plantdesk.core.journal import add_journal_entries, add_journal_entry
 from plantdesk.core.models import JournalEntry, JournalKind, Visibility
 from plantdesk.core.numbering import next_number
 from plantdesk.incidents import transitions
@@ -182,6 +182,28 @@ def do_add_comment(incident: Incident, body: str, visibility: str, *, actor: Use
                     locked, record_type=RECORD_TYPE, actor=actor, responded=True
                 )  # an agent's answer meets the response target
     return entry
+
+
+def do_comment_on_incidents(
+    incident_ids: list[int], body: str, *, actor: User, visibility: str = Visibility.PUBLIC
+) -> list[Incident]:
+    """The same comment on many incidents in one action (a problem's workaround on every linked incident):
+    those the actor may change and that are still open, locked in id order; one insert for the journal, one
+    update for `updated_at`, an `incident.commented` event each. Returns the incidents commented on."""
+    with audit.action_transaction():
+        locked = list(
+            restrict(actor, "change", Incident)
+            .select_for_update()
+            .filter(pk__in=incident_ids, state__in=list(transitions.OPEN_STATES))
+            .order_by("pk")
+            .only("id", "number", "state")
+        )
+        entries = add_journal_entries(record_type=RECORD_TYPE, records=locked, body=body, visibility=visibility,
+                                      actor=actor)  # fmt: skip
+        Incident.objects.filter(pk__in=[i.pk for i in locked]).update(updated_at=timezone.now())
+        for incident, entry in zip(locked, entries, strict=True):
+            _emit("commented", incident, actor, data={"visibility": visibility, "kind": entry.kind, "entry": entry.pk})
+    return locked
 
 
 def do_post_communication(incident: Incident, body: str, *, actor: User) -> JournalEntry:

@@ -123,9 +123,10 @@ def resolve_fields(data: Mapping[str, Any], *, actor: User, creating: bool) -> d
 _rules = config_cache(lambda: list(AssignmentRule.objects.filter(active=True).select_related("group")))
 
 
-def resolve_assignment(incident: Incident, *, validate_only: bool = False) -> None:
+def resolve_assignment(incident: Any, *, validate_only: bool = False) -> None:
     """Default the group (the assignee's group, the CI's support group, the first matching rule, the
-    default group), then check that the assignee belongs to it."""
+    default group), then check that the assignee belongs to it. Problems are routed the same way: any record
+    with `assignment_group`, `assignee`, `ci`, `category` and `site_id`."""
     if not validate_only and incident.assignment_group is None:
         if incident.assignee is not None:
             incident.assignment_group = incident.assignee.assignment_groups.order_by("name").first()
@@ -141,7 +142,7 @@ def resolve_assignment(incident: Incident, *, validate_only: bool = False) -> No
                 "assignee",
                 f"{incident.assignee.username} is not a member of {group or 'any assignment group'}.",
             )
-    if incident.parent is not None and incident.pk is not None:
+    if isinstance(incident, Incident) and incident.parent is not None and incident.pk is not None:
         ancestor: Incident | None = incident.parent
         while ancestor is not None:
             if ancestor.pk == incident.pk:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -168,7 +170,7 @@ class AssignmentRule(models.Model):
     def audit_label(self) -> str:
         return self.name
 
-    def matches(self, incident: Incident) -> bool:
+    def matches(self, incident: Any) -> bool:  # an incident or a problem (both are routed by these rules)
         return (
             (not self.category or self.category == incident.category)
             and (self.site_id is None or self.site_id == incident.site_id)

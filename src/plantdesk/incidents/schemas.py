@@ -107,6 +107,7 @@ class IncidentOut(Schema):
     resolved_by: str | None
     closed_at: datetime | None
     sla: list[SLAClockOut]
+    problem: str | None = Field(None, description="the problem this incident is linked to (PRB...)")
 
 
 class IncidentListOut(Schema):

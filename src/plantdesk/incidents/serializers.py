@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from plantdesk.core.models import JournalEntry
 from plantdesk.incidents.models import Incident
 from plantdesk.slas.clocks import ClockView, clocks_of
+
+# Fields other apps add to an incident (the problems app: "problem"), each loaded for a whole page at once:
+# name -> loader(incident ids) -> {incident id: value}. The incidents app never imports those apps.
+RelatedLoader = Callable[[list[int]], dict[int, Any]]
+_related: dict[str, RelatedLoader] = {}
+
+
+def register_related_field(name: str, loader: RelatedLoader) -> None:
+    _related[name] = loader
+
+
+def related_fields(incident_ids: list[int]) -> dict[int, dict[str, Any]]:
+    values: dict[int, dict[str, Any]] = {pk: {} for pk in incident_ids}
+    for name, loader in _related.items():
+        found = loader(incident_ids)
+        for pk in incident_ids:
+            values[pk][name] = found.get(pk)
+    return values
 
 
 def _username(user: Any) -> str | None:
@@ -14,7 +33,11 @@ def _username(user: Any) -> str | None:
 
 
 def incident_to_dict(
-    incident: Incident, sla: list[ClockView] | None = None, *, internal: bool = True
+    incident: Incident,
+    sla: list[ClockView] | None = None,
+    *,
+    internal: bool = True,
+    related: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """`sla`: the incident's clocks, when the caller loaded them for a whole page (else read here).
     `internal`: an agent's view; a requester does not see the desk's internal OLAs."""
@@ -54,13 +77,15 @@ def incident_to_dict(
         "resolved_by": _username(incident.resolved_by),
         "closed_at": incident.closed_at,
         "sla": [clock_to_dict(c) for c in clocks],
+        **(related if related is not None else related_fields([incident.pk])[incident.pk]),
     }
 
 
 def incidents_to_dicts(incidents: list[Incident], *, internal: bool = True) -> list[dict[str, Any]]:
     """A page of incidents as the list endpoint shows them: their clocks in one query, not one per row."""
-    clocks = clocks_of("incident", [i.pk for i in incidents])
-    return [incident_to_dict(i, clocks[i.pk], internal=internal) for i in incidents]
+    ids = [i.pk for i in incidents]
+    clocks, related = clocks_of("incident", ids), related_fields(ids)
+    return [incident_to_dict(i, clocks[i.pk], internal=internal, related=related[i.pk]) for i in incidents]
 
 
 def clock_to_dict(clock: ClockView) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from plantdesk.accounts.models import User
+from plantdesk.incidents.choices import OPEN_STATES as OPEN_STATES
 from plantdesk.incidents.choices import State
 from plantdesk.incidents.models import Incident
 

@@ -97,6 +97,12 @@ class ApiClient:
     def patch(self, path: str, body: Any = None) -> Any:
         return self.client.patch(f"/api/v1{path}", _json(body), content_type="application/json", headers=self.headers)
 
+    def put(self, path: str, body: Any = None) -> Any:
+        return self.client.put(f"/api/v1{path}", _json(body), content_type="application/json", headers=self.headers)
+
+    def delete(self, path: str) -> Any:
+        return self.client.delete(f"/api/v1{path}", headers=self.headers)
+
 
 def _json(body: Any) -> str:
     import json

@@ -26,11 +26,12 @@ def printed_names(usernames: Iterable[str]) -> Mapping[str, str]:
     return {u.username: u.printed_name for u in users}
 
 
-def option_labels(choice_set: str) -> Callable[[Iterable[str]], Mapping[str, str]]:
-    """Every option of the set, retired ones too: the history keeps values that are no longer offered."""
+def option_labels(*choice_sets: str) -> Callable[[Iterable[str]], Mapping[str, str]]:
+    """Every option of the sets, retired ones too: the history keeps values that are no longer offered. (One
+    field name may draw on several sets: incidents and problems both have a `resolution_code`.)"""
 
     def lookup(values: Iterable[str]) -> Mapping[str, str]:
-        rows = ChoiceOption.objects.filter(choice_set=choice_set, value__in=set(values))
+        rows = ChoiceOption.objects.filter(choice_set__in=choice_sets, value__in=set(values)).order_by("-choice_set")
         return dict(rows.values_list("value", "label"))
 
     return lookup
