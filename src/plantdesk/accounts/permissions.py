@@ -41,6 +41,12 @@ def restrict(user: User | object, action: Action, model: type[M]) -> QuerySet[M]
     return manager.all() if condition is None else manager.filter(condition)
 
 
+def locked_in_scope(user: User, action: Action, model: type[M], pk: int) -> M | None:
+    """The row `pk` re-read under a row lock through the user's scope (an action's first step); None when the
+    user may not `action` it (the caller answers 404: invisible and unknown read the same)."""
+    return restrict(user, action, model).select_for_update().filter(pk=pk).first()
+
+
 def user_site_ids(user: User) -> list[int]:
     """The user's site ids, read once per user object (one request) and passed to SQL as literals:
     the planner can then use indexes, which it cannot through a correlated subquery."""

@@ -12,7 +12,7 @@ from django.utils import timezone
 from plantdesk.accounts.fields import refuse_site_removal
 from plantdesk.accounts.lookups import home_site
 from plantdesk.accounts.models import User
-from plantdesk.accounts.permissions import restrict
+from plantdesk.accounts.permissions import locked_in_scope
 from plantdesk.changes import approvals, transitions
 from plantdesk.changes.choices import (
     ACTIVE_STATES,
@@ -291,12 +291,7 @@ def do_link_caused_incident(change: ChangeRequest, incident_number: str, *, acto
 
 
 def lock(change: ChangeRequest, actor: User, action: str = "change") -> ChangeRequest:
-    locked = (
-        restrict(actor, "view" if action == "view" else "change", ChangeRequest)
-        .select_for_update()
-        .filter(pk=change.pk)
-        .first()
-    )
+    locked = locked_in_scope(actor, "view" if action == "view" else "change", ChangeRequest, change.pk)
     if locked is None:
         raise NotFound(f"Change {change.number} not found.")
     return locked

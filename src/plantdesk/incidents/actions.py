@@ -12,7 +12,7 @@ from django.utils import timezone
 from plantdesk.accounts.fields import refuse_site_removal
 from plantdesk.accounts.lookups import group_named, home_site, site_coded
 from plantdesk.accounts.models import User
-from plantdesk.accounts.permissions import restrict
+from plantdesk.accounts.permissions import locked_in_scope, restrict
 from plantdesk.core import audit
 from plantdesk.core.choices import is_active_option
 from plantdesk.core.domain_events import Changes, changes_between, record_event
@@ -26,6 +26,7 @@ from plantdesk.incidents.fields import (
     AUDITED_FIELDS,
     CALLER_EDITABLE_ON_CREATE,
     EDITABLE_FIELDS,
+    drop_assignee_outside_group,
     resolve_assignment,
     resolve_fields,
 )
@@ -99,11 +100,7 @@ def do_update_incident(
         before = audit.snapshot(locked, AUDITED_FIELDS)
         for name, value in values.items():
             setattr(locked, name, value)
-        if "assignment_group" in values and "assignee" not in values and locked.assignee is not None:
-            # Moving to another group unassigns a person who is not in that group.
-            group = locked.assignment_group
-            if group is None or not locked.assignee.assignment_groups.filter(pk=group.pk).exists():
-                locked.assignee = None
+        drop_assignee_outside_group(locked, values)
         resolve_assignment(locked, validate_only=True)
         locked.priority = priority_for(locked.impact, locked.urgency)
         after = audit.snapshot(locked, AUDITED_FIELDS)
@@ -256,12 +253,7 @@ def _lock(incident: Incident, actor: User, action: str = "change") -> Incident:
     """Re-read the row under lock, through the permission scope (a record the actor cannot see is 404)."""
     from plantdesk.core.errors import NotFound
 
-    locked = (
-        restrict(actor, "view" if action == "view" else "change", Incident)
-        .select_for_update()
-        .filter(pk=incident.pk)
-        .first()
-    )
+    locked = locked_in_scope(actor, "view" if action == "view" else "change", Incident, incident.pk)
     if locked is None:
         raise NotFound(f"Incident {incident.number} not found.")
     return locked

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -52,20 +53,26 @@ def _csv(value: str | None) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()] if value else []
 
 
-def _filters(params: IncidentListParams) -> queries.IncidentFilters:
+def states_and_priorities(params: Schema, known_states: Sequence[str]) -> tuple[list[str], list[int]]:
+    """The `state` and `priority` filters of a list endpoint (comma-separated), checked; no NUL anywhere."""
     for name, value in params.model_dump().items():
         if isinstance(value, str) and "\x00" in value:
             raise InvalidInput.for_field(name, "Must not contain NUL characters.")
-    states = _csv(params.state)
-    bad = [s for s in states if s not in State.values]
+    states = _csv(getattr(params, "state", None))
+    bad = [s for s in states if s not in known_states]
     if bad:
-        raise InvalidInput.for_field("state", f"Unknown state {bad[0]!r}; use {', '.join(State.values)}.")
-    priorities = _csv(params.priority)
+        raise InvalidInput.for_field("state", f"Unknown state {bad[0]!r}; use {', '.join(known_states)}.")
+    priorities = _csv(getattr(params, "priority", None))
     if any(p not in {"1", "2", "3", "4", "5"} for p in priorities):
         raise InvalidInput.for_field("priority", "Priorities are 1 (critical) .. 5 (planning).")
+    return states, [int(p) for p in priorities]
+
+
+def _filters(params: IncidentListParams) -> queries.IncidentFilters:
+    states, priorities = states_and_priorities(params, State.values)
     return queries.IncidentFilters(
         state=states or None,
-        priority=[int(p) for p in priorities] or None,
+        priority=priorities or None,
         assignment_group=params.assignment_group,
         assignee=params.assignee,
         caller=params.caller,

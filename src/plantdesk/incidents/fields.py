@@ -38,14 +38,26 @@ WORK_INCIDENTS = "work incidents"
 MAX_LENGTHS = {"short_description": 160, "description": 20_000, "resolution_notes": 20_000, "reason": 2000}
 
 
-def _text(field: str) -> Callable[[Any, Errors], Any]:
+Converter = Callable[[Any, Errors], Any]
+ActorConverter = Callable[[Any, Errors, User], Any]
+
+
+def text_converter(field: str, max_length: int) -> Converter:
+    """Text of at most `max_length` characters; the short description is required (incidents and problems)."""
+
     def convert(value: Any, errors: Errors) -> Any:
-        return text(value, field, errors, max_length=MAX_LENGTHS[field], required=field == "short_description")
+        return text(value, field, errors, max_length=max_length, required=field == "short_description")
 
     return convert
 
 
-def _level(field: str) -> Callable[[Any, Errors], Any]:
+def _text(field: str) -> Converter:
+    return text_converter(field, MAX_LENGTHS[field])
+
+
+def level_converter(field: str) -> Converter:
+    """Impact or urgency: 1 (high) .. 3 (low)."""
+
     def convert(value: Any, errors: Errors) -> Any:
         if isinstance(value, bool) or not isinstance(value, int) or value not in Level.values:
             errors.add(field, "Must be 1 (high), 2 (medium) or 3 (low).")
@@ -55,12 +67,19 @@ def _level(field: str) -> Callable[[Any, Errors], Any]:
     return convert
 
 
-def _category(value: Any, errors: Errors) -> Any:
+_level = level_converter
+
+
+def category(value: Any, errors: Errors) -> Any:
+    """A category of the incident option list (problems are categorised like their incidents)."""
     if value in (None, ""):
         return ""
     if not isinstance(value, str) or not is_active_option(CATEGORY_SET, value):
         errors.add("category", f"Unknown category {value!r}.")
     return value
+
+
+_category = category
 
 
 def _parent(value: Any, errors: Errors, actor: User) -> Any:
@@ -74,7 +93,7 @@ def _parent(value: Any, errors: Errors, actor: User) -> Any:
 
 
 # Converters that need to know who asks: what they may refer to depends on the actor's permissions.
-ACTOR_CONVERTERS: dict[str, Callable[[Any, Errors, User], Any]] = {
+ACTOR_CONVERTERS: dict[str, ActorConverter] = {
     "parent": _parent,
     "ci": lambda value, errors, actor: ci_field(value, "ci", errors, actor),
 }
@@ -86,7 +105,7 @@ def _minutes(value: Any, errors: Errors) -> Any:
     return value
 
 
-CONVERTERS: dict[str, Callable[[Any, Errors], Any]] = {
+CONVERTERS: dict[str, Converter] = {
     "short_description": _text("short_description"),
     "description": _text("description"),
     "impact": _level("impact"),
@@ -105,19 +124,39 @@ CONVERTERS: dict[str, Callable[[Any, Errors], Any]] = {
 
 def resolve_fields(data: Mapping[str, Any], *, actor: User, creating: bool) -> dict[str, Any]:
     allowed = CREATE_FIELDS if creating else EDITABLE_FIELDS
+    return convert_fields(data, allowed=allowed, converters=CONVERTERS, actor_converters=ACTOR_CONVERTERS, actor=actor)
+
+
+def convert_fields(
+    data: Mapping[str, Any],
+    *,
+    allowed: frozenset[str],
+    converters: Mapping[str, Converter],
+    actor_converters: Mapping[str, ActorConverter],
+    actor: User,
+) -> dict[str, Any]:
+    """Every given field through its converter, every error at once (a record's API payload to model values)."""
     errors = Errors()
     values: dict[str, Any] = {}
     for name, raw in data.items():
         if name not in allowed:
-            known = name in CONVERTERS or name in ACTOR_CONVERTERS
+            known = name in converters or name in actor_converters
             errors.add(name, "This field cannot be changed." if known else "Unknown field.")
             continue
-        if name in ACTOR_CONVERTERS:
-            values[name] = ACTOR_CONVERTERS[name](raw, errors, actor)
+        if name in actor_converters:
+            values[name] = actor_converters[name](raw, errors, actor)
         else:
-            values[name] = CONVERTERS[name](raw, errors)
+            values[name] = converters[name](raw, errors)
     errors.raise_if_any()
     return values
+
+
+def drop_assignee_outside_group(record: Any, values: Mapping[str, Any]) -> None:
+    """Moving a record to another group unassigns a person who is not in that group."""
+    if "assignment_group" in values and "assignee" not in values and record.assignee is not None:
+        group = record.assignment_group
+        if group is None or not record.assignee.assignment_groups.filter(pk=group.pk).exists():
+            record.assignee = None
 
 
 _rules = config_cache(lambda: list(AssignmentRule.objects.filter(active=True).select_related("group")))

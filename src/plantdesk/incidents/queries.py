@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from django.conf import settings
 from django.db.models import Count, ForeignKey, Min, Model, Q, QuerySet
@@ -46,9 +47,16 @@ class IncidentFilters:
     open_only: bool = False
 
 
-def filter_incidents(qs: QuerySet[Incident], f: IncidentFilters) -> QuerySet[Incident]:
+Filtered = TypeVar("Filtered", bound=Model)
+
+
+def filter_incidents(
+    qs: QuerySet[Filtered], f: IncidentFilters, *, open_states: Iterable[str] = OPEN_STATES
+) -> QuerySet[Filtered]:
+    """The list filters; problems have the same fields (but no caller and other open states) and are filtered
+    the same way."""
     if f.open_only:
-        qs = qs.filter(state__in=list(OPEN_STATES))
+        qs = qs.filter(state__in=list(open_states))
     if f.state:
         qs = qs.filter(state__in=f.state)
     if f.priority:

@@ -28,8 +28,11 @@ def related_fields(incident_ids: list[int]) -> dict[int, dict[str, Any]]:
     return values
 
 
-def _username(user: Any) -> str | None:
+def username(user: Any) -> str | None:
     return user.username if user is not None else None
+
+
+_username = username
 
 
 def incident_to_dict(

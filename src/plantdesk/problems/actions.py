@@ -20,7 +20,7 @@ from plantdesk.core.journal import add_journal_entry
 from plantdesk.core.models import JournalEntry, Visibility
 from plantdesk.core.numbering import next_number
 from plantdesk.incidents import actions as incident_actions
-from plantdesk.incidents.fields import resolve_assignment
+from plantdesk.incidents.fields import drop_assignee_outside_group, resolve_assignment
 from plantdesk.incidents.models import Incident
 from plantdesk.incidents.priority import priority_for
 from plantdesk.problems import transitions
@@ -114,10 +114,7 @@ def do_update_problem(
             setattr(locked, name, value)
         if "ci" in values:
             locked.gxp_relevant = bool(locked.ci and locked.ci.gxp_relevant)
-        if "assignment_group" in values and "assignee" not in values and locked.assignee is not None:
-            group = locked.assignment_group
-            if group is None or not locked.assignee.assignment_groups.filter(pk=group.pk).exists():
-                locked.assignee = None
+        drop_assignee_outside_group(locked, values)
         resolve_assignment(locked, validate_only=True)
         locked.priority = priority_for(locked.impact, locked.urgency)
         after = audit.snapshot(locked, AUDITED_FIELDS)

@@ -9,10 +9,11 @@ from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from plantdesk.api.auth import actor_of
-from plantdesk.core.errors import Conflict, InvalidInput, NotFound
+from plantdesk.core.errors import Conflict, NotFound
 from plantdesk.core.history import history_for
 from plantdesk.core.journal import journal_for
 from plantdesk.core.pagination import bounded_count
+from plantdesk.incidents.api import states_and_priorities
 from plantdesk.incidents.schemas import CommentIn, CommentListOut, CommentOut, HistoryOut
 from plantdesk.incidents.serializers import comment_to_dict
 from plantdesk.problems import actions, known_errors, queries
@@ -57,24 +58,11 @@ class CandidateParams(Schema):
     min: int = Field(3, ge=2, le=1000, description="at least this many incidents")
 
 
-def _csv(value: str | None) -> list[str]:
-    return [part.strip() for part in value.split(",") if part.strip()] if value else []
-
-
 def _filters(params: ProblemListParams) -> queries.ProblemFilters:
-    for name, value in params.model_dump().items():
-        if isinstance(value, str) and "\x00" in value:
-            raise InvalidInput.for_field(name, "Must not contain NUL characters.")
-    states = _csv(params.state)
-    bad = [s for s in states if s not in State.values]
-    if bad:
-        raise InvalidInput.for_field("state", f"Unknown state {bad[0]!r}; use {', '.join(State.values)}.")
-    priorities = _csv(params.priority)
-    if any(p not in {"1", "2", "3", "4", "5"} for p in priorities):
-        raise InvalidInput.for_field("priority", "Priorities are 1 (critical) .. 5 (planning).")
+    states, priorities = states_and_priorities(params, State.values)
     return queries.ProblemFilters(
-        state=states or None, priority=[int(p) for p in priorities] or None,
-        assignment_group=params.assignment_group, assignee=params.assignee, ci=params.ci, q=params.q,
+        state=states or None, priority=priorities or None, assignment_group=params.assignment_group,
+        assignee=params.assignee, ci=params.ci, q=params.q,
     )  # fmt: skip
 
 

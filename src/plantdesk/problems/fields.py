@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from plantdesk.accounts.fields import group_field, site_field, user_field
@@ -14,8 +14,16 @@ from plantdesk.core.choices import is_active_option
 from plantdesk.core.errors import InvalidInput
 from plantdesk.core.fields import Errors, choice, name_list, text
 from plantdesk.incidents import queries as incident_queries
+from plantdesk.incidents.fields import (
+    ActorConverter,
+    Converter,
+    category,
+    convert_fields,
+    level_converter,
+    text_converter,
+)
 from plantdesk.incidents.models import Incident
-from plantdesk.problems.choices import CATEGORY_SET, RESOLUTION_CODE_SET, CapaDecision, Level, State
+from plantdesk.problems.choices import RESOLUTION_CODE_SET, CapaDecision, State
 
 AUDITED_FIELDS = [
     "short_description", "description", "impact", "urgency", "priority", "category", "ci", "site",
@@ -32,31 +40,6 @@ WORK_PROBLEMS = "work problems"
 MAX_LENGTHS = {"short_description": 160, "description": 20_000, "cause_notes": 20_000, "reason": 2000,
                "capa_rationale": 5000}  # fmt: skip
 MAX_LINKED_PER_CALL = 1000
-
-
-def _text(field: str) -> Callable[[Any, Errors], Any]:
-    def convert(value: Any, errors: Errors) -> Any:
-        return text(value, field, errors, max_length=MAX_LENGTHS[field], required=field == "short_description")
-
-    return convert
-
-
-def _level(field: str) -> Callable[[Any, Errors], Any]:
-    def convert(value: Any, errors: Errors) -> Any:
-        if isinstance(value, bool) or not isinstance(value, int) or value not in Level.values:
-            errors.add(field, "Must be 1 (high), 2 (medium) or 3 (low).")
-            return None
-        return value
-
-    return convert
-
-
-def _category(value: Any, errors: Errors) -> Any:
-    if value in (None, ""):
-        return ""
-    if not isinstance(value, str) or not is_active_option(CATEGORY_SET, value):
-        errors.add("category", f"Unknown category {value!r}.")
-    return value
 
 
 def change_field(value: Any, field: str, errors: Errors, actor: User) -> ChangeRequest | None:
@@ -89,18 +72,18 @@ def incident_list_field(value: Any, field: str, errors: Errors, actor: User) -> 
     return [found[n] for n in numbers]
 
 
-ACTOR_CONVERTERS: dict[str, Callable[[Any, Errors, User], Any]] = {
+ACTOR_CONVERTERS: dict[str, ActorConverter] = {
     "ci": lambda value, errors, actor: ci_field(value, "ci", errors, actor),
     "fix_change": lambda value, errors, actor: change_field(value, "fix_change", errors, actor),
     "incidents": lambda value, errors, actor: incident_list_field(value, "incidents", errors, actor),
 }
 
-CONVERTERS: dict[str, Callable[[Any, Errors], Any]] = {
-    "short_description": _text("short_description"),
-    "description": _text("description"),
-    "impact": _level("impact"),
-    "urgency": _level("urgency"),
-    "category": _category,
+CONVERTERS: dict[str, Converter] = {
+    "short_description": text_converter("short_description", MAX_LENGTHS["short_description"]),
+    "description": text_converter("description", MAX_LENGTHS["description"]),
+    "impact": level_converter("impact"),
+    "urgency": level_converter("urgency"),
+    "category": category,
     "site": lambda v, e: site_field(v, "site", e),
     "assignment_group": lambda v, e: group_field(v, "assignment_group", e),
     "assignee": lambda v, e: user_field(v, "assignee", e, fulfiller_for=WORK_PROBLEMS),
@@ -109,19 +92,7 @@ CONVERTERS: dict[str, Callable[[Any, Errors], Any]] = {
 
 def resolve_fields(data: Mapping[str, Any], *, actor: User, creating: bool) -> dict[str, Any]:
     allowed = CREATE_FIELDS if creating else EDITABLE_FIELDS
-    errors = Errors()
-    values: dict[str, Any] = {}
-    for name, raw in data.items():
-        if name not in allowed:
-            known = name in CONVERTERS or name in ACTOR_CONVERTERS
-            errors.add(name, "This field cannot be changed." if known else "Unknown field.")
-            continue
-        if name in ACTOR_CONVERTERS:
-            values[name] = ACTOR_CONVERTERS[name](raw, errors, actor)
-        else:
-            values[name] = CONVERTERS[name](raw, errors)
-    errors.raise_if_any()
-    return values
+    return convert_fields(data, allowed=allowed, converters=CONVERTERS, actor_converters=ACTOR_CONVERTERS, actor=actor)
 
 
 def check_transition_fields(

@@ -44,38 +44,16 @@ def visible_problems(user: User) -> QuerySet[Problem]:
     return restrict(user, "view", Problem)
 
 
-@dataclass(frozen=True)
-class ProblemFilters:
-    state: list[str] | None = None
-    priority: list[int] | None = None
-    assignment_group: str | None = None
-    assignee: str | None = None
-    ci: str | None = None
-    q: str | None = None
-    open_only: bool = False
+# The problem list is filtered like the incident list (state, priority, group, assignee, CI, number or text).
+ProblemFilters = incident_queries.IncidentFilters
+
+
+def filter_problems(qs: QuerySet[Problem], f: ProblemFilters) -> QuerySet[Problem]:
+    return incident_queries.filter_incidents(qs, f, open_states=OPEN)
 
 
 def problem_links(problem: Problem) -> QuerySet[ProblemIncident]:
     return ProblemIncident.objects.filter(problem=problem)
-
-
-def filter_problems(qs: QuerySet[Problem], f: ProblemFilters) -> QuerySet[Problem]:
-    if f.open_only:
-        qs = qs.filter(state__in=OPEN)
-    if f.state:
-        qs = qs.filter(state__in=f.state)
-    if f.priority:
-        qs = qs.filter(priority__in=f.priority)
-    if f.assignment_group:
-        qs = qs.filter(assignment_group__name=f.assignment_group)
-    if f.assignee:
-        qs = qs.filter(assignee__isnull=True) if f.assignee == "none" else qs.filter(assignee__username=f.assignee)
-    if f.ci:
-        qs = qs.filter(ci__name=f.ci)
-    if f.q:
-        term = f.q.strip()
-        qs = qs.filter(Q(number__iexact=term) | Q(short_description__icontains=term))
-    return qs
 
 
 NUMBER_PATTERN = re.compile(r"PRB\d{7,}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from plantdesk.accounts.models import User
-from plantdesk.accounts.permissions import restrict
+from plantdesk.accounts.permissions import locked_in_scope
 from plantdesk.core import audit
 from plantdesk.core.domain_events import Changes, record_event
 from plantdesk.core.errors import NotFound
@@ -22,12 +22,7 @@ def note(problem: Problem, text: str, *, actor: User) -> None:
 
 def lock(problem: Problem, actor: User, action: str = "change") -> Problem:
     """Re-read the row under lock, through the permission scope (a problem the actor cannot see is 404)."""
-    locked = (
-        restrict(actor, "view" if action == "view" else "change", Problem)
-        .select_for_update()
-        .filter(pk=problem.pk)
-        .first()
-    )
+    locked = locked_in_scope(actor, "view" if action == "view" else "change", Problem, problem.pk)
     if locked is None:
         raise NotFound(f"Problem {problem.number} not found.")
     return locked

@@ -6,18 +6,13 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from ninja import Schema
-from pydantic import ConfigDict, Field, StrictBool
+from pydantic import Field, StrictBool
 
-from plantdesk.core.api_types import WHOLE_NUMBER
+from plantdesk.incidents.schemas import LevelValue, Strict
 from plantdesk.problems.choices import CapaDecision, State
 
-LevelValue = Annotated[int, Field(ge=1, le=3, description="1 (high) .. 3 (low)"), WHOLE_NUMBER]
 StateValue = Literal["new", "assess", "root_cause_analysis", "fix_in_progress", "resolved", "closed", "canceled"]
 Number = Annotated[str, Field(max_length=16)]
-
-
-class Strict(Schema):
-    model_config = ConfigDict(extra="forbid")
 
 
 class ProblemCreateIn(Strict):

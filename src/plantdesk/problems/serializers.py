@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from plantdesk.incidents.serializers import username as _username
 from plantdesk.problems.models import KnownError, Problem
 from plantdesk.problems.queries import known_error_cis
-
-
-def _username(user: Any) -> str | None:
-    return user.username if user is not None else None
 
 
 def problem_to_dict(problem: Problem) -> dict[str, Any]:
