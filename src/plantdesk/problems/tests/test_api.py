@@ -216,3 +216,19 @@ def test_comments_and_history(agent_api: ApiClient) -> None:
     assert JournalEntry.objects.filter(record_type="problem").count() == 1
     history = agent_api.get(f"/problems/{number}/history").json()["items"]
     assert any(h["field"] == "short_description" for h in history)
+
+
+def test_a_category_recurring_across_one_lines_cis_is_a_candidate(agent_api: ApiClient, plant: Plant) -> None:
+    from plantdesk.cmdb.actions import do_create_ci, do_create_relationship
+
+    do_create_ci({"name": "BER-L3", "ci_class": "line", "site": "ber"}, actor=plant.admin)
+    do_create_ci({"name": "BER-L3-C1", "ci_class": "cell", "site": "ber"}, actor=plant.admin)
+    do_create_relationship("BER-L3", "contains", "BER-L3-C1", actor=plant.admin)
+    do_create_relationship("BER-L3-C1", "contains", "BER-L3-PLC01", actor=plant.admin)
+    do_create_relationship("BER-L3-PRN01", "located_in", "BER-L3", actor=plant.admin)
+    on_line = [*incidents(plant, 2, category="hardware"), *incidents(plant, 1, ci="BER-L3-PLC01", category="hardware")]
+    incidents(plant, 1, ci="BER-L3-PLC01", category="network")  # another category
+    found = agent_api.get("/problems/candidates", days=30, min=3).json()["items"]
+    assert [(c["ci"], c["line"], c["category"], c["count"], sorted(c["incidents"])) for c in found] == [
+        (None, "BER-L3", "hardware", 3, sorted(on_line))
+    ]
