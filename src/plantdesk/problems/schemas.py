@@ -9,7 +9,7 @@ from ninja import Schema
 from pydantic import Field, StrictBool
 
 from plantdesk.incidents.schemas import LevelValue, Strict
-from plantdesk.problems.choices import CapaDecision, State
+from plantdesk.problems.choices import CapaDecision
 
 StateValue = Literal["new", "assess", "root_cause_analysis", "fix_in_progress", "resolved", "closed", "canceled"]
 Number = Annotated[str, Field(max_length=16)]
@@ -100,7 +100,7 @@ class ProblemResolveIncidentsOut(Schema):
 
 class ProblemOut(Schema):
     number: str
-    state: State
+    state: StateValue
     priority: int
     impact: int
     urgency: int
