@@ -232,3 +232,16 @@ def test_a_category_recurring_across_one_lines_cis_is_a_candidate(agent_api: Api
     assert [(c["ci"], c["line"], c["category"], c["count"], sorted(c["incidents"])) for c in found] == [
         (None, "BER-L3", "hardware", 3, sorted(on_line))
     ]
+
+
+def test_the_openapi_document_keeps_each_records_states(agent_api: ApiClient) -> None:
+    """Two enums of one name would share one schema: incidents would be documented with problem states."""
+    schemas = agent_api.get("/openapi.json").json()["components"]["schemas"]
+
+    def states(name: str) -> list[str]:
+        prop = schemas[name]["properties"]["state"]
+        ref = prop.get("$ref")
+        return list(schemas[ref.rsplit("/", 1)[1]]["enum"] if ref else prop["enum"])
+
+    assert "in_progress" in states("IncidentOut") and "root_cause_analysis" not in states("IncidentOut")
+    assert "root_cause_analysis" in states("ProblemOut") and "in_progress" not in states("ProblemOut")
