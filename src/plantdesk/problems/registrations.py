@@ -43,3 +43,9 @@ def register() -> None:
     labels.register_value_labels("gxp_relevant", labels.YES_NO)
     # Incidents and problems both have a `resolution_code`; each record's value is in one of the two sets.
     labels.register_value_lookup("resolution_code", lookups.option_labels(INCIDENT_CODES, RESOLUTION_CODE_SET))
+    # The incident page's problem panel: the linked problem and its workaround, or link / create one.
+    from plantdesk.problems import incident_views
+    from plantdesk.ui import panels
+
+    panels.register_panel("incident_detail", "problem", template=incident_views.PANEL_TEMPLATE,
+                          context=incident_views.incident_problem_panel, order=20)  # fmt: skip
