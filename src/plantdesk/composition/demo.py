@@ -21,6 +21,7 @@ from plantdesk.incidents.actions import (
     do_update_incident,
 )
 from plantdesk.incidents.models import AssignmentRule, Incident
+from plantdesk.problems.demo import load_demo_problems
 from plantdesk.slas.demo import load_demo_slas
 from plantdesk.slas.models import SLAClock
 
@@ -151,6 +152,7 @@ def load_demo(seed: int = 42) -> int:
         load_demo_slas(admin)
         created = 0 if Incident.objects.exists() else _load_incidents(random.Random(seed))
         load_demo_changes(admin)
+        load_demo_problems(admin)  # after incidents and changes: its incidents come after the history
         return created
 
 
