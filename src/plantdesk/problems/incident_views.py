@@ -50,7 +50,10 @@ class LinkForm(forms.Form):
     problem = forms.CharField(
         label=gettext_lazy("Problem"),
         required=False,
-        widget=TypeaheadInput(reverse_lazy("ui:problems:suggest"), attrs={"placeholder": "PRB…"}),
+        # Not the form's outerHTML swap (htmx inherits it): the options go into the listbox.
+        widget=TypeaheadInput(
+            reverse_lazy("ui:problems:suggest"), attrs={"placeholder": "PRB…", "hx-swap": "innerHTML"}
+        ),
         help_text=gettext_lazy("Type a problem number or words of its short description."),
     )
 
