@@ -3,15 +3,21 @@ problem from the incident, the known error's workaround, and what requesters and
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import time_machine
 
+from plantdesk.accounts.models import User
+from plantdesk.composition.demo import load_demo
 from plantdesk.core.models import JournalEntry
 from plantdesk.incidents.models import Incident
-from plantdesk.problems.actions import do_create_problem, do_link_incidents
+from plantdesk.problems.actions import do_create_problem, do_link_incidents, do_transition_problem
+from plantdesk.problems.demo import PROBLEM_TEXT
 from plantdesk.problems.known_errors import do_set_known_error
-from plantdesk.problems.models import Problem, ProblemIncident
+from plantdesk.problems.models import KnownError, Problem, ProblemIncident, WorkaroundPosting
+from plantdesk.problems.queries import problem_candidates
 from plantdesk.testing.fixtures import Plant, client_for, make_incident, suggestions, text
 
 pytestmark = pytest.mark.django_db
@@ -140,8 +146,6 @@ def test_requester_never_sees_the_panel_nor_posts_to_it(plant: Plant, cis: Any) 
 def test_suggest_lists_only_open_problems_the_agent_may_see(plant: Plant, cis: Any) -> None:
     open_one = problem(plant, "BER-L3 label printer offline")
     closed = problem(plant, "BER-L3 label printer jam")
-    from plantdesk.problems.actions import do_transition_problem
-
     do_transition_problem(closed, "canceled", actor=plant.agent, reason="Duplicate")
     singapore = do_create_problem({"short_description": "BER-L3 look-alike in Singapore", "site": "sin"},
                                   actor=plant.agent_sin)  # fmt: skip
@@ -152,3 +156,21 @@ def test_suggest_lists_only_open_problems_the_agent_may_see(plant: Plant, cis: A
     assert suggestions(client_for(plant.agent_sin).get("/problems/suggest/?problem=BER-L3")) == {
         singapore.number: "BER-L3 look-alike in Singapore"
     }
+
+
+def test_the_demo_loads_the_printer_problem_and_a_candidate_once(db: Any) -> None:
+    with time_machine.travel(datetime(2026, 11, 24, 9, 0, tzinfo=UTC), tick=False):
+        load_demo()
+        counts = (Problem.objects.count(), Incident.objects.count(), WorkaroundPosting.objects.count())
+        load_demo()
+        assert (Problem.objects.count(), Incident.objects.count(), WorkaroundPosting.objects.count()) == counts
+        printer = Problem.objects.get(short_description=PROBLEM_TEXT)
+        assert printer.state == "root_cause_analysis" and printer.ci is not None and printer.ci.name == "BER-L3-PRN01"
+        states = sorted(printer.incident_links.values_list("incident__state", "incident__hold_reason"))
+        assert len(states) == 5 and states.count(("on_hold", "awaiting_problem")) == 2 and ("resolved", "") in states
+        known = KnownError.objects.get(problem=printer)
+        assert known.published and "MES label queue" in known.published_workaround
+        # the workaround was posted on the four open incidents, not on the resolved one
+        assert WorkaroundPosting.objects.filter(known_error=known).count() == 4
+        agent = User.objects.get(username="mmueller")
+        assert "BER-WLC01" in [c.ci for c in problem_candidates(agent)]
