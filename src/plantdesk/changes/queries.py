@@ -11,7 +11,7 @@ from django.utils.translation import gettext, gettext_noop
 from plantdesk.accounts.choices import Role
 from plantdesk.accounts.models import User
 from plantdesk.accounts.permissions import Action, register_scope, restrict, user_site_ids
-from plantdesk.changes.choices import ReviewOutcome, State
+from plantdesk.changes.choices import FINAL_STATES, ReviewOutcome, State
 from plantdesk.changes.models import Approval, ChangeRequest, StandardChangeTemplate, Window
 
 NOTHING = Q(pk__in=[])
@@ -131,6 +131,14 @@ def conflicts_for(user: User, change: ChangeRequest) -> list[dict[str, Any]]:
             "overridden": conflict.key in change.override_keys,
         })  # fmt: skip
     return items
+
+
+def suggest_changes(user: User, typed: str, limit: int = 15) -> list[tuple[str, str]]:
+    """(number, short description) of the open changes the user may see whose number starts with `typed` or
+    whose short description holds it (the fix-change picker of a problem), newest first."""
+    live = visible_changes(user).exclude(state__in=list(FINAL_STATES))
+    matching = live.filter(Q(number__istartswith=typed) | Q(short_description__icontains=typed))
+    return list(matching.order_by("-opened_at", "-id").values_list("number", "short_description")[:limit])
 
 
 def suggest_templates(user: User, typed: str, limit: int = 15) -> list[tuple[str, str]]:

@@ -10,7 +10,7 @@ from plantdesk.incidents.serializers import register_related_field
 from plantdesk.problems import queries, reactions
 from plantdesk.problems.choices import RESOLUTION_CODE_SET, CapaDecision, State
 from plantdesk.problems.models import RECORD_TYPE
-from plantdesk.ui import labels, lookups
+from plantdesk.ui import labels, lookups, panels
 
 FIELD_LABELS = {
     "cause_notes": _("Cause notes"),
@@ -45,7 +45,15 @@ def register() -> None:
     labels.register_value_lookup("resolution_code", lookups.option_labels(INCIDENT_CODES, RESOLUTION_CODE_SET))
     # The incident page's problem panel: the linked problem and its workaround, or link / create one.
     from plantdesk.problems import incident_views
-    from plantdesk.ui import panels
 
     panels.register_panel("incident_detail", "problem", template=incident_views.PANEL_TEMPLATE,
                           context=incident_views.incident_problem_panel, order=20)  # fmt: skip
+    # The change page lists the problems the change fixes (problems sit above changes: a panel, no import).
+    panels.register_panel("change_detail", "fixed_problems", template="problems/panels/change_problems.html",
+                          context=lambda user, change: {"problems": queries.fixed_by(user, change)})  # fmt: skip
+    labels.register_action_labels({
+        "incident_linked": _("Incident linked"), "incident_unlinked": _("Incident unlinked"),
+        "incidents_resolved": _("Linked incidents resolved"), "known_error": _("Known error"),
+        "workaround_published": _("Workaround published"), "problem_linked": _("Linked to problem"),
+        "problem_unlinked": _("Unlinked from problem"),
+    })  # fmt: skip

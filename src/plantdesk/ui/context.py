@@ -31,6 +31,7 @@ class NavItem:
 AGENT_ITEMS = (
     NavItem(_("Queue"), "ui:incidents:queue"),
     NavItem(_("New incident"), "ui:incidents:create", own_url_only=True),
+    NavItem(_("Problems"), "ui:problems:list"),
     NavItem(_("Portal"), "ui:portal"),
     NavItem(_("Alerts"), "ui:events:console"),
     NavItem(_("Changes"), "ui:changes:list"),

@@ -11,6 +11,7 @@ urlpatterns: list[URLPattern] = [
     path("new/", changes.change_new, name="new"),
     path("cab/", cab.cab_agenda, name="cab"),
     path("templates/suggest/", suggest.templates, name="suggest-templates"),
+    path("suggest/", suggest.changes, name="suggest"),
     path("<str:number>/", changes.change_detail, name="detail"),
     path("<str:number>/edit/", changes.change_edit, name="edit"),
     path("<str:number>/transition/", changes.change_transition, name="transition"),

@@ -40,6 +40,7 @@ from plantdesk.core.signatures import signatures_of, verify
 from plantdesk.ui import labels
 from plantdesk.ui.htmx import agents_only, fulfiller_required, redirect_after_post, run_form_action, signed_in_user
 from plantdesk.ui.readable import signature_text
+from plantdesk.ui.panels import render_panels
 from plantdesk.ui.zones import use_zone_of
 
 LIST_LIMIT = 200
@@ -90,11 +91,13 @@ def change_detail(request: HttpRequest, number: str) -> HttpResponse:
     user = signed_in_user(request)
     change = visible_or_404(user, number)
     return render(
-        request, "changes/detail.html", detail_context(user, change, ChangeEditForm(initial=initial_for(change)))
+        request, "changes/detail.html", detail_context(request, user, change, ChangeEditForm(initial=initial_for(change)))
     )
 
 
-def detail_context(user: User, change: ChangeRequest, edit_form: ChangeEditForm) -> dict[str, Any]:
+def detail_context(
+    request: HttpRequest, user: User, change: ChangeRequest, edit_form: ChangeEditForm
+) -> dict[str, Any]:
     use_zone_of(change.site)
     approvals = list(
         change.approvals.select_related("group", "approver", "signature").order_by("-round", "level", "id")
@@ -128,6 +131,8 @@ def detail_context(user: User, change: ChangeRequest, edit_form: ChangeEditForm)
         "edit_form": edit_form,
         "editable": not change.is_final,
         "history": history_for(RECORD_TYPE, change.pk, include_internal=True),
+        # What other apps show on the page (the problems app: the problems this change fixes).
+        "panels": render_panels("change_detail", request, user, change),
     }
 
 
@@ -172,7 +177,7 @@ def change_edit(request: HttpRequest, number: str) -> HttpResponse:
     updated, status = run_form_action(form, lambda: actions.do_update_change(change, form.action_data(), actor=user))
     if updated is None:
         fresh = visible_or_404(user, number)
-        return render(request, "changes/detail.html", detail_context(user, fresh, form), status=status or 400)
+        return render(request, "changes/detail.html", detail_context(request, user, fresh, form), status=status or 400)
     messages.success(
         request,
         _("Saved.")

@@ -1,4 +1,5 @@
-"""The change form's template picker: the standard-change catalog as the user may see it."""
+"""The change pickers: the standard-change catalog of the change form, and changes (a problem's fix change),
+as the user may see them."""
 
 from __future__ import annotations
 
@@ -18,3 +19,12 @@ def templates(request: HttpRequest) -> HttpResponse:
     if typed is None:
         return HttpResponse("")
     return render_suggestions(request, queries.suggest_templates(signed_in_user(request), typed))
+
+
+@require_GET
+@login_required
+def changes(request: HttpRequest) -> HttpResponse:
+    typed = typed_or_none(request)
+    if typed is None:
+        return HttpResponse("")
+    return render_suggestions(request, queries.suggest_changes(signed_in_user(request), typed))
