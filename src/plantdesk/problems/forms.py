@@ -71,7 +71,9 @@ class ProblemCreateForm(forms.Form):
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 5}), label=_("Description"))
     ci = forms.CharField(required=False, label=_("Configuration item"), widget=CISuggestInput())
     category = forms.CharField(label=_("Category"), required=False, widget=forms.Select())
-    impact = forms.CharField(label=_("Impact"), required=False, initial="2", widget=forms.Select(choices=IMPACT_CHOICES))
+    impact = forms.CharField(
+        label=_("Impact"), required=False, initial="2", widget=forms.Select(choices=IMPACT_CHOICES)
+    )
     urgency = forms.CharField(
         label=_("Urgency"), required=False, initial="2", widget=forms.Select(choices=URGENCY_CHOICES)
     )

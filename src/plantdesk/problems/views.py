@@ -103,7 +103,7 @@ def problem_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 @fulfiller_required(agents_only)
 def create_from_candidate(request: HttpRequest) -> HttpResponse:
-    """"Create problem from these": a candidate's incidents become one problem, linked."""
+    """ "Create problem from these": a candidate's incidents become one problem, linked."""
     user = signed_in_user(request)
     chosen = [n for n in request.POST.getlist("incidents") if n]
     try:

@@ -39,8 +39,8 @@ from plantdesk.core.history import history_for
 from plantdesk.core.signatures import signatures_of, verify
 from plantdesk.ui import labels
 from plantdesk.ui.htmx import agents_only, fulfiller_required, redirect_after_post, run_form_action, signed_in_user
-from plantdesk.ui.readable import signature_text
 from plantdesk.ui.panels import render_panels
+from plantdesk.ui.readable import signature_text
 from plantdesk.ui.zones import use_zone_of
 
 LIST_LIMIT = 200
@@ -91,7 +91,9 @@ def change_detail(request: HttpRequest, number: str) -> HttpResponse:
     user = signed_in_user(request)
     change = visible_or_404(user, number)
     return render(
-        request, "changes/detail.html", detail_context(request, user, change, ChangeEditForm(initial=initial_for(change)))
+        request,
+        "changes/detail.html",
+        detail_context(request, user, change, ChangeEditForm(initial=initial_for(change))),
     )
 
 

@@ -186,8 +186,8 @@ def test_resolve_dialog_error_next_to_the_field_and_nothing_written(plant: Plant
     assert 'id="t_resolved_cause_notes_error"' in page and "Cause notes are required" in page
     assert 'id="dialog-resolved" class="dialog" data-open-on-load' in page
     assert Problem.objects.get(pk=made.pk).state == "root_cause_analysis"
-    response = client.post(f"/problems/{made.number}/transition/",
-                           {"to": "resolved", "resolution_code": "fix_applied", "cause_notes": "Worn cutter."})  # fmt: skip
+    fixed = {"to": "resolved", "resolution_code": "fix_applied", "cause_notes": "Worn cutter."}
+    response = client.post(f"/problems/{made.number}/transition/", fixed)
     assert response.status_code == 303
     assert Problem.objects.get(pk=made.pk).state == "resolved"
 
@@ -260,7 +260,7 @@ def test_edit_sets_the_fix_change_and_comment(cp: ChangePlant) -> None:
     stamp = made.updated_at.isoformat()
     assert "updated_at" in page
     response = client.post(f"/problems/{made.number}/edit/", {
-        **{k: v for k, v in _edit_initial(made).items()}, "fix_change": change, "updated_at": stamp,
+        **_edit_initial(made), "fix_change": change, "updated_at": stamp,
     })  # fmt: skip
     assert response.status_code == 303, text(response)
     page = text(client.get(f"/problems/{made.number}/"))
