@@ -51,9 +51,9 @@ def register() -> None:
     # The change page lists the problems the change fixes (problems sit above changes: a panel, no import).
     panels.register_panel("change_detail", "fixed_problems", template="problems/panels/change_problems.html",
                           context=lambda user, change: {"problems": queries.fixed_by(user, change)})  # fmt: skip
+    # History reads "<action>: <field>" ("Added: Linked incidents  INC0001010").
     labels.register_action_labels({
-        "incident_linked": _("Incident linked"), "incident_unlinked": _("Incident unlinked"),
-        "incidents_resolved": _("Linked incidents resolved"), "known_error": _("Known error"),
-        "workaround_published": _("Workaround published"), "problem_linked": _("Linked to problem"),
-        "problem_unlinked": _("Unlinked from problem"),
+        "incident_linked": _("Added"), "incident_unlinked": _("Removed"), "incidents_resolved": _("Resolved"),
+        "known_error": _("Known error"), "workaround_published": _("Published"), "problem_linked": _("Linked"),
+        "problem_unlinked": _("Unlinked"),
     })  # fmt: skip

@@ -167,6 +167,9 @@ def test_link_and_unlink_from_the_page(plant: Plant, cis: Any) -> None:
         second.number
     ]
     assert f"{first.number} unlinked" in text(client.get(response["Location"]))
+    history = text(client.get(f"/problems/{made.number}/?tab=history"))
+    assert "Added: Linked incidents" in history and "Removed: Linked incidents" in history
+    assert "incident_linked" not in history
     # an incident linked to another problem is refused next to the field, nothing linked
     other = problem(plant, short_description="Another")
     response = client.post(f"/problems/{other.number}/incidents/", {"incidents": second.number})
