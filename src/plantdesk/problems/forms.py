@@ -239,15 +239,14 @@ class KnownErrorForm(forms.Form):
 
 
 class ProblemCommentForm(CommentForm):
-    """A problem's journal: its readers are agents, so the choice is a work note or a comment."""
+    """A problem's journal: its readers are agents, so the choice is a work note (first) or a comment."""
 
-    visibility = forms.ChoiceField(
-        label=_("Visibility"),
-        choices=[("internal", _("Internal work note")), ("public", _("Comment"))],
-        initial="internal",
-        required=False,
-        widget=forms.RadioSelect,
-    )
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        visibility = self.fields["visibility"]
+        assert isinstance(visibility, forms.ChoiceField)
+        visibility.choices = [("internal", _("Internal work note")), ("public", _("Comment"))]
+        visibility.initial = "internal"
 
     def clean_visibility(self) -> str:
         return self.cleaned_data.get("visibility") or "internal"

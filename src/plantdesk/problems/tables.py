@@ -10,16 +10,15 @@ from plantdesk.accounts.models import User
 from plantdesk.core import pagination
 from plantdesk.core.pagination import Page
 from plantdesk.problems import queries
+from plantdesk.problems.choices import State
 from plantdesk.problems.models import Problem
 from plantdesk.problems.transitions import ORDER
 
 # Workflow order, so sorting by state reads new -> assess -> ... rather than alphabetically.
 _STATE_RANK = Case(
-    When(state="new", then=Value(0)),
-    *(When(state=s.value, then=Value(i + 1)) for i, s in enumerate(ORDER)),
-    default=Value(99),
-    output_field=IntegerField(),
-)
+    *(When(state=state.value, then=Value(rank)) for rank, state in enumerate([State.NEW, *ORDER])),
+    default=Value(99), output_field=IntegerField(),
+)  # fmt: skip
 
 SORT_COLUMNS: dict[str, tuple[str, ...]] = {
     "priority": ("priority", "opened_at"),

@@ -73,6 +73,8 @@ def test_open_only_by_default_and_my_problems(plant: Plant, cis: Any) -> None:
     page = text(client.get("/problems/?mine=on"))
     assert mine.number in page and other.number not in page
     assert client.get("/problems/?sort=bogus").status_code == 400
+    for sort in ("state", "-state", "number", "-opened"):
+        assert client.get(f"/problems/?show=all&sort={sort}").status_code == 200
 
 
 def test_list_queries_do_not_grow_with_rows(plant: Plant, cis: Any) -> None:
