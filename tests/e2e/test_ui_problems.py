@@ -1,6 +1,6 @@
 """Problems from the incident page, in Chromium at 1366 and 1024 px: an agent links an incident to a problem
-with the picker, the problem's workaround is published, and the incident (and the requester's portal)
-shows it. The article test of the knowledge base follows when its UI lands."""
+with the picker, publishes the workaround on the problem page, and the incident (and the requester's portal)
+shows it; a requester finds an article from the portal."""
 
 from __future__ import annotations
 
@@ -71,11 +71,17 @@ def test_agent_links_from_the_incident_page_and_sees_the_published_workaround(
     )
     expect(panel).to_contain_text("New")
     expect(panel.get_by_role("button", name="Unlink")).to_be_visible()
-    # The problem page (its own app's UI) publishes through the same action as this API call.
+    # Follow the link to the problem page and publish the workaround there.
     workaround = f"Open the cutter cover, clear the label stock, close it. ({words})"
-    api(server, "mmueller", "PUT", f"/problems/{problem['number']}/known-error",
-        {"symptom": "The cutter jams mid-label", "workaround": workaround, "publish": True})  # fmt: skip
-    page.reload()
+    panel.get_by_role("link", name=problem["number"]).click()
+    expect(page).to_have_url(re.compile(rf"/problems/{problem['number']}/$"))
+    expect(page.locator("main")).to_contain_text(incident["number"])  # the linked incidents table
+    page.get_by_label("Symptom").fill("The cutter jams mid-label")
+    page.get_by_label("Workaround", exact=True).fill(workaround)
+    page.get_by_role("button", name="Save and publish workaround").click()
+    expect(page.locator(".flash")).to_contain_text("posted to 1 incident")
+    expect(page.get_by_test_id("workaround-published")).to_contain_text("Workaround v1 published")
+    page.goto(f"/incidents/{incident['number']}/")
     expect(panel.locator(".problem-workaround")).to_contain_text(workaround)
     expect(page.locator("#tab-panel")).to_contain_text(f"Workaround from {problem['number']} (known error)")
     expect(page.locator("#tab-panel")).to_contain_text(workaround)
