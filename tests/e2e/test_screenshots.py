@@ -30,6 +30,8 @@ PAGES: list[tuple[str, str, Any]] = [
     ("incident-new", "mmueller", "/incidents/new/"),
     ("portal-list", "jdoe", "/portal/"),
     ("portal-detail", "jdoe", lambda page: _first_link(page, "/portal/", r"/portal/INC\d+/")),
+    ("problem-list", "mmueller", "/problems/"),
+    ("problem-detail", "mmueller", lambda page: _first_link(page, "/problems/", r"/problems/PRB\d+/")),
     ("change-list", "jwagner", "/changes/"),
     ("change-detail", "jwagner", lambda page: _first_link(page, "/changes/", r"/changes/CHG\d+/")),
     ("change-new", "jwagner", "/changes/new/"),
