@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import PG_SERVER, admin_execute  # noqa: E402
+from common import PG_SERVER, admin_execute
 
 DB = "plantdesk_bench_fulltext"
 TABLE = "bench_fulltext_probe"
@@ -74,9 +74,13 @@ def run(rows: int, queries: int) -> None:
             managed = False
             db_table = TABLE
 
+        def __str__(self) -> str:
+            return self.title
+
     rng = random.Random(14)
     # Rare words of random letters: their prefixes spread like those of real words.
-    vocabulary = COMMON + ["".join(rng.choices("abcdefghijklmnopqrstuvwxyz", k=rng.randint(4, 10))) for _ in range(20_000)]
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    vocabulary = COMMON + ["".join(rng.choices(letters, k=rng.randint(4, 10))) for _ in range(20_000)]
     weights = [400.0] * len(COMMON) + [1.0] * 20_000
 
     def words(n: int) -> str:
@@ -87,7 +91,7 @@ def run(rows: int, queries: int) -> None:
         cursor.execute(f"CREATE TABLE {TABLE} (id {key}, title varchar(200), body text, site integer)")
         started = time.perf_counter()
         batch = [(words(6), words(60), rng.randint(1, 5)) for _ in range(rows)]
-        cursor.executemany(f"INSERT INTO {TABLE} (title, body, site) VALUES (%s, %s, %s)", batch)  # noqa: S608
+        cursor.executemany(f"INSERT INTO {TABLE} (title, body, site) VALUES (%s, %s, %s)", batch)
 
         class Editor:
             def execute(self, sql: str) -> None:

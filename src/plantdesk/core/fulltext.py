@@ -24,6 +24,7 @@ The last word is matched as a prefix while it is being typed (text not ending in
 suggest-as-you-type.
 """
 
+# ruff: noqa: S608 - the SQL is built from checked identifiers (_checked) and binds every value
 from __future__ import annotations
 
 import re
@@ -160,7 +161,7 @@ def ranked(
             return []
         within_sql = f" IN ({inner})"
     candidates = max(candidates, limit)  # never fewer candidates than results asked for
-    scope = (within_sql, list(within_params))
+    scope: tuple[str, list[Any]] = (within_sql, list(within_params))
     if connection.vendor == "postgresql":
         return _postgresql_ranked(table, text, prefix, scope, limit, candidates)
     if connection.vendor == "sqlite":
@@ -201,13 +202,13 @@ def _postgresql_ranked(
     scope = f" AND id{within_sql}" if within_sql else ""
     found: list[int] = []
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT max(id) FROM {table}")  # noqa: S608 - identifiers checked
+        cursor.execute(f"SELECT max(id) FROM {table}")
         top = cursor.fetchone()[0]
         hi, span = (int(top) if top is not None else 0), candidates * 4
         while hi > 0 and len(found) < candidates:
             lo = max(hi - span, 0)
             cursor.execute(
-                f"SELECT id FROM {table} WHERE id > %s AND id <= %s AND {VECTOR_COLUMN} @@ {query}{scope} "  # noqa: S608
+                f"SELECT id FROM {table} WHERE id > %s AND id <= %s AND {VECTOR_COLUMN} @@ {query}{scope} "
                 "ORDER BY id DESC LIMIT %s",
                 [lo, hi, *params, *within_params, candidates - len(found)],
             )
@@ -216,7 +217,7 @@ def _postgresql_ranked(
         if not found:
             return []
         cursor.execute(
-            f"SELECT id, ts_rank_cd({VECTOR_COLUMN}, {query}) AS score FROM {table} "  # noqa: S608
+            f"SELECT id, ts_rank_cd({VECTOR_COLUMN}, {query}) AS score FROM {table} "
             "WHERE id = ANY(%s) ORDER BY score DESC, id DESC LIMIT %s",
             [*params, found, limit],
         )
@@ -247,7 +248,7 @@ def _sqlite_ranked(
     # FTS5 knows its table by name only (no alias); the subquery's name shadows the outer one's.
     matches = f"FROM {fts} JOIN {table} t ON t.id = {fts}.rowid WHERE {fts} MATCH %s{scope}"
     sql = (
-        f"SELECT {fts}.rowid, -bm25({fts}, {weights}) AS score {matches} AND {fts}.rowid >= coalesce(("  # noqa: S608
+        f"SELECT {fts}.rowid, -bm25({fts}, {weights}) AS score {matches} AND {fts}.rowid >= coalesce(("
         f"SELECT {fts}.rowid {matches} ORDER BY {fts}.rowid DESC LIMIT 1 OFFSET %s), 0) "
         f"ORDER BY score DESC, {fts}.rowid DESC LIMIT %s"
     )

@@ -22,6 +22,9 @@ class Note(models.Model):
         managed = False
         db_table = TABLE
 
+    def __str__(self) -> str:
+        return self.title
+
 
 fulltext.register_index(Note, {"title": "A", "body": "B"})
 
@@ -144,6 +147,9 @@ def test_an_unregistered_model_is_refused(db: Any) -> None:
             app_label = "core"
             managed = False
             db_table = "core_unindexed_probe"
+
+        def __str__(self) -> str:
+            return "unindexed"
 
     with pytest.raises(LookupError):
         fulltext.ranked_ids(Unindexed, "x", limit=1)
