@@ -133,6 +133,11 @@ def _sqlite_create(table: str, columns: Mapping[str, str], pk: str) -> list[str]
 # --- queries ----------------------------------------------------------------------------------------
 
 
+def has_words(text: str) -> bool:
+    """Whether `text` has anything to search for (else `ranked` finds nothing)."""
+    return bool(_WORD.search(text[:MAX_QUERY_LENGTH]))
+
+
 def ranked(
     model: type[Model],
     text: str,

@@ -1,0 +1,36 @@
+"""Suggestions while someone describes a problem: known errors (agents) and articles, for the lead's forms.
+
+`suggest(user, text, ci_name)` is what the incident forms' panels show; known errors reach agents only
+(their scope), articles requesters only when public and published."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from plantdesk.accounts.models import User
+from plantdesk.cmdb.queries import find_visible_ci
+from plantdesk.core import fulltext
+from plantdesk.problems.knowledge.models import ArticleCI
+from plantdesk.problems.knowledge.queries import ArticleHit, search_articles, visible_articles
+from plantdesk.problems.known_error_search import KnownErrorHit, search_known_errors
+
+
+@dataclass(frozen=True)
+class Suggestions:
+    known_errors: list[KnownErrorHit] = field(default_factory=list)
+    articles: list[ArticleHit] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.known_errors or self.articles)
+
+
+def suggest(user: User, text: str, ci_name: str = "", limit: int = 5) -> Suggestions:
+    """What may already answer `text` (and/or the CI): nothing without words or a known CI."""
+    ci = find_visible_ci(user, ci_name.strip()) if ci_name and len(ci_name) <= 255 else None
+    if not fulltext.has_words(text) and ci is None:
+        return Suggestions()
+    known = search_known_errors(user, text, ci=ci, limit=limit) if user.is_fulfiller else []
+    articles = visible_articles(user)
+    if ci is not None and not fulltext.has_words(text):
+        articles = articles.filter(pk__in=ArticleCI.objects.filter(ci=ci).values("article_id"))
+    return Suggestions(known, search_articles(user, text, articles, limit=limit))

@@ -1,0 +1,53 @@
+"""Finding known errors: ranked full-text search over symptom, root cause and workaround, by CI.
+
+Reads start from `restrict(user, "view", KnownError)` (agents only, see queries.known_error_scope)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+from plantdesk.accounts.models import User
+from plantdesk.accounts.permissions import restrict
+from plantdesk.cmdb.models import ConfigurationItem
+from plantdesk.core import fulltext
+from plantdesk.problems.models import KnownError, KnownErrorCI
+
+# As migration 0003 built the index.
+SEARCH_COLUMNS = {"symptom": "A", "root_cause": "B", "workaround": "B"}
+fulltext.register_index(KnownError, SEARCH_COLUMNS)
+
+
+@dataclass(frozen=True)
+class KnownErrorHit:
+    known_error: KnownError
+    score: float
+
+
+def known_errors_of_ci(qs: QuerySet[KnownError], ci: ConfigurationItem) -> QuerySet[KnownError]:
+    """Those listing the CI among what they affect, or whose problem is on it."""
+    listed = KnownErrorCI.objects.filter(ci=ci).values("known_error_id")
+    return qs.filter(Q(pk__in=listed) | Q(problem__ci=ci))
+
+
+def search_known_errors(
+    user: User,
+    text: str,
+    *,
+    ci: ConfigurationItem | None = None,
+    limit: int = 20,
+    published_only: bool = False,
+) -> list[KnownErrorHit]:
+    """Best match first; without words in `text`, the most recently updated. Four queries, any limit."""
+    qs = restrict(user, "view", KnownError)
+    if ci is not None:
+        qs = known_errors_of_ci(qs, ci)
+    if published_only:
+        qs = qs.filter(published=True)
+    rows = qs.select_related("problem").prefetch_related("cis")
+    if not fulltext.has_words(text):
+        return [KnownErrorHit(row, 0.0) for row in rows.order_by("-updated_at", "-pk")[:limit]]
+    hits = fulltext.ranked(KnownError, text, limit=limit, within=qs)
+    by_pk = {row.pk: row for row in rows.filter(pk__in=[hit.id for hit in hits])}
+    return [KnownErrorHit(by_pk[hit.id], hit.score) for hit in hits if hit.id in by_pk]
