@@ -19,7 +19,10 @@ URL_SCHEMES = {"http", "https", "mailto"}
 
 
 def render(markdown: str) -> str:
-    html = _renderer.render(markdown)
+    return sanitise(_renderer.render(markdown))
+
+
+def sanitise(html: str) -> str:
     return nh3.clean(
         html,
         tags=TAGS,
