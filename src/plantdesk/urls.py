@@ -8,6 +8,7 @@ from plantdesk.ui import urls as ui_urls
 
 ui_patterns: list[URLPattern | URLResolver] = [
     *ui_urls.urlpatterns,
+    path("portal/knowledge/", include("plantdesk.problems.knowledge.portal_urls")),  # before the portal's numbers
     path("portal/", include("plantdesk.incidents.portal_urls")),
     path("incidents/", include("plantdesk.incidents.urls")),
     path("cmdb/", include("plantdesk.cmdb.urls")),
@@ -15,6 +16,7 @@ ui_patterns: list[URLPattern | URLResolver] = [
     path("events/", include("plantdesk.events.urls")),
     path("changes/", include("plantdesk.changes.urls")),
     path("problems/", include("plantdesk.problems.urls")),
+    path("knowledge/", include("plantdesk.problems.knowledge.urls")),
 ]
 
 urlpatterns = [

@@ -28,6 +28,7 @@ from plantdesk.incidents.views import (
 )
 from plantdesk.ui.activity import activity
 from plantdesk.ui.htmx import is_htmx, redirect_after_post, signed_in_user
+from plantdesk.ui.panels import render_panels
 from plantdesk.ui.zones import use_zone_of
 
 
@@ -69,7 +70,8 @@ def raise_incident(request: HttpRequest) -> HttpResponse:
                 request, _("Thank you. Your incident %(number)s has been raised.") % {"number": incident.number}
             )
             return redirect_after_post(request, portal_url(incident))
-    return render(request, "portal/new.html", {"form": form}, status=status or 400)
+    panels = render_panels("portal_incident_form", request, signed_in_user(request), None)
+    return render(request, "portal/new.html", {"form": form, "panels": panels}, status=status or 400)
 
 
 def _context(

@@ -114,7 +114,8 @@ def create(request: HttpRequest) -> HttpResponse:
         if incident is not None:
             messages.success(request, _("%(number)s created.") % {"number": incident.number})
             return redirect_after_post(request, detail_url(incident))
-    return render(request, "incidents/create.html", {"form": form}, status=status or 400)
+    panels = render_panels("incident_form", request, signed_in_user(request), None)
+    return render(request, "incidents/create.html", {"form": form, "panels": panels}, status=status or 400)
 
 
 def run_create(request: HttpRequest, form: AgentCreateForm | IncidentCreateForm) -> tuple[Incident | None, int | None]:

@@ -175,6 +175,3 @@ class WorkaroundPosting(models.Model):
         if self.version < 1:
             raise ValidationError({"version": "Workaround versions start at 1."})
 
-
-# The knowledge base's models live in their own package under the same app label.
-from plantdesk.problems.knowledge.models import Article, ArticleCI, ArticleVersion, Deflection  # noqa: E402, F401

@@ -57,3 +57,6 @@ def register() -> None:
         "known_error": _("Known error"), "workaround_published": _("Published"), "problem_linked": _("Linked"),
         "problem_unlinked": _("Unlinked"),
     })  # fmt: skip
+    from plantdesk.problems.knowledge import registrations as knowledge
+
+    knowledge.register()

@@ -35,6 +35,7 @@ AGENT_ITEMS = (
     NavItem(_("Portal"), "ui:portal"),
     NavItem(_("Alerts"), "ui:events:console"),
     NavItem(_("Changes"), "ui:changes:list"),
+    NavItem(_("Knowledge"), "ui:knowledge:list"),
     NavItem(_("CMDB"), "ui:cmdb:list"),
     NavItem(_("Service levels"), "ui:slas:attainment"),
 )
@@ -42,6 +43,7 @@ ADMIN_ITEMS = (NavItem(_("Integrations"), "ui:events:integrations", own_url_only
 REQUESTER_ITEMS = (
     NavItem(_("My incidents"), "ui:portal"),
     NavItem(_("Raise an incident"), "ui:portal-new", own_url_only=True),
+    NavItem(_("Knowledge"), "ui:portal-knowledge", own_url_only=True),
 )
 
 

@@ -62,7 +62,7 @@ def do_update_article(article: Article, data: Mapping[str, Any], *, actor: User)
         if locked.state == State.RETIRED:
             raise Conflict(f"{locked.number} is retired and cannot be changed.")
         now = timezone.now()
-        latest = ArticleVersion.objects.get(pk=locked.latest_id)
+        latest = ArticleVersion.objects.get(article=locked, version=locked.version)
         changed = _update_metadata(locked, values, actor=actor)
         text_changes = {
             name: new
@@ -110,7 +110,9 @@ def do_transition_article(article: Article, to: str, *, actor: User) -> Article:
         old = locked.state
         locked.state, locked.updated_at = to, now
         if to == State.PUBLISHED:
-            ArticleVersion.objects.filter(pk=locked.latest_id).update(published_by=actor, published_at=now)
+            ArticleVersion.objects.filter(article=locked, version=locked.version).update(
+                published_by=actor, published_at=now
+            )
             locked.published_id = locked.latest_id
         locked.save(update_fields=["state", "published", "updated_at"])
         _audit(actor, locked, "transition", field="state", old=old, new=to)
@@ -119,7 +121,7 @@ def do_transition_article(article: Article, to: str, *, actor: User) -> Article:
 
 
 def do_record_deflection(article: Article, *, actor: User) -> Deflection | None:
-    """"This solved my problem" on a published article; the same person again within a day counts once."""
+    """ "This solved my problem" on a published article; the same person again within a day counts once."""
     with audit.action_transaction():
         locked = _lock(article)
         if locked.published_id is None or locked.state == State.RETIRED:
@@ -127,7 +129,8 @@ def do_record_deflection(article: Article, *, actor: User) -> Deflection | None:
         now = timezone.now()
         if Deflection.objects.filter(article=locked, user=actor, at__gte=now - DEFLECTION_WINDOW).exists():
             return None
-        version = ArticleVersion.objects.get(pk=locked.published_id).version
+        published = ArticleVersion.objects.filter(article=locked, published_at__isnull=False).order_by("-version")
+        version = published[0].version  # the published pointer is always the latest version published
         deflection = Deflection.objects.create(article=locked, user=actor, version=version, at=now)
         _audit(actor, locked, "deflection", new=f"v{version}")
         _emit("deflected", locked, actor, data={"version": version})

@@ -21,9 +21,7 @@ class Article(models.Model):
     state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
     version = models.PositiveIntegerField(default=1)  # the latest version's number
     latest = models.ForeignKey("ArticleVersion", null=True, on_delete=models.PROTECT, related_name="+")
-    published = models.ForeignKey(
-        "ArticleVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    published = models.ForeignKey("ArticleVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     problem = models.ForeignKey(
         "problems.Problem", null=True, blank=True, on_delete=models.PROTECT, related_name="articles"
     )

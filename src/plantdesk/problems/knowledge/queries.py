@@ -44,9 +44,7 @@ def shown_version_field(user: User) -> str:
 
 def with_list_data(qs: QuerySet[Article], user: User) -> QuerySet[Article]:
     """Everything a list shows, in three queries whatever the length."""
-    deflections = (
-        Deflection.objects.filter(article=OuterRef("pk")).order_by().values("article").annotate(n=Count("pk"))
-    )
+    deflections = Deflection.objects.filter(article=OuterRef("pk")).order_by().values("article").annotate(n=Count("pk"))
     version = shown_version_field(user)
     return (
         qs.select_related(version, f"{version}__updated_by", "problem")

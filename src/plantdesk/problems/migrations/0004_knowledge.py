@@ -6,96 +6,180 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cmdb', '0006_impact_directions'),
-        ('problems', '0003_known_error_search'),
+        ("cmdb", "0006_impact_directions"),
+        ("problems", "0003_known_error_search"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Article',
+            name="Article",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=16, unique=True)),
-                ('audience', models.CharField(choices=[('public', 'Public'), ('internal', 'Internal')], default='internal', max_length=10)),
-                ('state', models.CharField(choices=[('draft', 'Draft'), ('review', 'In review'), ('published', 'Published'), ('retired', 'Retired')], default='draft', max_length=10)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField()),
-                ('updated_at', models.DateTimeField()),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('problem', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='articles', to='problems.problem')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.CharField(max_length=16, unique=True)),
+                (
+                    "audience",
+                    models.CharField(
+                        choices=[("public", "Public"), ("internal", "Internal")], default="internal", max_length=10
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("review", "In review"),
+                            ("published", "Published"),
+                            ("retired", "Retired"),
+                        ],
+                        default="draft",
+                        max_length=10,
+                    ),
+                ),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField()),
+                ("updated_at", models.DateTimeField()),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "problem",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="articles",
+                        to="problems.problem",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ArticleCI',
+            name="ArticleCI",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('article', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='problems.article')),
-                ('ci', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='cmdb.configurationitem')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "article",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="problems.article"
+                    ),
+                ),
+                (
+                    "ci",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="cmdb.configurationitem"
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='article',
-            name='cis',
-            field=models.ManyToManyField(related_name='articles', through='problems.ArticleCI', to='cmdb.configurationitem'),
+            model_name="article",
+            name="cis",
+            field=models.ManyToManyField(
+                related_name="articles", through="problems.ArticleCI", to="cmdb.configurationitem"
+            ),
         ),
         migrations.CreateModel(
-            name='ArticleVersion',
+            name="ArticleVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField()),
-                ('title', models.CharField(max_length=200)),
-                ('body', models.TextField(max_length=50000)),
-                ('body_html', models.TextField()),
-                ('created_at', models.DateTimeField()),
-                ('updated_at', models.DateTimeField()),
-                ('published_at', models.DateTimeField(blank=True, null=True)),
-                ('article', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='versions', to='problems.article')),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('published_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('updated_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("version", models.PositiveIntegerField()),
+                ("title", models.CharField(max_length=200)),
+                ("body", models.TextField(max_length=50000)),
+                ("body_html", models.TextField()),
+                ("created_at", models.DateTimeField()),
+                ("updated_at", models.DateTimeField()),
+                ("published_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "article",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="versions", to="problems.article"
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "published_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='article',
-            name='latest',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='problems.articleversion'),
+            model_name="article",
+            name="latest",
+            field=models.ForeignKey(
+                null=True, on_delete=django.db.models.deletion.PROTECT, related_name="+", to="problems.articleversion"
+            ),
         ),
         migrations.AddField(
-            model_name='article',
-            name='published',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='problems.articleversion'),
+            model_name="article",
+            name="published",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="problems.articleversion",
+            ),
         ),
         migrations.CreateModel(
-            name='Deflection',
+            name="Deflection",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField()),
-                ('at', models.DateTimeField()),
-                ('article', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deflections', to='problems.article')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("version", models.PositiveIntegerField()),
+                ("at", models.DateTimeField()),
+                (
+                    "article",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="deflections", to="problems.article"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='articleci',
-            index=models.Index(fields=['ci', 'article'], name='kb_article_ci_idx'),
+            model_name="articleci",
+            index=models.Index(fields=["ci", "article"], name="kb_article_ci_idx"),
         ),
         migrations.AddConstraint(
-            model_name='articleci',
-            constraint=models.UniqueConstraint(fields=('article', 'ci'), name='kb_article_ci_unique'),
+            model_name="articleci",
+            constraint=models.UniqueConstraint(fields=("article", "ci"), name="kb_article_ci_unique"),
         ),
         migrations.AddConstraint(
-            model_name='articleversion',
-            constraint=models.UniqueConstraint(fields=('article', 'version'), name='kb_version_unique'),
+            model_name="articleversion",
+            constraint=models.UniqueConstraint(fields=("article", "version"), name="kb_version_unique"),
         ),
         migrations.AddIndex(
-            model_name='article',
-            index=models.Index(fields=['audience', 'state'], name='kb_audience_state_idx'),
+            model_name="article",
+            index=models.Index(fields=["audience", "state"], name="kb_audience_state_idx"),
         ),
         migrations.AddIndex(
-            model_name='deflection',
-            index=models.Index(fields=['article', 'user', 'at'], name='kb_deflection_idx'),
+            model_name="deflection",
+            index=models.Index(fields=["article", "user", "at"], name="kb_deflection_idx"),
         ),
     ]
