@@ -22,6 +22,7 @@ from plantdesk.incidents.actions import (
 )
 from plantdesk.incidents.models import AssignmentRule, Incident
 from plantdesk.problems.demo import load_demo_problems
+from plantdesk.problems.knowledge.demo import load_demo_articles
 from plantdesk.slas.demo import load_demo_slas
 from plantdesk.slas.models import SLAClock
 
@@ -153,6 +154,7 @@ def load_demo(seed: int = 42) -> int:
         created = 0 if Incident.objects.exists() else _load_incidents(random.Random(seed))
         load_demo_changes(admin)
         load_demo_problems(admin)  # after incidents and changes: its incidents come after the history
+        load_demo_articles(User.objects.get(username="mmueller"))
         return created
 
 

@@ -174,4 +174,3 @@ class WorkaroundPosting(models.Model):
     def clean(self) -> None:
         if self.version < 1:
             raise ValidationError({"version": "Workaround versions start at 1."})
-

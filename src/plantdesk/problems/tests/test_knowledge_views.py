@@ -127,3 +127,12 @@ def test_suggestions_known_errors_for_agents_articles_for_requesters(
     assert "PRB0001001" not in reader_panel and internal.number not in reader_panel
     assert f'href="/portal/knowledge/{public.number}/"' in reader_panel
     assert text(client_for(plant.requester).get("/knowledge/suggest/", {"short_description": " "})).strip() == ""
+
+
+def test_demo_articles_are_published_and_idempotent(plant: Plant, plant_cis: dict[str, ConfigurationItem]) -> None:
+    from plantdesk.problems.knowledge.demo import DEMO_ARTICLES, load_demo_articles
+
+    assert load_demo_articles(plant.agent) == len(DEMO_ARTICLES)
+    assert load_demo_articles(plant.agent) == 0
+    assert set(Article.objects.values_list("state", flat=True)) == {"published"}
+    assert Article.objects.filter(audience="public").count() == 3
