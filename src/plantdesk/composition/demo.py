@@ -154,7 +154,7 @@ def load_demo(seed: int = 42) -> int:
         created = 0 if Incident.objects.exists() else _load_incidents(random.Random(seed))
         load_demo_changes(admin)
         load_demo_problems(admin)  # after incidents and changes: its incidents come after the history
-        load_demo_articles(User.objects.get(username="mmueller"))
+        load_demo_articles(admin)
         return created
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from plantdesk.accounts.models import User
+from plantdesk.accounts.permissions import restrict
 from plantdesk.cmdb.models import ConfigurationItem
 from plantdesk.problems.knowledge.actions import do_create_article, do_transition_article
 from plantdesk.problems.knowledge.models import ArticleVersion
@@ -59,7 +60,7 @@ def load_demo_articles(actor: User) -> int:
     present = set(
         ArticleVersion.objects.filter(title__in=[a[0] for a in DEMO_ARTICLES]).values_list("title", flat=True)
     )
-    known_cis = set(ConfigurationItem.objects.values_list("name", flat=True))
+    known_cis = set(restrict(actor, "view", ConfigurationItem).values_list("name", flat=True))
     created = 0
     for title, audience, cis, body in DEMO_ARTICLES:
         if title in present:
