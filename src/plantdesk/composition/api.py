@@ -17,8 +17,8 @@ from plantdesk.events.incident_alerts_api import incident_alerts_router
 from plantdesk.events.rules_api import alert_rules_router, mapping_rules_router
 from plantdesk.incidents.api import router as incidents_router
 from plantdesk.problems.api import router as problems_router
-from plantdesk.problems.known_errors_api import known_errors_router
 from plantdesk.problems.knowledge.api import knowledge_router
+from plantdesk.problems.known_errors_api import known_errors_router
 from plantdesk.slas.api import definitions_router, schedules_router
 
 api = NinjaAPI(
