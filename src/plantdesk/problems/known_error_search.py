@@ -11,12 +11,24 @@ from django.db.models import Q, QuerySet
 from plantdesk.accounts.models import User
 from plantdesk.accounts.permissions import restrict
 from plantdesk.cmdb.models import ConfigurationItem
+from plantdesk.cmdb.queries import find_visible_ci
 from plantdesk.core import fulltext
+from plantdesk.core.errors import InvalidInput
 from plantdesk.problems.models import KnownError, KnownErrorCI
 
 # As migration 0003 built the index.
 SEARCH_COLUMNS = {"symptom": "A", "root_cause": "B", "workaround": "B"}
 fulltext.register_index(KnownError, SEARCH_COLUMNS)
+
+
+def ci_filter(user: User, name: str | None, field: str = "ci") -> ConfigurationItem | None:
+    """The CI a search is narrowed to (a name or alias the user can see); unknown is a 400 naming `field`."""
+    if not name or not name.strip():
+        return None
+    ci = find_visible_ci(user, name.strip())
+    if ci is None:
+        raise InvalidInput.for_field(field, f"Unknown configuration item {name!r}.")
+    return ci
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,7 @@ from ninja import Query, Router, Schema
 from pydantic import ConfigDict, Field
 
 from plantdesk.api.auth import actor_of
-from plantdesk.cmdb.queries import find_visible_ci
-from plantdesk.core.errors import InvalidInput
-from plantdesk.problems.known_error_search import search_known_errors
+from plantdesk.problems.known_error_search import ci_filter, search_known_errors
 
 known_errors_router = Router(tags=["problems"])
 
@@ -40,12 +38,7 @@ class KnownErrorListOut(Schema):
 @known_errors_router.get("", response=KnownErrorListOut, summary="Search known errors, best match first")
 def list_known_errors(request: HttpRequest, params: Query[KnownErrorParams]) -> dict[str, Any]:
     user = actor_of(request)
-    ci = None
-    if params.ci:
-        ci = find_visible_ci(user, params.ci.strip())
-        if ci is None:
-            raise InvalidInput.for_field("ci", f"Unknown configuration item {params.ci!r}.")
-    hits = search_known_errors(user, params.q, ci=ci, limit=params.limit)
+    hits = search_known_errors(user, params.q, ci=ci_filter(user, params.ci), limit=params.limit)
     items = [
         {
             "problem": hit.known_error.problem.number,

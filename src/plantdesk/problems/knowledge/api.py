@@ -10,12 +10,12 @@ from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from plantdesk.api.auth import actor_of
-from plantdesk.cmdb.queries import find_visible_ci
-from plantdesk.core.errors import InvalidInput, NotFound
+from plantdesk.core.errors import NotFound
 from plantdesk.problems.knowledge import actions, queries
 from plantdesk.problems.knowledge.choices import Audience, State
 from plantdesk.problems.knowledge.models import Article
 from plantdesk.problems.knowledge.serializers import article_to_dict, version_to_dict
+from plantdesk.problems.known_error_search import ci_filter
 
 knowledge_router = Router(tags=["knowledge"])
 
@@ -107,11 +107,7 @@ def _fresh(request: HttpRequest, number: str) -> dict[str, Any]:
 @knowledge_router.get("", response=ArticleListOut, summary="List or search articles (best match first with q)")
 def list_articles(request: HttpRequest, params: Query[ListParams]) -> dict[str, Any]:
     user = actor_of(request)
-    ci = None
-    if params.ci:
-        ci = find_visible_ci(user, params.ci.strip())
-        if ci is None:
-            raise InvalidInput.for_field("ci", f"Unknown configuration item {params.ci!r}.")
+    ci = ci_filter(user, params.ci)
     qs = queries.filter_articles(
         queries.visible_articles(user), queries.ArticleFilters(state=params.state, audience=params.audience, ci=ci)
     )

@@ -11,7 +11,7 @@ from plantdesk.accounts.models import User
 from plantdesk.cmdb.models import ConfigurationItem
 from plantdesk.problems.knowledge.actions import do_create_article, do_transition_article, do_update_article
 from plantdesk.problems.knowledge.models import Article, Deflection
-from plantdesk.problems.models import KnownError, KnownErrorCI, Problem
+from plantdesk.problems.tests.test_known_errors_api import known_error
 from plantdesk.testing.fixtures import Plant, client_for, text
 
 
@@ -107,15 +107,7 @@ def test_incident_forms_carry_the_suggestions_panel(plant: Plant) -> None:
 def test_suggestions_known_errors_for_agents_articles_for_requesters(
     plant: Plant, plant_cis: dict[str, ConfigurationItem]
 ) -> None:
-    now = timezone.now()
-    problem = Problem.objects.create(
-        number="PRB0001001", short_description="Printer", priority=3, opened_by=plant.agent, opened_at=now,
-        updated_at=now, site=plant.agent.sites.first(),
-    )  # fmt: skip
-    ke = KnownError.objects.create(
-        problem=problem, symptom="Label printer prints blank", workaround="Swap ribbon", created_at=now, updated_at=now
-    )
-    KnownErrorCI.objects.create(known_error=ke, ci=plant_cis["BER-L3-PLC01"])
+    known_error(plant.agent, "PRB0001001", "Label printer prints blank", "Swap ribbon", cis=[plant_cis["BER-L3-PLC01"]])
     public = article(plant.agent, "Label printer offline", "Power cycle")
     internal = article(plant.agent, "Label printer internals", audience="internal")
     agent_panel = text(client_for(plant.agent).get("/knowledge/suggest/", {"short_description": "label print"}))
