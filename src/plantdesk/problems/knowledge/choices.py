@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 class State(models.TextChoices):
     DRAFT = "draft", _("Draft")
-    REVIEW = "review", _("In review")
+    REVIEW = "review", _("Review")  # the label changes use for the same state
     PUBLISHED = "published", _("Published")
     RETIRED = "retired", _("Retired")
 
