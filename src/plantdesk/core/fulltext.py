@@ -8,7 +8,8 @@ The text search configuration is 'english', not 'simple': articles and known err
 that people search in other word forms ("printer labels" finds "label printer", "restarting" finds
 "restart"), and its stop words keep "the" and "is" from matching every row. Plant names survive it:
 the parser keeps hyphenated names (BER-L3) whole besides their parts, so "BER-L3" and "L3" both match.
-SQLite's `porter unicode61` tokenizer is the same idea (English stemming, Unicode case folding).
+SQLite's `porter unicode61` tokenizer is the same idea (English stemming, Unicode case folding); its
+prefix indexes of 2 to 4 characters keep a word being typed from merging the lists of every term.
 
 Speed on large tables: a common word can match most rows, and ranking means reading every match's
 vector. So only the newest `candidates` matches (inside `within`, the caller's permission scope) are
@@ -122,7 +123,7 @@ def _sqlite_create(table: str, columns: Mapping[str, str], pk: str) -> list[str]
     delete_old = f"INSERT INTO {fts}({fts}, rowid, {names}) VALUES ('delete', old.{pk}, {old_values});"
     insert_new = f"INSERT INTO {fts}(rowid, {names}) VALUES (new.{pk}, {new_values});"
     return [
-        f"CREATE VIRTUAL TABLE {fts} USING fts5({names}, content='{table}', content_rowid='{pk}', "
+        f"CREATE VIRTUAL TABLE {fts} USING fts5({names}, content='{table}', content_rowid='{pk}', prefix='2 3 4', "
         "tokenize='porter unicode61 remove_diacritics 2')",
         f"CREATE TRIGGER {table}_fts_ai AFTER INSERT ON {table} BEGIN {insert_new} END",
         f"CREATE TRIGGER {table}_fts_ad AFTER DELETE ON {table} BEGIN {delete_old} END",
