@@ -148,8 +148,11 @@ def ranked(
     within: QuerySet[Any] | None = None,
     prefix: bool = True,
     candidates: int = DEFAULT_CANDIDATES,
+    any_word: bool = False,
 ) -> list[Hit]:
     """The rows of `model` matching `text`, best first, at most `limit`, only those in `within` if given.
+    Every word must match, or with `any_word` at least one (suggestions for a whole sentence such as an
+    incident's short description, where the rows that share the most words rank first).
 
     Text without any word finds nothing (an empty list), never an error."""
     table = model._meta.db_table
@@ -161,6 +164,8 @@ def ranked(
     if within is not None and within.model is not model:
         raise ValueError("`within` must be a queryset of the searched model")
     candidates = max(candidates, limit)  # never fewer candidates than results asked for
+    if any_word:
+        text, prefix = _any_of(text), False
     if connection.vendor == "postgresql":
         return _postgresql_ranked(model, text, prefix, within, limit, candidates)
     within_sql, within_params = "", ()
@@ -177,9 +182,20 @@ def ranked(
 
 
 def ranked_ids(
-    model: type[Model], text: str, *, limit: int, within: QuerySet[Any] | None = None, prefix: bool = True
+    model: type[Model],
+    text: str,
+    *,
+    limit: int,
+    within: QuerySet[Any] | None = None,
+    prefix: bool = True,
+    any_word: bool = False,
 ) -> list[int]:
-    return [hit.id for hit in ranked(model, text, limit=limit, within=within, prefix=prefix)]
+    return [hit.id for hit in ranked(model, text, limit=limit, within=within, prefix=prefix, any_word=any_word)]
+
+
+def _any_of(text: str) -> str:
+    """The words of `text` joined by `or`: websearch syntax on PostgreSQL; `sqlite_match` reads `or` as OR."""
+    return " or ".join(_WORD.findall(text))
 
 
 def _split_prefix(text: str, prefix: bool) -> tuple[str, str]:
@@ -231,9 +247,12 @@ def _postgresql_ranked(
 
 
 def sqlite_match(text: str, prefix: bool = True) -> str:
-    """An FTS5 MATCH expression of `text`'s words, all required, each a quoted string (no syntax)."""
+    """An FTS5 MATCH expression of `text`'s words, all required, each a quoted string (no syntax); words
+    joined by `or` (as `_any_of` writes them, and as PostgreSQL's websearch syntax reads them) are alternatives."""
     words = _WORD.findall(text)
     typing = prefix and _TRAILING_WORD.search(text) is not None
+    if len(words) > 1 and all(w.lower() == "or" for w in words[1::2]):  # `_any_of`: any of the words
+        return " OR ".join(f'"{word}"' for word in words[::2])
     terms = [f'"{word}"' for word in words]
     if typing and terms:
         terms[-1] += "*"

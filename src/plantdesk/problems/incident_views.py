@@ -20,7 +20,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from plantdesk.accounts.models import User
-from plantdesk.accounts.permissions import restrict
 from plantdesk.core.errors import DomainError
 from plantdesk.incidents import queries as incident_queries
 from plantdesk.incidents import views as incident_views
@@ -71,17 +70,17 @@ def problem_url(number: str) -> str:
 
 
 def matching_known_errors(user: User, incident: Incident) -> list[KnownError]:
-    """Known errors of open problems that affect the incident's CI (the knowledge base's full-text
-    suggestion on the short description is plugged in here later)."""
-    if incident.ci_id is None:
-        return []
-    found = (
-        restrict(user, "view", KnownError)
-        .filter(cis=incident.ci_id, problem__state__in=list(OPEN_STATES))
-        .select_related("problem")
-        .order_by("-updated_at")
-    )
-    return list(found[:MATCH_LIMIT])
+    """Known errors of open problems that may explain the incident: those on its CI first (newest first),
+    then the full-text matches of its short description, best first."""
+    from plantdesk.problems.known_error_search import search_known_errors
+
+    on_ci = search_known_errors(user, "", ci=incident.ci, limit=MATCH_LIMIT) if incident.ci_id else []
+    by_text = search_known_errors(user, incident.short_description, limit=MATCH_LIMIT, any_word=True)
+    found: dict[int, KnownError] = {}
+    for hit in [*on_ci, *by_text]:
+        if hit.known_error.problem.state in OPEN_STATES:
+            found.setdefault(hit.known_error.pk, hit.known_error)
+    return list(found.values())[:MATCH_LIMIT]
 
 
 def incident_problem_panel(user: User, incident: Incident) -> dict[str, Any]:

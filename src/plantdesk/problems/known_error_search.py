@@ -50,6 +50,7 @@ def search_known_errors(
     ci: ConfigurationItem | None = None,
     limit: int = 20,
     published_only: bool = False,
+    any_word: bool = False,
 ) -> list[KnownErrorHit]:
     """Best match first; without words in `text`, the most recently updated. Four queries, any limit."""
     qs = restrict(user, "view", KnownError)
@@ -60,6 +61,6 @@ def search_known_errors(
     rows = qs.select_related("problem").prefetch_related("cis")
     if not fulltext.has_words(text):
         return [KnownErrorHit(row, 0.0) for row in rows.order_by("-updated_at", "-pk")[:limit]]
-    hits = fulltext.ranked(KnownError, text, limit=limit, within=qs)
+    hits = fulltext.ranked(KnownError, text, limit=limit, within=qs, any_word=any_word)
     by_pk = {row.pk: row for row in rows.filter(pk__in=[hit.id for hit in hits])}
     return [KnownErrorHit(by_pk[hit.id], hit.score) for hit in hits if hit.id in by_pk]

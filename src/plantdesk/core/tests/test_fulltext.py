@@ -86,6 +86,17 @@ def test_every_word_is_required(notes: Any) -> None:
     assert fulltext.ranked_ids(Note, "printer historian", limit=10, prefix=False) == []
 
 
+def test_any_word_finds_rows_sharing_some_words_most_shared_first(notes: Any) -> None:
+    """A whole sentence (an incident's short description) as the question: the rows that share more of
+    its words rank higher; rows sharing none stay out."""
+    both = notes("Label printer offline after restart")
+    one = notes("Printer queue stuck")
+    notes("Historian buffer full")
+    sentence = "Label printer on line 3 offline"
+    assert fulltext.ranked_ids(Note, sentence, limit=10) == []  # every word required
+    assert fulltext.ranked_ids(Note, sentence, limit=10, any_word=True) == [both, one]
+
+
 def test_within_limits_the_search_to_a_queryset(notes: Any) -> None:
     first = notes("Label printer offline")
     second = notes("Label printer jams")

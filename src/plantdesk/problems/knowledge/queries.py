@@ -76,14 +76,16 @@ class ArticleHit:
     score: float
 
 
-def search_articles(user: User, text: str, qs: QuerySet[Article], *, limit: int, offset: int = 0) -> list[ArticleHit]:
+def search_articles(
+    user: User, text: str, qs: QuerySet[Article], *, limit: int, offset: int = 0, any_word: bool = False
+) -> list[ArticleHit]:
     """`qs` (already restricted and filtered) best match first; without words, the latest changed first."""
     if not fulltext.has_words(text):
         rows = with_list_data(qs, user).order_by("-updated_at", "-pk")[offset : offset + limit]
         return [ArticleHit(a, 0.0) for a in rows]
     version = shown_version_field(user)
     within = ArticleVersion.objects.filter(pk__in=qs.values(f"{version}_id"))
-    hits = fulltext.ranked(ArticleVersion, text, limit=offset + limit, within=within)[offset:]
+    hits = fulltext.ranked(ArticleVersion, text, limit=offset + limit, within=within, any_word=any_word)[offset:]
     version_ids = [h.id for h in hits]
     by_version = {
         getattr(a, f"{version}_id"): a for a in with_list_data(qs, user).filter(**{f"{version}_id__in": version_ids})

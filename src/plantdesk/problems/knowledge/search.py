@@ -29,8 +29,15 @@ def suggest(user: User, text: str, ci_name: str = "", limit: int = 5) -> Suggest
     ci = find_visible_ci(user, ci_name.strip()) if ci_name and len(ci_name) <= 255 else None
     if not fulltext.has_words(text) and ci is None:
         return Suggestions()
-    known = search_known_errors(user, text, ci=ci, limit=limit) if user.is_fulfiller else []
     articles = visible_articles(user)
     if ci is not None and not fulltext.has_words(text):
         articles = articles.filter(pk__in=ArticleCI.objects.filter(ci=ci).values("article_id"))
-    return Suggestions(known, search_articles(user, text, articles, limit=limit))
+    # Every word first (the word being typed as a prefix); a sentence that no row holds whole falls back
+    # to the rows sharing most of its words.
+    known = search_known_errors(user, text, ci=ci, limit=limit) if user.is_fulfiller else []
+    if user.is_fulfiller and not known and fulltext.has_words(text):
+        known = search_known_errors(user, text, ci=ci, limit=limit, any_word=True)
+    found = search_articles(user, text, articles, limit=limit)
+    if not found and fulltext.has_words(text):
+        found = search_articles(user, text, articles, limit=limit, any_word=True)
+    return Suggestions(known, found)

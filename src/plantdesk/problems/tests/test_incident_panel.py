@@ -58,6 +58,19 @@ def test_unlinked_incident_offers_the_picker_create_and_known_errors_on_its_ci(
     assert "Historian buffer full" not in html  # another CI's known error
 
 
+def test_known_errors_matching_the_short_description_are_offered_from_another_ci(
+    plant: Plant, printer_incident: Incident
+) -> None:
+    on_other_ci = problem(plant, "Label printers lose their queue", ci="BER-HIST01")
+    do_set_known_error(on_other_ci, {"symptom": "Label printer offline after the nightly restart",
+                                     "cis": ["BER-HIST01"]}, actor=plant.agent)  # fmt: skip
+    unrelated = problem(plant, "Historian gaps", ci="BER-HIST01")
+    do_set_known_error(unrelated, {"symptom": "Historian buffer full", "cis": ["BER-HIST01"]}, actor=plant.agent)
+    html = page(plant, printer_incident)  # "Label printer on line 3 offline" on BER-L3-PRN01
+    assert "Label printer offline after the nightly restart" in html
+    assert "Historian buffer full" not in html
+
+
 def test_linked_incident_shows_problem_state_workaround_and_unlink(plant: Plant, printer_incident: Incident) -> None:
     prb = problem(plant)
     do_link_incidents(prb, [printer_incident.number], actor=plant.agent)

@@ -121,6 +121,18 @@ def test_suggestions_known_errors_for_agents_articles_for_requesters(
     assert text(client_for(plant.requester).get("/knowledge/suggest/", {"short_description": " "})).strip() == ""
 
 
+def test_a_whole_sentence_still_suggests_what_shares_its_words(
+    plant: Plant, plant_cis: dict[str, ConfigurationItem]
+) -> None:
+    """No article holds every word of "My label printer on line 3 is offline again": the ones sharing most
+    of them are suggested instead of nothing."""
+    public = article(plant.agent, "Label printer offline", "Power cycle")
+    article(plant.agent, "Historian buffer full", "Restart the collector")
+    sentence = {"short_description": "My label printer on line 3 is offline again"}
+    panel = text(client_for(plant.requester).get("/knowledge/suggest/", sentence))
+    assert f'href="/portal/knowledge/{public.number}/"' in panel and "Historian" not in panel
+
+
 def test_demo_articles_are_published_and_idempotent(plant: Plant, plant_cis: dict[str, ConfigurationItem]) -> None:
     from plantdesk.problems.knowledge.demo import DEMO_ARTICLES, load_demo_articles
 
