@@ -117,3 +117,31 @@ def test_requester_finds_the_workaround_comment_in_the_portal(at_width: Any, ser
     expect(page).to_have_url(re.compile(rf"/portal/{mine['number']}/$"))
     expect(page.get_by_text(f"Workaround from {demo['number']} (known error): {DEMO_WORKAROUND}")).to_be_visible()
     expect(page.locator("#problem-panel")).to_have_count(0)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_requester_finds_an_article_in_the_portal(at_width: Any, server: LiveServer, width: int) -> None:
+    """While typing a new incident the portal suggests the article; it answers the question, and saying so
+    counts as a deflection the agents see."""
+    title = "Label printer on BER-L3 prints blank or faded labels"
+    page = at_width("jdoe" if width == WIDTHS[0] else "slee", width)  # one deflection per person and day
+    page.goto("/portal/new/")
+    page.get_by_label("Short description").press_sequentially("labels come out faded", delay=30)
+    suggested = page.locator("#kb-suggested-articles")
+    expect(suggested.get_by_role("link", name=re.compile(re.escape(title)))).to_be_visible()
+    # The knowledge page finds it too, by search.
+    menu = page.get_by_role("button", name="Menu")
+    if menu.is_visible():  # 1024 px: the navigation folds behind the Menu button
+        menu.click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Knowledge").click()
+    page.get_by_label("Search for help").fill("faded label ribbon")
+    page.get_by_role("button", name="Search").click()
+    page.locator("#kb-portal-results").get_by_role("link", name=re.compile(re.escape(title))).click()
+    expect(page.locator("#kb-title")).to_have_text(title)
+    expect(page.locator("#kb-body")).to_contain_text("check the ribbon roll")
+    expect(page.locator("#kb-body strong")).to_have_text("ribbon")  # Markdown rendered
+    number = page.url.rstrip("/").rsplit("/", 1)[1]
+    before = api(server, "mmueller", "GET", f"/knowledge/{number}")["deflections"]
+    page.get_by_role("button", name="This solved my problem").click()
+    expect(page.locator(".flash")).to_contain_text("Glad it helped")
+    assert api(server, "mmueller", "GET", f"/knowledge/{number}")["deflections"] == before + 1

@@ -13,7 +13,7 @@ DEMO_ARTICLES: list[tuple[str, str, list[str], str]] = [
     (
         "Label printer on BER-L3 prints blank or faded labels",
         "public",
-        ["BER-L1-PRN01", "BER-WS-L3-01"],
+        ["BER-L3-PRN01", "BER-WS-L3-01"],
         "Blank or faded batch labels usually mean the **ribbon** is empty or creased.\n\n"
         "1. Open the printer cover and check the ribbon roll.\n"
         "2. Replace it if less than 1 cm is left, and close the cover.\n"
