@@ -43,7 +43,7 @@ class ArticlePatchIn(Strict):
     problem: Annotated[str, Field(max_length=16)] | None = None
 
 
-class TransitionIn(Strict):
+class ArticleTransitionIn(Strict):
     to: StateValue
 
 
@@ -136,7 +136,7 @@ def update_article(request: HttpRequest, number: str, payload: ArticlePatchIn) -
 
 
 @knowledge_router.post("/{number}/transitions", response=ArticleOut, summary="Move an article along its workflow")
-def transition_article(request: HttpRequest, number: str, payload: TransitionIn) -> dict[str, Any]:
+def transition_article(request: HttpRequest, number: str, payload: ArticleTransitionIn) -> dict[str, Any]:
     actions.do_transition_article(_visible(request, number), payload.to, actor=actor_of(request))
     return _fresh(request, number)
 
