@@ -185,6 +185,7 @@ class Options:
     queue: bool
     port: int
     generate_only: bool
+    only: set[str]
 
     @property
     def db_url(self) -> str:
@@ -227,13 +228,14 @@ def parse_args() -> Options:
     p.add_argument("--no-queue", dest="queue", action="store_false", help="skip the incident queue figures")
     p.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the slowest queries of every search")
     p.add_argument("--port", type=int, default=PORT)
+    p.add_argument("--only", default="search,publish,queue", help="the phases measured, comma-separated")
     p.add_argument("--generate-only", action="store_true", help="generate (and measure the queue alone), then stop")
     a = p.parse_args()
     if not a.db.replace("_", "").isalnum():
         p.error("--db must be a plain identifier")
     return Options(a.db, a.incidents, a.known_errors, a.articles, a.seed, a.keep, a.reuse, a.json, a.explain,
                    a.samples, a.cold_rounds, a.publish_runs, a.publish_incidents, a.queue, a.port,
-                   a.generate_only)  # fmt: skip
+                   a.generate_only, set(a.only.split(",")))  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------- text
@@ -757,14 +759,17 @@ def run(opts: Options, home: Path) -> None:
     connection.close()  # the servers must not wait on this process's idle transaction or connection
     searches = [s for s in SEARCHES if s[1] != "/api/v1/knowledge" or article_model() is not None]
     load = setup["load"] = {}  # the 1-minute load average after each section: other work shares the 2 cores
-    sections["search, cold"] = measure_search_cold(opts, env, tokens, searches)
-    load["search, cold"] = os.getloadavg()[0]
+    if "search" in opts.only:
+        sections["search, cold"] = measure_search_cold(opts, env, tokens, searches)
+        load["search, cold"] = os.getloadavg()[0]
     with inc.serve(env, 2, 1, port=opts.port) as base:
-        sections["search, warm"] = measure_search_warm(opts, base, tokens, searches)
-        load["search, warm"] = os.getloadavg()[0]
-        sections["publish"] = measure_publish(opts, base, tokens)
-        load["publish"] = os.getloadavg()[0]
-    if opts.queue:
+        if "search" in opts.only:
+            sections["search, warm"] = measure_search_warm(opts, base, tokens, searches)
+            load["search, warm"] = os.getloadavg()[0]
+        if "publish" in opts.only:
+            sections["publish"] = measure_publish(opts, base, tokens)
+            load["publish"] = os.getloadavg()[0]
+    if opts.queue and "queue" in opts.only:
         sections["queue, with problems and knowledge beside"] = _queue(opts, env, tokens)
         load["queue, with problems and knowledge beside"] = os.getloadavg()[0]
     with psycopg.connect(opts.db_url) as conn:
@@ -779,7 +784,8 @@ def run(opts: Options, home: Path) -> None:
             inc.print_table(results)
         else:
             print_table(f"{title} (load average {setup['load'][title]})", results)
-    explain_searches(tokens, searches, sections["search, cold"] + sections["search, warm"], opts.explain)
+    if "search" in opts.only:
+        explain_searches(tokens, searches, sections["search, cold"] + sections["search, warm"], opts.explain)
     report_footer(setup["code"], write_json(opts, sections, setup) if opts.json else None)
 
 
