@@ -729,7 +729,7 @@ def generate_all(opts: Options, env: dict[str, str], setup: dict[str, Any]) -> d
         from django.db import connection
 
         alone: dict[str, Any] = {r.name: r.stats() for r in _queue(opts, env, tokens)}
-        alone["load"] = os.getloadavg()[0]
+        alone["load"] = round(os.getloadavg()[0], 1)
         connection.close()
         with psycopg.connect(opts.db_url, autocommit=True) as conn:
             _meta(conn, "queue_alone", json.dumps(alone))
@@ -761,17 +761,17 @@ def run(opts: Options, home: Path) -> None:
     load = setup["load"] = {}  # the 1-minute load average after each section: other work shares the 2 cores
     if "search" in opts.only:
         sections["search, cold"] = measure_search_cold(opts, env, tokens, searches)
-        load["search, cold"] = os.getloadavg()[0]
+        load["search, cold"] = round(os.getloadavg()[0], 1)
     with inc.serve(env, 2, 1, port=opts.port) as base:
         if "search" in opts.only:
             sections["search, warm"] = measure_search_warm(opts, base, tokens, searches)
-            load["search, warm"] = os.getloadavg()[0]
+            load["search, warm"] = round(os.getloadavg()[0], 1)
         if "publish" in opts.only:
             sections["publish"] = measure_publish(opts, base, tokens)
-            load["publish"] = os.getloadavg()[0]
+            load["publish"] = round(os.getloadavg()[0], 1)
     if opts.queue and "queue" in opts.only:
         sections["queue, with problems and knowledge beside"] = _queue(opts, env, tokens)
-        load["queue, with problems and knowledge beside"] = os.getloadavg()[0]
+        load["queue, with problems and knowledge beside"] = round(os.getloadavg()[0], 1)
     with psycopg.connect(opts.db_url) as conn:
         stored = dict(conn.execute("SELECT key, value FROM bench_meta").fetchall()).get("queue_alone")
     if stored:
