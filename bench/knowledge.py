@@ -160,6 +160,7 @@ QUERIES = {
     "two words": ["label printer", "OPC UA", "batch record", "historian tags", "certificate expired"],
     "prefix": ["histor", "certif", "spool", "chromato", "palletiz"],
 }
+SEARCHED_TABLE = {"/api/v1/known-errors": "problems_knownerror", "/api/v1/knowledge": "problems_articleversion"}
 SEARCHES = [  # (name, path, user)
     ("known errors, agent", "/api/v1/known-errors", SEARCH_AGENT),
     ("knowledge, agent", "/api/v1/knowledge", SEARCH_AGENT),
@@ -402,21 +403,82 @@ def generate_problems(conn: psycopg.Connection[Any], opts: Options, ids: dict[st
     return {"problems": opts.known_errors, "known_error_cis": len(ke_cis), "linked_incidents": links}
 
 
+ARTICLE_TABLES = ["problems_article", "problems_articleversion", "problems_articleci"]
+ARTICLE_STATES = [("published", 0.80), ("draft", 0.06), ("review", 0.06), ("retired", 0.08)]
+
+
 def article_model() -> Any:
-    """The knowledge article model of the knowledge app (being written beside this benchmark)."""
+    """The knowledge article model (the knowledge base lives in the problems app), if this code has it."""
     from django.apps import apps
 
-    if not apps.is_installed("plantdesk.knowledge"):
+    try:
+        return apps.get_model("problems", "Article")
+    except LookupError:
         return None
-    for model in apps.get_app_config("knowledge").get_models():
-        if model._meta.model_name in ("article", "knowledgearticle"):
-            return model
-    return None
 
 
 def generate_articles(conn: psycopg.Connection[Any], opts: Options, ids: dict[str, Any],
                       cis: dict[str, dict[str, int]]) -> dict[str, Any]:  # fmt: skip
-    raise NotImplementedError  # filled in once the knowledge models are there
+    """Articles with one or two versions each (rendered through the app's Markdown renderer), as the app
+    keeps them: `latest` the version worked on, `published` the one readers see (kept under a newer draft)."""
+    from plantdesk.problems.knowledge.markdown import render
+    from plantdesk.problems.knowledge.models import Article, ArticleCI, ArticleVersion
+
+    rng = random.Random(opts.seed + 1)
+    agents = [a for group in ids["agents"] for a in group]
+    n = opts.articles
+    articles, versions, article_cis = [], [], []
+    extra = n  # the ids of second versions follow the first versions'
+    for i in range(1, n + 1):
+        t = article_text(rng)
+        state = _weighted(rng, ARTICLE_STATES)
+        two = rng.random() < (0.15 if state in ("published", "retired") else 0.5)
+        created = T_END - timedelta(days=4 * 365 * rng.random())
+        author = rng.choice(agents)
+        v1_published = state not in ("draft", "review") or two
+        v1_at = created + timedelta(days=2)
+        versions.append((i, i, 1, t["title"], t["body"], render(t["body"]), author, created, v1_at,
+                         author if v1_published else None, v1_at if v1_published else None))  # fmt: skip
+        latest, published, updated = i, i if v1_published else None, v1_at
+        if two:
+            extra += 1
+            body = t["body"] + f"\n**Update:** also seen {rng.choice(CONTEXTS)}; {rng.choice(WORKAROUNDS).lower()}\n"
+            updated = v1_at + timedelta(days=30 + 300 * rng.random())
+            now_published = state in ("published", "retired")
+            versions.append((extra, i, 2, t["title"], body, render(body), author, updated, updated,
+                             author if now_published else None, updated if now_published else None))  # fmt: skip
+            latest, published = extra, extra if now_published else i
+        problem = 1 + rng.randrange(opts.known_errors) if rng.random() < 0.2 and opts.known_errors else None
+        audience = "public" if rng.random() < 0.4 else "internal"
+        articles.append((i, audience, state, 2 if two else 1, latest, published, problem, author, created, updated))
+        article_cis.append((i, _ci_at(cis, rng.choice(["ber", "sin", "chi"]), t["ci"])[0]))
+    with conn.transaction():  # Article.latest and ArticleVersion.article refer to each other (FKs deferred)
+        _copy(conn, "bench_article_src", {
+            "i": "bigint", "audience": "text", "state": "text", "version": "int", "latest": "bigint",
+            "published": "bigint", "problem": "bigint", "author": "bigint", "created": "timestamptz",
+            "updated": "timestamptz"}, articles)  # fmt: skip
+        _copy(conn, "bench_version_src", {
+            "i": "bigint", "article": "bigint", "version": "int", "title": "text", "body": "text", "html": "text",
+            "author": "bigint", "created": "timestamptz", "updated": "timestamptz", "published_by": "bigint",
+            "published_at": "timestamptz"}, versions)  # fmt: skip
+        _copy(conn, "bench_article_ci_src", {"i": "bigint", "ci": "bigint"}, article_cis)
+        insert_select(conn, Article, {
+            "id": "i", "number": "'KB' || lpad((1000 + i)::text, 7, '0')", "audience": "audience", "state": "state",
+            "version": "version", "latest_id": "latest", "published_id": "published", "problem_id": "problem",
+            "created_by_id": "author", "created_at": "created", "updated_at": "updated",
+        }, "SELECT * FROM bench_article_src")  # fmt: skip
+        insert_select(conn, ArticleVersion, {
+            "id": "i", "article_id": "article", "version": "version", "title": "title", "body": "body",
+            "body_html": "html", "created_by_id": "author", "created_at": "created", "updated_by_id": "author",
+            "updated_at": "updated", "published_by_id": "published_by", "published_at": "published_at",
+        }, "SELECT * FROM bench_version_src")  # fmt: skip
+        insert_select(conn, ArticleCI, {"article_id": "i", "ci_id": "ci"}, "SELECT * FROM bench_article_ci_src")
+    for table in ARTICLE_TABLES:
+        conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+    conn.execute("INSERT INTO core_numbercounter (prefix, last_value) VALUES ('KB', %s) "
+                 "ON CONFLICT (prefix) DO UPDATE SET last_value = excluded.last_value", [1000 + n])  # fmt: skip
+    conn.execute("DROP TABLE bench_article_src, bench_version_src, bench_article_ci_src")
+    return {"articles": n, "article_versions": len(versions)}
 
 
 def _rebuilt(conn: psycopg.Connection[Any], tables: list[str], load: Callable[[], None]) -> dict[str, float]:
@@ -470,7 +532,7 @@ def generate_articles_if_missing(opts: Options) -> dict[str, Any] | None:
         if "articles" in meta:
             return None
         ids, cis = json.loads(meta["ids"]), json.loads(meta["cis"])
-        tables = [m._meta.db_table for m in model._meta.apps.get_app_config("knowledge").get_models()]
+        tables = ARTICLE_TABLES
 
         def load() -> None:
             with timed(timings, "articles_s"):
@@ -525,6 +587,18 @@ def _clients(base: str, tokens: dict[str, str]) -> dict[str, httpx.Client]:
             for u in (SEARCH_AGENT, REQUESTER)}  # fmt: skip
 
 
+def _matches(opts: Options, table: str, text: str) -> int:
+    """Rows of the whole table matching `text` as core.fulltext reads it (the last word typed: a prefix)."""
+    *head, last = text.split()
+    with psycopg.connect(opts.db_url) as conn:
+        row = conn.execute(
+            f"SELECT count(*) FROM {table} WHERE search_vector @@ "  # noqa: S608 - our own table names
+            "(websearch_to_tsquery('english', %s) && to_tsquery('english', %s))",
+            [" ".join(head), f"{last}:*"],
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
 def measure_search_cold(opts: Options, env: dict[str, str], tokens: dict[str, str],
                         searches: list[tuple[str, str, str]]) -> list[Result]:  # fmt: skip
     """The first request of each search after a server start, `cold_rounds` starts, the words rotated."""
@@ -549,12 +623,13 @@ def measure_search_warm(opts: Options, base: str, tokens: dict[str, str],
     for name, path, user in searches:
         for kind, words in QUERIES.items():
             hits = {w: _search(clients[user], path, w)[1] for w in words}  # also the warm-up
+            matches = {w: _matches(opts, SEARCHED_TABLE[path], w) for w in words}
             for w in words:
                 _search(clients[user], path, w)
             it = iter(range(opts.samples))
             s = inc._repeat(lambda c=clients[user], p=path, ws=words, i=it: _search(c, p, ws[next(i) % len(ws)]),
                             opts.samples, max_seconds=60)  # fmt: skip
-            results.append(search_result(f"{name}, {kind}, warm", s, {"hits": hits}))
+            results.append(search_result(f"{name}, {kind}, warm", s, {"matches": matches, "returned": hits}))
     for client in clients.values():
         client.close()
     return results
