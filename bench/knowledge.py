@@ -592,7 +592,7 @@ def _matches(opts: Options, table: str, text: str) -> int:
     *head, last = text.split()
     with psycopg.connect(opts.db_url) as conn:
         row = conn.execute(
-            f"SELECT count(*) FROM {table} WHERE search_vector @@ "  # noqa: S608 - our own table names
+            f"SELECT count(*) FROM {table} WHERE search_vector @@ "
             "(websearch_to_tsquery('english', %s) && to_tsquery('english', %s))",
             [" ".join(head), f"{last}:*"],
         ).fetchone()
