@@ -382,7 +382,8 @@ def generate_problems(conn: psycopg.Connection[Any], opts: Options, ids: dict[st
         "resolved_at": "resolved", "closed_at": "closed", "resolved_by_id": "resolved_by",
     }, "SELECT * FROM bench_problem_src")  # fmt: skip
     insert_select(conn, KnownError, {
-        "id": "i", "problem_id": "i", "symptom": "symptom", "root_cause": "cause", "workaround": "workaround",
+        "id": "i", "problem_id": "i", "site_id": "site", "symptom": "symptom", "root_cause": "cause",
+        "workaround": "workaround",
         "published": "published", "published_workaround": "CASE WHEN published THEN workaround ELSE '' END",
         "workaround_version": "CASE WHEN published THEN 1 ELSE 0 END",
         "published_at": "CASE WHEN published THEN opened + interval '3 days' END",
@@ -450,6 +451,9 @@ def generate_articles(conn: psycopg.Connection[Any], opts: Options, ids: dict[st
             latest, published = extra, extra if now_published else i
         problem = 1 + rng.randrange(opts.known_errors) if rng.random() < 0.2 and opts.known_errors else None
         audience = "public" if rng.random() < 0.4 else "internal"
+        for k in range(-2 if two else -1, 0):  # who searches which version (queries.mark_readers)
+            vid = versions[k][0]
+            versions[k] += (vid == latest, vid == published and audience == "public" and state != "retired")
         articles.append((i, audience, state, 2 if two else 1, latest, published, problem, author, created, updated))
         article_cis.append((i, _ci_at(cis, rng.choice(["ber", "sin", "chi"]), t["ci"])[0]))
     with conn.transaction():  # Article.latest and ArticleVersion.article refer to each other (FKs deferred)
@@ -460,7 +464,7 @@ def generate_articles(conn: psycopg.Connection[Any], opts: Options, ids: dict[st
         _copy(conn, "bench_version_src", {
             "i": "bigint", "article": "bigint", "version": "int", "title": "text", "body": "text", "html": "text",
             "author": "bigint", "created": "timestamptz", "updated": "timestamptz", "published_by": "bigint",
-            "published_at": "timestamptz"}, versions)  # fmt: skip
+            "published_at": "timestamptz", "agents": "boolean", "requesters": "boolean"}, versions)  # fmt: skip
         _copy(conn, "bench_article_ci_src", {"i": "bigint", "ci": "bigint"}, article_cis)
         insert_select(conn, Article, {
             "id": "i", "number": "'KB' || lpad((1000 + i)::text, 7, '0')", "audience": "audience", "state": "state",
@@ -471,6 +475,7 @@ def generate_articles(conn: psycopg.Connection[Any], opts: Options, ids: dict[st
             "id": "i", "article_id": "article", "version": "version", "title": "title", "body": "body",
             "body_html": "html", "created_by_id": "author", "created_at": "created", "updated_by_id": "author",
             "updated_at": "updated", "published_by_id": "published_by", "published_at": "published_at",
+            "shown_to_agents": "agents", "shown_to_requesters": "requesters",
         }, "SELECT * FROM bench_version_src")  # fmt: skip
         insert_select(conn, ArticleCI, {"article_id": "i", "ci_id": "ci"}, "SELECT * FROM bench_article_ci_src")
     for table in ARTICLE_TABLES:

@@ -34,15 +34,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection, migrations
-from django.db.models import BooleanField, Model, QuerySet
+from django.db import connection, migrations, transaction
+from django.db.models import BooleanField, FloatField, Model, QuerySet
 from django.db.models.expressions import RawSQL
 
 VECTOR_COLUMN = "search_vector"
 CONFIG = "english"
 # ts_rank_cd's default weights of D, C, B, A are 0.1, 0.2, 0.4, 1.0; bm25() gets the same proportions.
 WEIGHTS = {"A": 1.0, "B": 0.4, "C": 0.2, "D": 0.1}
-DEFAULT_CANDIDATES = 2000
+DEFAULT_CANDIDATES = 500
+SCANNED_WINDOWS = 1  # PostgreSQL: the newest id windows tested row by row, not through the index
 MAX_QUERY_LENGTH = 400  # longer text is cut: a query is a few words, not a document
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -105,6 +106,23 @@ def fulltext_index_operations(table: str, columns: Mapping[str, str], pk: str = 
     return [migrations.RunPython(forward, backward)]
 
 
+def fulltext_after_table_rebuild(table: str, columns: Mapping[str, str], pk: str = "id") -> list[migrations.RunPython]:
+    """After a migration that rebuilds `table` on SQLite (Django does for most column changes there), its
+    index triggers are gone: re-create them and re-read the rows. Nothing to do on PostgreSQL."""
+    _checked(table, {**columns, pk: "A"})
+    columns = dict(columns)
+
+    def forward(apps: Any, schema_editor: Any) -> None:
+        if schema_editor.connection.vendor != "sqlite":
+            return
+        for suffix in ("ai", "ad", "au"):
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_fts_{suffix}")
+        for sql in _sqlite_create(table, columns, pk)[1:]:  # the FTS table itself survives
+            schema_editor.execute(sql)
+
+    return [migrations.RunPython(forward, migrations.RunPython.noop)]
+
+
 def _postgresql_create(table: str, columns: Mapping[str, str]) -> list[str]:
     parts = " || ".join(
         f"setweight(to_tsvector('{CONFIG}', coalesce({name}, '')), '{weight}')" for name, weight in columns.items()
@@ -112,7 +130,45 @@ def _postgresql_create(table: str, columns: Mapping[str, str]) -> list[str]:
     return [
         f"ALTER TABLE {table} ADD COLUMN {VECTOR_COLUMN} tsvector GENERATED ALWAYS AS ({parts}) STORED",
         f"CREATE INDEX {table}_search_idx ON {table} USING gin ({VECTOR_COLUMN})",
+        *_postgresql_narrow_rows(table),
     ]
+
+
+def _postgresql_narrow_rows(table: str) -> list[str]:
+    """Long text out of the row, the vector kept in it (compressed): a search reads thousands of rows and
+    ranks hundreds, and a row of a few hundred bytes is a tenth of the pages of one holding a document.
+    Applies to rows written from then on (VACUUM FULL rewrites the others)."""
+    return [
+        f"ALTER TABLE {table} ALTER COLUMN {VECTOR_COLUMN} SET STORAGE MAIN",
+        f"ALTER TABLE {table} SET (toast_tuple_target = 128)",
+    ]
+
+
+def fulltext_narrow_rows_operations(table: str) -> list[migrations.RunPython]:
+    """`_postgresql_narrow_rows` for an index made before it was part of `fulltext_index_operations`."""
+    _checked(table, {"id": "A"})
+    return [_postgresql_only([*_postgresql_narrow_rows(table)], [])]
+
+
+def fulltext_partial_index_operations(table: str, column: str) -> list[migrations.RunPython]:
+    """A second GIN index over the rows where boolean `column` holds: a search that always filters on it
+    (one audience's rows) merges only those rows' posting lists. PostgreSQL only (FTS5 has no such thing)."""
+    _checked(table, {column: "A"})
+    name = f"{table}_{column}_search_idx"
+    create = f"CREATE INDEX {name} ON {table} USING gin ({VECTOR_COLUMN}) WHERE {column}"
+    return [_postgresql_only([create], [f"DROP INDEX IF EXISTS {name}"])]
+
+
+def _postgresql_only(forward_sql: list[str], backward_sql: list[str]) -> migrations.RunPython:
+    def run(statements: list[str]) -> Any:
+        def apply(apps: Any, schema_editor: Any) -> None:
+            if schema_editor.connection.vendor == "postgresql":
+                for sql in statements:
+                    schema_editor.execute(sql)
+
+        return apply
+
+    return migrations.RunPython(run(forward_sql), run(backward_sql))
 
 
 def _sqlite_create(table: str, columns: Mapping[str, str], pk: str) -> list[str]:
@@ -206,16 +262,29 @@ def _split_prefix(text: str, prefix: bool) -> tuple[str, str]:
     return text[: match.start()], match.group(1)
 
 
+def _id_windows(top: int, candidates: int) -> list[tuple[int, int]]:
+    """(lo, hi] ranges of ids from the newest down, each four times the last; the last one reaches id 0."""
+    windows, hi, span = [], top, candidates * 4
+    while hi > 0:
+        lo = max(hi - span, 0)
+        windows.append((lo, hi))
+        hi, span = lo, span * 4
+    return windows
+
+
 def _postgresql_ranked(
     model: type[Model], text: str, prefix: bool, within: QuerySet[Any] | None, limit: int, candidates: int
 ) -> list[Hit]:
-    """Collect the newest matches id range by id range, then rank those.
+    """Rank the newest `candidates` matches, collected id window by id window in one statement.
 
     A single `ORDER BY id DESC LIMIT` is fast only when the planner guesses the number of matches well;
-    it cannot for prefixes, and a bitmap scan of a word in half the rows reads half the table. Windows of
-    ids, growing fourfold, read only about as many rows as they collect (the GIN index and the primary
-    key combined), and a rare word costs a few cheap index look-ups. The scope's own conditions join the
-    same scan (no self-join)."""
+    it cannot for prefixes or for two words that often occur together, and a bitmap scan of a word in a
+    third of the rows reads a third of the table. Windows of ids, growing fourfold, each a branch of one
+    `UNION ALL` under the `LIMIT`: PostgreSQL runs a branch only while the limit is not reached, so a
+    common word reads about as many rows as it collects and a rare word costs a few index look-ups, in
+    one round trip. The scope's own conditions join each branch (callers keep them to columns of the
+    searched table: a join per candidate row is what makes a search slow). Parallel workers are off for
+    the statement: starting them costs more than such a scan on a busy server."""
     table = model._meta.db_table
     head, typing = _split_prefix(text, prefix)
     query, params = f"websearch_to_tsquery('{CONFIG}', %s)", [head if typing else text]
@@ -223,27 +292,40 @@ def _postgresql_ranked(
         # The word being typed is one \w+ token: as a `to_tsquery` operand it cannot be an operator.
         query = f"({query} && to_tsquery('{CONFIG}', %s))"
         params.append(f"{typing}:*")
-    matches = RawSQL(f'"{table}".{VECTOR_COLUMN} @@ {query}', params, output_field=BooleanField())
-    base = (within if within is not None else model._default_manager.all()).filter(matches)
-    found: list[int] = []
+    vector = f'"{table}".{VECTOR_COLUMN}'
+    score = RawSQL(f"ts_rank_cd({vector}, {query})", params, output_field=FloatField())
+    scope = within if within is not None else model._default_manager.all()
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT max(id) FROM {table}")
         top = cursor.fetchone()[0]
-    hi, span = (int(top) if top is not None else 0), candidates * 4
-    while hi > 0 and len(found) < candidates:
-        lo = max(hi - span, 0)
-        window = base.filter(pk__gt=lo, pk__lte=hi).order_by("-pk").values_list("pk", flat=True)
-        found.extend(int(pk) for pk in window[: candidates - len(found)])
-        hi, span = lo, span * 4
-    if not found:
+    windows = _id_windows(int(top or 0), candidates)
+    if not windows:
         return []
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id, ts_rank_cd({VECTOR_COLUMN}, {query}) AS score FROM {table} "
-            "WHERE id = ANY(%s) ORDER BY score DESC, id DESC LIMIT %s",
-            [*params, found, limit],
-        )
-        return [Hit(int(row[0]), float(row[1])) for row in cursor.fetchall()]
+    forms: list[tuple[str, list[Any]]] = []
+    try:  # each form compiled once: a window is the same query over its own id range
+        # The newest windows are read row by row: a common word (or a prefix such as "mes", which also
+        # matches "message") has posting lists of most of the table, slower to merge than reading a few
+        # thousand narrow rows. That expression is not the index's, so the planner cannot use the index.
+        for tested in (f"coalesce({vector}, '')", vector):
+            matches = RawSQL(f"{tested} @@ {query}", params, output_field=BooleanField())
+            form = scope.filter(matches).annotate(score=score).order_by().values_list("pk", "score")
+            sql, values = form.query.sql_with_params()
+            forms.append((f"(SELECT * FROM ({sql}) AS w (id, score) WHERE w.id > %s AND w.id <= %s "
+                          "ORDER BY w.id DESC)", list(values)))  # fmt: skip
+    except EmptyResultSet:  # e.g. `.none()`, or a scope that can match nothing
+        return []
+    branches, branch_params = [], []
+    for number, (lo, hi) in enumerate(windows):
+        branch, values = forms[0 if number < SCANNED_WINDOWS else 1]
+        branches.append(branch)
+        branch_params.extend([*values, lo, hi])
+    sql = f"SELECT * FROM ({' UNION ALL '.join(branches)} LIMIT %s) AS collected ORDER BY 2 DESC, 1 DESC LIMIT %s"
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        cursor.execute(sql, [*branch_params, candidates, limit])
+        rows = cursor.fetchall()
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather TO DEFAULT")
+    return [Hit(int(row[0]), float(row[1])) for row in rows]
 
 
 def sqlite_match(text: str, prefix: bool = True) -> str:

@@ -32,7 +32,7 @@ from plantdesk.problems.fields import (
     incident_list_field,
     resolve_fields,
 )
-from plantdesk.problems.models import NUMBER_PREFIX, RECORD_TYPE, Problem, ProblemIncident
+from plantdesk.problems.models import NUMBER_PREFIX, RECORD_TYPE, KnownError, Problem, ProblemIncident
 from plantdesk.problems.record import audit_entry, emit, lock
 
 AGENTS_ONLY = "Problems are worked by agents."
@@ -123,6 +123,8 @@ def do_update_problem(
             return locked
         locked.updated_at = timezone.now()
         locked.save(update_fields=[*changed, "updated_at"])
+        if "site" in changed:
+            KnownError.objects.filter(problem=locked).update(site=locked.site)
         emit("updated", locked, actor, changes_between(before, after, changed))
     return locked
 

@@ -59,6 +59,7 @@ def do_set_known_error(problem: Problem, data: Mapping[str, Any], *, actor: User
             for name, value in values.items():
                 setattr(known, name, value)
         known.problem = locked  # the audit label names the problem
+        known.site_id = locked.site_id
         ci_text = ", ".join(sorted(ci.name for ci in cis))
         after = {**audit.snapshot(known, KNOWN_ERROR_FIELDS), "cis": ci_text}
         changed = audit.record_changes(actor=actor, obj=locked, record_type=RECORD_TYPE, before=before, after=after,

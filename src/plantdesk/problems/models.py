@@ -69,6 +69,7 @@ class Problem(models.Model):
                 fields=["priority", "opened_at", "id"], name="prb_open_order_idx", condition=models.Q(state__in=OPEN)
             ),
             models.Index(fields=["state", "priority", "opened_at"], name="prb_state_idx"),
+            models.Index(fields=["opened_by"], name="prb_opened_by_idx"),  # "opened by me", and the scope
         ]
         ordering = ["priority", "opened_at"]
 
@@ -118,6 +119,9 @@ class KnownError(models.Model):
     no-op. The full-text index (symptom, root cause, workaround) is kept by the database itself."""
 
     problem = models.OneToOneField(Problem, on_delete=models.PROTECT, related_name="known_error")
+    # The problem's site, kept equal to it by the actions: the permission scope of a search then reads a
+    # column of the searched row instead of joining every candidate to its problem.
+    site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False)
     symptom = models.TextField(max_length=5000)
     root_cause = models.TextField(blank=True, max_length=5000)
     workaround = models.TextField(blank=True, max_length=10000)

@@ -3,6 +3,7 @@ is ever a syntax error."""
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pytest
@@ -120,6 +121,32 @@ def test_only_the_newest_candidates_are_ranked(notes: Any) -> None:
     hits = fulltext.ranked(Note, "printer", limit=3, candidates=3)
     assert {h.id for h in hits} == set(newer)  # the best-matching old row is past the candidates
     assert old in fulltext.ranked_ids(Note, "printer", limit=10)
+
+
+def test_matches_are_collected_across_id_ranges(notes: Any) -> None:
+    """On PostgreSQL the newest matches are collected range of ids by range (the newest range read row by
+    row, older ones through the index): matches far apart, and few among many rows, are all found."""
+    oldest = notes("Historian gap", "tags missing")
+    for n in range(60):
+        notes(f"Label printer {n}")
+    middle = notes("Historian gap on line 3")
+    for n in range(60):
+        notes(f"Label printer {n}")
+    newest = notes("Historian gap again")
+
+    def found(text: str, candidates: int) -> set[int]:
+        return {hit.id for hit in fulltext.ranked(Note, text, limit=candidates, candidates=candidates)}
+
+    assert found("historian", 2) == {newest, middle}
+    assert found("historian", 3) == {newest, middle, oldest}
+    assert found("histori", 1) == {newest}  # typed: a prefix
+
+
+def test_id_ranges_cover_every_id_once() -> None:
+    windows = fulltext._id_windows(10_000, 500)
+    assert windows[0] == (8_000, 10_000)
+    assert all(a[0] == b[1] for a, b in itertools.pairwise(windows))
+    assert windows[-1][0] == 0 and fulltext._id_windows(0, 500) == []
 
 
 def test_changes_and_deletions_are_indexed(notes: Any) -> None:

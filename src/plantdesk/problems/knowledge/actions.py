@@ -24,6 +24,7 @@ from plantdesk.problems.knowledge.models import (
     ArticleVersion,
     Deflection,
 )
+from plantdesk.problems.knowledge.queries import mark_readers
 
 # Pressing "This solved my problem" again within this time is the same help, counted once.
 DEFLECTION_WINDOW = timedelta(hours=24)
@@ -41,6 +42,7 @@ def do_create_article(data: Mapping[str, Any], *, actor: User) -> Article:
         version = _new_version(article, 1, values.title, values.body, actor=actor, now=now)
         article.latest = version
         article.save(update_fields=["latest"])
+        mark_readers(article)
         _set_cis(article, values.cis or [])
         _audit(actor, article, "created", new=article.number)
         for name, value in (("title", values.title), ("audience", values.audience), ("problem", values.problem)):
@@ -90,6 +92,7 @@ def do_update_article(article: Article, data: Mapping[str, Any], *, actor: User)
             return locked
         locked.updated_at = now
         locked.save()
+        mark_readers(locked)
         _emit("updated", locked, actor, data={"fields": sorted(changed), "version": locked.version})
     return locked
 
@@ -115,6 +118,7 @@ def do_transition_article(article: Article, to: str, *, actor: User) -> Article:
             )
             locked.published_id = locked.latest_id
         locked.save(update_fields=["state", "published", "updated_at"])
+        mark_readers(locked)
         _audit(actor, locked, "transition", field="state", old=old, new=to)
         _emit("state_changed", locked, actor, data={"from": old, "to": to, "version": locked.version})
     return locked

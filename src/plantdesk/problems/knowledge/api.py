@@ -108,13 +108,12 @@ def _fresh(request: HttpRequest, number: str) -> dict[str, Any]:
 def list_articles(request: HttpRequest, params: Query[ListParams]) -> dict[str, Any]:
     user = actor_of(request)
     ci = ci_filter(user, params.ci)
-    qs = queries.filter_articles(
-        queries.visible_articles(user), queries.ArticleFilters(state=params.state, audience=params.audience, ci=ci)
-    )
-    hits = queries.search_articles(user, params.q, qs, limit=params.limit, offset=params.offset)
+    filters = queries.ArticleFilters(state=params.state, audience=params.audience, ci=ci)
+    hits = queries.search_articles(user, params.q, filters, limit=params.limit, offset=params.offset)
     searching = bool(params.q.strip())
     items = [article_to_dict(h.article, user, score=h.score if searching else None) for h in hits]
-    return {"items": items, "count": len(items) if searching else qs.count()}
+    count = len(items) if searching else queries.filter_articles(queries.visible_articles(user), filters).count()
+    return {"items": items, "count": count}
 
 
 @knowledge_router.post("", response={201: ArticleOut}, summary="Write an article (a draft, version 1)")

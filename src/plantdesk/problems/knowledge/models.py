@@ -55,6 +55,11 @@ class ArticleVersion(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     published_at = models.DateTimeField(null=True, blank=True)
+    # Which readers search this version (queries.mark_readers keeps them): agents the article's latest,
+    # requesters the published version of a public article that is not retired. Search then filters on
+    # columns of the searched row, not on a join of every candidate to its article.
+    shown_to_agents = models.BooleanField(default=False)
+    shown_to_requesters = models.BooleanField(default=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["article", "version"], name="kb_version_unique")]

@@ -24,8 +24,7 @@ def portal_list(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     q = request.GET.get("q", "")[:200]
     # Even an agent sees the portal as a requester does: public and published only.
-    qs = queries.visible_articles(user).filter(audience="public", published__isnull=False).exclude(state="retired")
-    hits = queries.search_articles(user, q, qs, limit=LIST_SIZE)
+    hits = queries.search_articles(user, q, queries.ArticleFilters(as_requester=True), limit=LIST_SIZE)
     return render(request, "knowledge/portal_list.html", {"rows": [shown(h.article, user) for h in hits],
                                                             "q": q})  # fmt: skip
 

@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 from plantdesk.accounts.models import User
 from plantdesk.cmdb.queries import find_visible_ci
 from plantdesk.core import fulltext
-from plantdesk.problems.knowledge.models import ArticleCI
-from plantdesk.problems.knowledge.queries import ArticleHit, search_articles, visible_articles
+from plantdesk.problems.knowledge.queries import ArticleFilters, ArticleHit, search_articles
 from plantdesk.problems.known_error_search import KnownErrorHit, search_known_errors
 
 
@@ -29,9 +28,7 @@ def suggest(user: User, text: str, ci_name: str = "", limit: int = 5) -> Suggest
     ci = find_visible_ci(user, ci_name.strip()) if ci_name and len(ci_name) <= 255 else None
     if not fulltext.has_words(text) and ci is None:
         return Suggestions()
-    articles = visible_articles(user)
-    if ci is not None and not fulltext.has_words(text):
-        articles = articles.filter(pk__in=ArticleCI.objects.filter(ci=ci).values("article_id"))
+    articles = ArticleFilters(ci=ci) if ci is not None and not fulltext.has_words(text) else None
     # Every word first (the word being typed as a prefix); a sentence that no row holds whole falls back
     # to the rows sharing most of its words.
     known = search_known_errors(user, text, ci=ci, limit=limit) if user.is_fulfiller else []

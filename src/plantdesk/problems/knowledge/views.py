@@ -60,8 +60,7 @@ def article_list(request: HttpRequest) -> HttpResponse:
     filters = queries.ArticleFilters(
         state=state if state in State.values else None, audience=audience if audience in Audience.values else None
     )
-    qs = queries.filter_articles(queries.visible_articles(user), filters)
-    hits = queries.search_articles(user, q, qs, limit=LIST_SIZE)
+    hits = queries.search_articles(user, q, filters, limit=LIST_SIZE)
     return render(request, "knowledge/list.html", {
         "rows": [shown(h.article, user) for h in hits], "q": q, "state": state, "audience": audience,
         "states": State.choices, "audiences": Audience.choices,

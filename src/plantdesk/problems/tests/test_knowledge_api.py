@@ -152,3 +152,50 @@ def test_no_delete(plant: Plant) -> None:
     api = ApiClient(plant.agent)
     number = api.post("/knowledge", LABEL).json()["number"]
     assert api.client.delete(f"/api/v1/knowledge/{number}", headers=api.headers).status_code == 405
+
+
+def test_each_reader_searches_the_version_they_read(plant: Plant) -> None:
+    """Agents search an article's latest text, requesters its published text, through every step."""
+    api, reader = ApiClient(plant.agent), ApiClient(plant.requester)
+
+    def found(client: ApiClient, q: str) -> list[str]:
+        return [a["number"] for a in client.get("/knowledge", q=q).json()["items"]]
+
+    number = api.post("/knowledge", LABEL).json()["number"]
+    assert (found(api, "ribbon"), found(reader, "ribbon")) == ([number], [])  # a draft
+    publish(api, number)
+    assert found(reader, "ribbon") == [number]
+    api.patch(f"/knowledge/{number}", {"body": "Clean the print head."})  # a draft of version 2
+    assert (found(api, "head"), found(api, "ribbon")) == ([number], [])
+    assert (found(reader, "ribbon"), found(reader, "head")) == ([number], [])
+    publish(api, number)
+    assert (found(reader, "head"), found(reader, "ribbon")) == ([number], [])
+    api.patch(f"/knowledge/{number}", {"audience": "internal"})
+    assert (found(reader, "head"), found(api, "head")) == ([], [number])
+    api.patch(f"/knowledge/{number}", {"audience": "public"})
+    assert found(reader, "head") == [number]
+    api.post(f"/knowledge/{number}/transitions", {"to": "retired"})
+    assert (found(reader, "head"), found(api, "head")) == ([], [number])
+
+
+def test_lists_and_searches_do_not_query_per_article(plant: Plant) -> None:
+    """Published articles show their published version number: read with the list, not per row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    api = ApiClient(plant.agent)
+
+    def queries(**params: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert api.get("/knowledge", **params).status_code == 200
+        return len(captured.captured_queries)
+
+    def add_published() -> None:
+        publish(api, api.post("/knowledge", LABEL).json()["number"])
+
+    add_published()
+    one = (queries(), queries(q="label printer"))
+    for _ in range(5):
+        add_published()
+    assert len(api.get("/knowledge", q="label printer").json()["items"]) == 6
+    assert (queries(), queries(q="label printer")) == one

@@ -23,7 +23,7 @@ def known_error(
         site=site,
     )  # fmt: skip
     ke = KnownError.objects.create(
-        problem=problem, symptom=symptom, workaround=workaround, created_at=now, updated_at=now, **more
+        problem=problem, site=site, symptom=symptom, workaround=workaround, created_at=now, updated_at=now, **more
     )
     KnownErrorCI.objects.bulk_create([KnownErrorCI(known_error=ke, ci=ci) for ci in cis])
     return ke
@@ -69,3 +69,22 @@ def test_hostile_query_text_is_no_error(plant: Plant) -> None:
     known_error(plant.agent, "PRB0001001", "Printer offline")
     for q in ['"', "NEAR(", "'; drop table x", "a OR", "*"]:
         assert ApiClient(plant.agent).get("/known-errors", q=q).status_code == 200
+
+
+def test_a_known_error_is_found_wherever_its_problem_is_seen(plant: Plant, cis: Any) -> None:
+    """The search reads the site copied onto the known error: it follows the problem's moves, and the
+    assignee and the opener keep finding it elsewhere."""
+    admin = ApiClient(plant.admin)
+    number = admin.post("/problems", {"short_description": "Label printer offline", "site": "ber"}).json()["number"]
+    assert admin.put(f"/problems/{number}/known-error", {"symptom": "Label printer offline"}).status_code == 200
+
+    def found(user: User) -> list[str]:
+        return [i["problem"] for i in ApiClient(user).get("/known-errors", q="label printer").json()["items"]]
+
+    assert (found(plant.agent), found(plant.agent_sin)) == ([number], [])
+    assert admin.patch(f"/problems/{number}", {"site": "sin"}).status_code == 200
+    assert (found(plant.agent), found(plant.agent_sin)) == ([], [number])
+    assigned = admin.patch(f"/problems/{number}", {"assignment_group": "MES Support", "assignee": "alice"})
+    assert assigned.status_code == 200
+    assert found(plant.agent) == [number]  # assigned to it, at another site
+    assert found(plant.admin) == [number]  # opened it (and sees both sites)
