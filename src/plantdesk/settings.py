@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "plantdesk.events",
     "plantdesk.changes",
     "plantdesk.problems",
+    "plantdesk.requests",
     "plantdesk.sparkplug",
     "plantdesk.api",
     "plantdesk.ui",

@@ -41,6 +41,7 @@ def do_create_user(
     sites: Sequence[str] = (),
     groups: Sequence[str] = (),
     is_integration: bool = False,
+    manager: str | None = None,
 ) -> User:
     errors: list[FieldError] = []
     if role not in Role.values:
@@ -55,9 +56,12 @@ def do_create_user(
     missing_groups = sorted(set(groups) - {g.name for g in group_rows})
     if missing_groups:
         errors.append(FieldError("group", f"Unknown assignment group {missing_groups[0]!r}."))
+    manager_row = User.objects.filter(username=manager, is_active=True).first() if manager else None
+    if manager and manager_row is None:
+        errors.append(FieldError("manager", f"Unknown or deactivated user {manager!r}."))
     user = User(
         username=username, role=role, email=email, first_name=first_name, last_name=last_name,
-        is_integration=is_integration,
+        is_integration=is_integration, manager=manager_row,
     )  # fmt: skip
     if password is not None:
         try:
@@ -78,9 +82,28 @@ def do_create_user(
         user.assignment_groups.set(group_rows)
         audit.record(
             actor=actor, record_type="user", record_id=user.pk, record_label=username, action="created",
-            new=f"role={role} sites={','.join(sorted(sites))} groups={','.join(sorted(groups))}",
+            new=f"role={role} sites={','.join(sorted(sites))} groups={','.join(sorted(groups))}"
+            + (f" manager={manager}" if manager_row else ""),
         )  # fmt: skip
     return user
+
+
+def do_set_manager(user: User, manager: User | None, *, actor: User) -> User:
+    """Who approves the catalog orders placed for `user` (never the user themself)."""
+    if manager is not None and manager.pk == user.pk:
+        raise InvalidInput.for_field("manager", "A user cannot be their own manager.")
+    if manager is not None and not manager.is_active:
+        raise InvalidInput.for_field("manager", f"{manager.username} is deactivated.")
+    with audit.action_transaction():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        old = locked.manager.username if locked.manager else ""
+        new = manager.username if manager else ""
+        if old != new:
+            locked.manager = manager
+            locked.save(update_fields=["manager"])
+            audit.record(actor=actor, record_type="user", record_id=locked.pk, record_label=locked.username,
+                         action="updated", field="manager", old=old, new=new)  # fmt: skip
+    return locked
 
 
 def do_create_token(user: User, *, actor: User, name: str = "") -> str:

@@ -60,6 +60,10 @@ class User(AbstractUser):
     # The person's own settings page sets these; blank follows the browser's language and that language's dates.
     language = models.CharField(max_length=10, blank=True, choices=Language.choices)
     date_format = models.CharField(max_length=10, blank=True, choices=DateStyle.choices)
+    # Who approves what this person orders from the catalog (an approval step `manager`).
+    manager = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reports", db_index=False
+    )
 
     class Meta:
         ordering = ["username"]

@@ -3,7 +3,7 @@ the other; each level is decided by its rule (any / all / percentage) over its g
 
 from __future__ import annotations
 
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 
 from plantdesk.accounts.models import User
@@ -11,6 +11,7 @@ from plantdesk.changes.choices import RISK_ORDER, ApprovalRule, ApprovalState
 from plantdesk.changes.models import RECORD_TYPE, Approval, ApprovalPolicy, ChangeRequest
 from plantdesk.core import audit
 from plantdesk.core.errors import Conflict, FieldError
+from plantdesk.core.models import Signature
 
 OPEN = (ApprovalState.NOT_REQUESTED, ApprovalState.REQUESTED)
 
@@ -109,29 +110,46 @@ def level_outcome(rule: str, percentage: int, states: list[str]) -> str | None:
     return None
 
 
-def advance(change: ChangeRequest, *, actor: User) -> str | None:
-    """After a decision: settle the current level and request the next. Returns the change's approval
-    state when it became final (approved or rejected), else None."""
-    current = list(change.approvals.filter(level=change.approval_level).exclude(state=ApprovalState.NOT_REQUIRED))
+def record_decision(locked: Approval, decision: str, comment: str, signature: Signature | None) -> None:
+    """Write an approver's decision on a locked approval (the caller audits it and settles the level)."""
+    locked.state = ApprovalState.APPROVED if decision == "approve" else ApprovalState.REJECTED
+    locked.comment, locked.decided_at, locked.signature = comment.strip(), timezone.now(), signature
+    locked.save(update_fields=["state", "comment", "decided_at", "signature"])
+
+
+def settle_level(rows: QuerySet[Approval], level: int) -> tuple[str | None, int | None]:
+    """After a decision on `rows` (one record's approvals) at `level`: (final outcome, None) once the record's
+    approval is decided, (None, next level) when the next level was requested, (None, None) while open."""
+    current = list(rows.filter(level=level).exclude(state=ApprovalState.NOT_REQUIRED))
     current = [a for a in current if a.round == max(x.round for x in current)] if current else []
     if not current:
-        return None
+        return None, None
     outcome = level_outcome(current[0].rule, current[0].percentage, [a.state for a in current])
     if outcome is None:
-        return None
+        return None, None
     round_ = current[0].round
     still_open = [a.pk for a in current if a.state == ApprovalState.REQUESTED]
     Approval.objects.filter(pk__in=still_open).update(state=ApprovalState.NOT_REQUIRED, decided_at=timezone.now())
     if outcome == ApprovalState.REJECTED:
-        change.approvals.filter(round=round_, state__in=OPEN).update(state=ApprovalState.NOT_REQUIRED)
-        change.approval = ApprovalState.REJECTED
-        return ApprovalState.REJECTED
-    later = change.approvals.filter(round=round_, level__gt=change.approval_level, state=ApprovalState.NOT_REQUESTED)
+        rows.filter(round=round_, state__in=OPEN).update(state=ApprovalState.NOT_REQUIRED)
+        return ApprovalState.REJECTED, None
+    later = rows.filter(round=round_, level__gt=level, state=ApprovalState.NOT_REQUESTED)
     next_level = later.order_by("level").values_list("level", flat=True).first()
     if next_level is None:
-        change.approval = ApprovalState.APPROVED
-        return ApprovalState.APPROVED
+        return ApprovalState.APPROVED, None
     later.filter(level=next_level).update(state=ApprovalState.REQUESTED)
+    return None, next_level
+
+
+def advance(change: ChangeRequest, *, actor: User) -> str | None:
+    """After a decision: settle the current level and request the next. Returns the change's approval
+    state when it became final (approved or rejected), else None."""
+    final, next_level = settle_level(change.approvals.all(), change.approval_level)
+    if final is not None:
+        change.approval = final
+        return final
+    if next_level is None:
+        return None
     change.approval_level = next_level
     audit.record(
         actor=actor, record_type=RECORD_TYPE, record_id=change.pk, record_label=change.number,

@@ -162,7 +162,7 @@ def collect(
         {
             "round": str(a.round),
             "level": str(a.level),
-            "group": a.group.name,
+            "group": a.group.name if a.group else a.step,
             "rule": a.rule,
             "approver": a.approver.username,
             "approver_name": a.approver.printed_name,

@@ -233,11 +233,22 @@ class ApprovalPolicyLevel(models.Model):
 
 
 class Approval(models.Model):
-    """One approver's approval of one level of one change (decided by POST /approvals/{id}/decision)."""
+    """One approver's approval of one level of one record (decided by POST /approvals/{id}/decision).
 
-    change = models.ForeignKey(ChangeRequest, on_delete=models.CASCADE, related_name="approvals")
+    A change's approvals name it in `change`; another record app's (a request item's) name their record in
+    `record_type` / `record_id` / `record_label` and decide through the record's registered decider
+    (`changes.approval_records`): one table, one list of "my approvals", one decision endpoint."""
+
+    change = models.ForeignKey(ChangeRequest, null=True, blank=True, on_delete=models.CASCADE, related_name="approvals")
+    record_type = models.CharField(max_length=20, default=RECORD_TYPE)
+    record_id = models.BigIntegerField(null=True, blank=True)
+    record_label = models.CharField(max_length=16, blank=True)
     level = models.PositiveSmallIntegerField()
-    group = models.ForeignKey(AssignmentGroup, on_delete=models.PROTECT, related_name="+", db_index=False)
+    # What the level asks: a group's members, a person's manager, QA ("group:MES Admins", "manager", "qa").
+    step = models.CharField(max_length=120, blank=True)
+    group = models.ForeignKey(
+        AssignmentGroup, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     rule = models.CharField(max_length=20, choices=ApprovalRule.choices)
     percentage = models.PositiveSmallIntegerField(default=50)
     signature_required = models.BooleanField(default=False)
@@ -252,10 +263,18 @@ class Approval(models.Model):
 
     class Meta:
         ordering = ["change", "round", "level", "id"]
-        indexes = [models.Index(fields=["approver", "state"], name="approval_approver_idx")]
+        indexes = [
+            models.Index(fields=["approver", "state"], name="approval_approver_idx"),
+            models.Index(fields=["record_type", "record_id"], name="approval_record_idx"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.change_id} L{self.level} {self.approver_id} {self.state}"
+        return f"{self.record} L{self.level} {self.approver_id} {self.state}"
+
+    @property
+    def record(self) -> str:
+        """The number of the record approved (CHG... or RITM...)."""
+        return self.change.number if self.change is not None else self.record_label
 
 
 class Window(models.Model):

@@ -69,10 +69,13 @@ def changes_to_dicts(changes: Iterable[ChangeRequest]) -> list[dict[str, Any]]:
 def approval_to_dict(approval: Approval) -> dict[str, Any]:
     return {
         "id": approval.pk,
-        "change": approval.change.number,
+        "record": approval.record,
+        "record_type": approval.record_type,
+        "change": approval.change.number if approval.change is not None else None,
         "round": approval.round,
         "level": approval.level,
-        "group": approval.group.name,
+        "step": approval.step or (f"group:{approval.group.name}" if approval.group is not None else ""),
+        "group": approval.group.name if approval.group is not None else None,
         "rule": approval.rule,
         "percentage": approval.percentage,
         "approver": approval.approver.username,

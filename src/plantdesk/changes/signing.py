@@ -12,7 +12,7 @@ from django.utils import timezone
 from plantdesk.accounts.choices import Role
 from plantdesk.accounts.models import User
 from plantdesk.accounts.signing import check_signing_password
-from plantdesk.changes import approvals, transitions
+from plantdesk.changes import approval_records, approvals, transitions
 from plantdesk.changes.actions import lock, recheck_conflicts, send_back
 from plantdesk.changes.choices import ApprovalState, ChangeType, SignaturePurpose, State
 from plantdesk.changes.fields import CLOSE_SIGNED_FIELDS, PLAN_SIGNED_FIELDS
@@ -57,7 +57,8 @@ def do_decide_approval(
     if decision not in ("approve", "reject"):
         raise InvalidInput.for_field("decision", "Use approve or reject.")
     if decision == "reject" and not comment.strip():
-        raise InvalidInput.for_field("comment", "Say why the change is rejected.")
+        noun = "change" if approval.change_id else "request"
+        raise InvalidInput.for_field("comment", f"Say why the {noun} is rejected.")
     if approval.approver_id != actor.pk:
         raise Forbidden("This approval is someone else's.")
     # The meaning follows the decision (Part 11.50): a rejection is never signed as an approval.
@@ -68,6 +69,9 @@ def do_decide_approval(
         )
     if approval.signature_required:
         check_signing_password(actor, password, request)
+    if approval.change is None:  # another record app's approval (a request item's)
+        decide = approval_records.decider_for(approval.record_type)
+        return decide(approval, decision, actor=actor, comment=comment.strip(), meaning=decided_meaning)
     with audit.action_transaction():
         change = lock(approval.change, actor, action="view")
         locked = Approval.objects.select_for_update().get(pk=approval.pk)
@@ -82,13 +86,11 @@ def do_decide_approval(
                 purpose=SignaturePurpose.APPROVAL, allowed_meanings=MEANINGS,
                 comment=f"{decision}: {comment}".strip(": "),
             )  # fmt: skip
-        locked.state = ApprovalState.APPROVED if decision == "approve" else ApprovalState.REJECTED
-        locked.comment, locked.decided_at, locked.signature = comment.strip(), timezone.now(), sig
-        locked.save(update_fields=["state", "comment", "decided_at", "signature"])
+        approvals.record_decision(locked, decision, comment, sig)
         audit.record(
             actor=actor, record_type=RECORD_TYPE, record_id=change.pk, record_label=change.number,
-            action="approval", field=f"level {locked.level} {locked.group.name}", new=locked.state,
-            reason=locked.comment,
+            action="approval", field=f"level {locked.level} {locked.group.name if locked.group else locked.step}",
+            new=locked.state, reason=locked.comment,
         )  # fmt: skip
         final = approvals.advance(change, actor=actor)
         fields = ["approval", "approval_level", "updated_at"]

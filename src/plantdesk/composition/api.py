@@ -19,6 +19,7 @@ from plantdesk.incidents.api import router as incidents_router
 from plantdesk.problems.api import router as problems_router
 from plantdesk.problems.knowledge.api import knowledge_router
 from plantdesk.problems.known_errors_api import known_errors_router
+from plantdesk.requests.api import catalog_router, grants_router, items_router, requests_router, tasks_router
 from plantdesk.slas.api import definitions_router, schedules_router
 
 api = NinjaAPI(
@@ -52,3 +53,8 @@ api.add_router("/windows", windows_router)
 api.add_router("/schedule", schedule_router)
 api.add_router("/known-errors", known_errors_router)
 api.add_router("/knowledge", knowledge_router)
+api.add_router("/catalog", catalog_router)
+api.add_router("/requests", requests_router)
+api.add_router("/request-items", items_router)
+api.add_router("/tasks", tasks_router)
+api.add_router("/access-grants", grants_router)

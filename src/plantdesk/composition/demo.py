@@ -13,6 +13,8 @@ from plantdesk.accounts.actions import do_create_group, do_create_site, do_creat
 from plantdesk.accounts.models import AssignmentGroup, Site, User
 from plantdesk.changes.demo import load_demo_changes
 from plantdesk.cmdb.demo import load_demo_cmdb
+from plantdesk.events.models import AlertRule
+from plantdesk.events.rule_actions import do_create_alert_rule
 from plantdesk.incidents.actions import (
     do_add_comment,
     do_create_assignment_rule,
@@ -23,6 +25,7 @@ from plantdesk.incidents.actions import (
 from plantdesk.incidents.models import AssignmentRule, Incident
 from plantdesk.problems.demo import load_demo_problems
 from plantdesk.problems.knowledge.demo import load_demo_articles
+from plantdesk.requests.demo import CONSUMABLES, load_demo_catalog
 from plantdesk.slas.demo import load_demo_slas
 from plantdesk.slas.models import SLAClock
 
@@ -155,6 +158,13 @@ def load_demo(seed: int = 42) -> int:
         load_demo_changes(admin)
         load_demo_problems(admin)  # after incidents and changes: its incidents come after the history
         load_demo_articles(admin)
+        if load_demo_catalog(admin) and not AlertRule.objects.filter(action=AlertRule.OPEN_REQUEST).exists():
+            # The printers' monitor reports toner low as a warning: consumables are ordered, not an incident.
+            do_create_alert_rule(
+                {"position": 10, "name": "Printer toner low orders consumables", "severities": ["warning"],
+                 "sources": ["printer-mon"], "action": AlertRule.OPEN_REQUEST, "catalog_item": CONSUMABLES},
+                actor=admin,
+            )  # fmt: skip
         return created
 
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from plantdesk.core.dispatch import dispatch
 from plantdesk.events.processor import BATCH as EVENT_BATCH
 from plantdesk.events.processor import process_pending
+from plantdesk.requests.access import BATCH as GRANT_BATCH
+from plantdesk.requests.access import expire_due_grants
 from plantdesk.slas.jobs import BATCH as SLA_BATCH
 from plantdesk.slas.jobs import fire_due_events
 
@@ -27,6 +29,7 @@ def steps(worker: str) -> list[Step]:
     return [
         Step("sla clocks", lambda: fire_due_events(), SLA_BATCH),
         Step("event processing", lambda: process_pending(), EVENT_BATCH),
+        Step("access expiry", lambda: expire_due_grants(), GRANT_BATCH),
         Step("domain events", lambda: dispatch(worker), 1),
     ]
 

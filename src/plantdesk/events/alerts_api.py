@@ -37,6 +37,8 @@ class AlertOut(Schema):
     last_seen: datetime
     ci: str | None
     incident: str | None
+    request: str | None = None  # what an open_request rule opened: the request and its item
+    request_item: str | None = None
     source: str
     node: str
     resource: str
@@ -72,10 +74,20 @@ class AlertParams(Schema):
 
 
 def visible_alerts(request: HttpRequest) -> QuerySet[Alert]:
-    return restrict(actor_of(request), "view", Alert).select_related("ci", "site", "incident", "acknowledged_by")
+    return restrict(actor_of(request), "view", Alert).select_related(
+        "ci", "site", "incident", "acknowledged_by", "request_item__request"
+    )
 
 
-RELATED = {"ci", "incident", "site", "parent", "acknowledged_by"}  # read through their ids or select_related
+RELATED = {
+    "ci",
+    "incident",
+    "site",
+    "parent",
+    "acknowledged_by",
+    "request",
+    "request_item",
+}  # read through their ids or select_related
 
 
 def alert_to_dict(alert: Alert) -> dict[str, Any]:
@@ -83,6 +95,8 @@ def alert_to_dict(alert: Alert) -> dict[str, Any]:
         **{f: getattr(alert, f) for f in AlertOut.model_fields if f not in RELATED},
         "ci": alert.ci.name if alert.ci else None,
         "incident": alert.incident.number if alert.incident else None,
+        "request": alert.request_item.request.number if alert.request_item else None,
+        "request_item": alert.request_item.number if alert.request_item else None,
         "site": alert.site.code if alert.site else None,
         "parent": alert.parent_id,
         "acknowledged_by": alert.acknowledged_by.username if alert.acknowledged_by else None,

@@ -20,18 +20,23 @@ from plantdesk.events import noise, rules
 from plantdesk.events.binding import area_of, bind
 from plantdesk.events.bulk import bulk_set
 from plantdesk.events.dedup import CLOSED, ESCALATED, OPENED, REOPENED, Incoming, Tracked
-from plantdesk.events.models import AlarmFlood, Alert
+from plantdesk.events.models import AlarmFlood, Alert, AlertRule
 from plantdesk.incidents.actions import do_add_comment, do_create_incident, do_transition_incident
 from plantdesk.incidents.choices import OPEN_STATES, Source, State
 from plantdesk.incidents.models import RECORD_TYPE as INCIDENT_RECORD
 from plantdesk.incidents.models import Incident
+from plantdesk.requests.actions import do_submit_request
+from plantdesk.requests.choices import ITEM_OPEN
+from plantdesk.requests.choices import Source as RequestSource
+from plantdesk.requests.models import CatalogItem, RequestItem
+from plantdesk.requests.questions import answers_from_event
 
 log = logging.getLogger("plantdesk.events")
 CLEARED_CODE = "cleared_by_source"
 TITLE_LENGTH = 160  # an incident's short description
 
 
-FOLLOW_UP_FIELDS = ("suppressed", "parent", "incident", "opened_incident")
+FOLLOW_UP_FIELDS = ("suppressed", "parent", "incident", "opened_incident", "request_item")
 
 
 def follow_up(changed: Sequence[Tracked]) -> None:
@@ -112,6 +117,8 @@ class _Context:
             self.note(alert.incident, f"Alert {alert.dedup_key} changed severity to {alert.severity}.")
 
     def opened(self, alert: Alert, message: str, *, reopened: bool) -> None:
+        if reopened and alert.request_item is not None and alert.request_item.state in ITEM_OPEN:
+            return  # the request it opened is still open: the alert joins it again
         incident = alert.incident
         if reopened and incident is not None:
             if incident.state in OPEN_STATES:
@@ -122,14 +129,16 @@ class _Context:
                 return
         verdict = self.judge.judge(alert)
         alert.suppressed, alert.parent = verdict.reason, verdict.parent
-        alert.incident, alert.opened_incident = None, False
+        alert.incident, alert.opened_incident, alert.request_item = None, False, None
         if verdict.parent is not None:
             alert.incident = verdict.parent.incident
         elif verdict.flood is not None:
             alert.incident = self.flood_incident(verdict.flood, alert)
+        elif not verdict.reason and (rule := rules.request_rule(alert)) is not None:
+            alert.request_item = self.open_request(alert, rule, message)
         elif not verdict.reason:
             alert.incident, alert.opened_incident = self.open_incident(alert, message), True
-        if alert.incident is None and alert.parent is None:
+        if alert.incident is None and alert.parent is None and alert.request_item is None:
             self.recorded.append(alert)
             self.judge.recorded.add(alert.pk)
         else:
@@ -172,6 +181,29 @@ class _Context:
         """Titled by the alarm that raised it, never by a later event of the batch (a clear's "level normal"
         reads as good news); the incident's title is never rewritten by the alert's later events."""
         impact, urgency = rules.impact_and_urgency(alert)
+        title, details = self.texts(alert, message)
+        data = {"short_description": title, "description": details, "source": Source.EVENT,
+                "impact": impact, "urgency": urgency}  # fmt: skip
+        if alert.ci is not None:
+            data["ci"] = alert.ci.name
+        return do_create_incident(data, actor=self.system)
+
+    def open_request(self, alert: Alert, rule: AlertRule, message: str) -> RequestItem:
+        """Order the rule's catalog item for the alert's CI, as the system account (CONTRACT.md section 9)."""
+        assert rule.catalog_item is not None
+        title, details = self.texts(alert, message)
+        version = CatalogItem.objects.select_related("current").get(pk=rule.catalog_item.pk).current
+        assert version is not None
+        answers = answers_from_event(version.questions, ci=alert.ci.name if alert.ci else None, title=title,
+                                     details=details)  # fmt: skip
+        request = do_submit_request(
+            {"short_description": title, "items": [{"catalog_item": rule.catalog_item.name, "answers": answers}]},
+            actor=self.system, source=RequestSource.EVENT, site=alert.site,
+        )  # fmt: skip
+        return request.items.get()
+
+    def texts(self, alert: Alert, message: str) -> tuple[str, str]:
+        """The record's title (the alarm that raised it) and its details (what the alert knows)."""
         where = alert.ci.name if alert.ci is not None else alert.node or alert.source
         title = f"{message or alert.metric or alert.type or 'Alert'} on {where}"
         details = "\n".join(
@@ -181,11 +213,7 @@ class _Context:
                                  ("Alert key", alert.dedup_key))
             if value
         )  # fmt: skip
-        data = {"short_description": title[:TITLE_LENGTH], "description": details, "source": Source.EVENT,
-                "impact": impact, "urgency": urgency}  # fmt: skip
-        if alert.ci is not None:
-            data["ci"] = alert.ci.name
-        return do_create_incident(data, actor=self.system)
+        return title[:TITLE_LENGTH], details
 
     def flood_incident(self, flood: AlarmFlood, alert: Alert) -> Incident | None:
         if flood.incident is None:

@@ -87,6 +87,10 @@ class Alert(models.Model):
         "incidents.Incident", null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
     )
     opened_incident = models.BooleanField(default=False)  # this alert created `incident` (a clear may resolve it)
+    # The request an `open_request` rule opened for it (toner low, disk filling: not a fault).
+    request_item = models.ForeignKey(
+        "requests.RequestItem", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
@@ -136,8 +140,9 @@ class MappingRule(models.Model):
 class AlertRule(models.Model):
     """Ordered alert-to-incident rules: the first rule that matches decides. Empty match lists match all."""
 
-    OPEN_INCIDENT, RECORD_ONLY = "open_incident", "record_only"
-    ACTIONS = [(OPEN_INCIDENT, _("Open an incident")), (RECORD_ONLY, _("Record only"))]
+    OPEN_INCIDENT, OPEN_REQUEST, RECORD_ONLY = "open_incident", "open_request", "record_only"
+    ACTIONS = [(OPEN_INCIDENT, _("Open an incident")), (OPEN_REQUEST, _("Open a service request")),
+               (RECORD_ONLY, _("Record only"))]  # fmt: skip
 
     position = models.PositiveIntegerField()
     name = models.CharField(max_length=100)
@@ -146,6 +151,10 @@ class AlertRule(models.Model):
     ci_classes = models.JSONField(default=list, blank=True)
     sites = models.JSONField(default=list, blank=True)  # site codes
     action = models.CharField(max_length=20, choices=ACTIONS, default=OPEN_INCIDENT)
+    # What an `open_request` rule orders (e.g. label-printer consumables for a toner-low alarm).
+    catalog_item = models.ForeignKey(
+        "requests.CatalogItem", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -59,7 +59,7 @@ class Judge:
             return Verdict(MAINTENANCE)
         if any(silence_matches(s, alert) for s in self.silences):
             return Verdict(SILENCED)
-        if not rules.opens_incident(alert):
+        if not rules.opens_record(alert):
             return Verdict(RECORD_ONLY)
         parent = self._down_parent(alert)
         if parent is not None:

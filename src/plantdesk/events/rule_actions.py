@@ -13,6 +13,7 @@ from plantdesk.core import audit
 from plantdesk.core.errors import FieldError, Forbidden, InvalidInput
 from plantdesk.events.ingest import SEVERITIES
 from plantdesk.events.models import AlertRule, MappingRule
+from plantdesk.requests.models import CatalogItem
 
 FIELD_NAMES = [name for name, _ in MappingRule.FIELDS]
 
@@ -58,14 +59,33 @@ def do_create_alert_rule(data: Mapping[str, Any], *, actor: User) -> AlertRule:
     action = data.get("action", AlertRule.OPEN_INCIDENT)
     if not isinstance(action, str) or action not in dict(AlertRule.ACTIONS):
         errors.append(FieldError("action", f"One of {', '.join(dict(AlertRule.ACTIONS))}."))
+    catalog_item = _catalog_item(data, action, errors)
     if errors:
         raise InvalidInput.for_fields(errors)
     with audit.action_transaction():
         rule = AlertRule.objects.create(position=position, name=name, severities=severities, sources=sources,
-                                        ci_classes=classes, sites=sites, action=action)  # fmt: skip
+                                        ci_classes=classes, sites=sites, action=action,
+                                        catalog_item=catalog_item)  # fmt: skip
         audit.record(actor=actor, record_type="alert_rule", record_id=rule.pk, record_label=name, action="created",
                      new=f"{position}. {action}")  # fmt: skip
     return rule
+
+
+def _catalog_item(data: Mapping[str, Any], action: Any, errors: list[FieldError]) -> CatalogItem | None:
+    """The item an `open_request` rule orders: active, and orderable without a person's answers or approval
+    that an alert cannot give (a manager, questions other than its CI and texts)."""
+    name = data.get("catalog_item")
+    if action != AlertRule.OPEN_REQUEST:
+        if name is not None:
+            errors.append(FieldError("catalog_item", "Only an open_request rule orders a catalog item."))
+        return None
+    item = CatalogItem.objects.select_related("current").filter(name=str(name or ""), active=True).first()
+    if item is None or item.current is None:
+        errors.append(FieldError("catalog_item", f"Unknown catalog item: {name}."))
+        return None
+    if "manager" in item.current.approval:
+        errors.append(FieldError("catalog_item", "An alert has no manager to ask: pick an item without one."))
+    return item
 
 
 def do_create_mapping_rule(data: Mapping[str, Any], *, actor: User) -> MappingRule:

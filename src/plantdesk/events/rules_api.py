@@ -30,6 +30,7 @@ Texts = Annotated[Any, WithJsonSchema({"type": ["array", "null"], "items": _Text
 Action = Annotated[Any, WithJsonSchema({"type": "string", "enum": list(dict(AlertRule.ACTIONS))})]
 MatchField = Annotated[Any, WithJsonSchema({"type": "string", "enum": FIELD_NAMES})]
 Pattern = Annotated[Any, WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 255})]
+CatalogItemName = Annotated[Any, WithJsonSchema({"type": "string", "description": "open_request: what it orders"})]
 CIName = Annotated[Any, WithJsonSchema({"type": "string", "description": "a CI's name or alias"})]
 
 
@@ -43,6 +44,7 @@ class AlertRuleIn(Schema):
     ci_classes: Texts = None
     sites: Texts = None
     action: Action = None
+    catalog_item: CatalogItemName = None
 
 
 class AlertRuleOut(Schema):
@@ -54,7 +56,12 @@ class AlertRuleOut(Schema):
     ci_classes: list[str]
     sites: list[str]
     action: str
+    catalog_item: str | None
     enabled: bool
+
+    @staticmethod
+    def resolve_catalog_item(rule: AlertRule) -> str | None:
+        return rule.catalog_item.name if rule.catalog_item is not None else None
 
 
 class MappingRuleIn(Schema):
@@ -87,7 +94,7 @@ def mapping_to_dict(rule: MappingRule) -> dict[str, Any]:
 @alert_rules_router.get("", response=list[AlertRuleOut], summary="Alert-to-incident rules, in order")
 def list_alert_rules(request: HttpRequest) -> list[AlertRule]:
     _admin(request)
-    return list(AlertRule.objects.order_by("position", "id"))
+    return list(AlertRule.objects.select_related("catalog_item").order_by("position", "id"))
 
 
 @alert_rules_router.post("", response={201: AlertRuleOut}, summary="Add an alert-to-incident rule")

@@ -1,4 +1,4 @@
-"""The simulator's script: three stories on the demo plant and background noise, as a list of timed steps.
+"""The simulator's script: four stories on the demo plant and background noise, as a list of timed steps.
 
 Pure and seeded: the same seed and duration give the same steps, so a run can be replayed and the tests can
 read the script without a clock. Times are seconds of plant time from the start of a pass; the stories sit
@@ -12,8 +12,9 @@ import random
 from dataclasses import dataclass, replace
 from typing import Any
 
-LINE_STOP, FLAPPING, EDGE_OFFLINE, NOISE = "line-stop", "flapping", "edge-offline", "noise"
-STORIES = (LINE_STOP, FLAPPING, EDGE_OFFLINE)
+LINE_STOP, FLAPPING, EDGE_OFFLINE, TONER_LOW, NOISE = "line-stop", "flapping", "edge-offline", "toner-low", "noise"
+STORIES = (LINE_STOP, FLAPPING, EDGE_OFFLINE, TONER_LOW)
+PRINTER = "BER-L1-PRN01"  # packaging line 1's batch label printer
 DEFAULT_DURATION = 180.0
 # The gateway's Sparkplug identity in the demo CMDB (BER-OTGW01's attributes and alias).
 GROUP, EDGE_NODE = "BER-Plant", "EdgeNode1"
@@ -62,13 +63,14 @@ class Step:
 
 
 def build(*, seed: int, duration: float = DEFAULT_DURATION) -> list[Step]:
-    """One pass: the three stories and the noise around them, in time order."""
+    """One pass: the four stories and the noise around them, in time order."""
     rng = random.Random(seed)
     scale = duration / DEFAULT_DURATION
     stories = [
         *line_stop(rng, start=0.06 * duration, scale=scale),
         *flapping(rng, start=0.20 * duration, scale=scale),
         *edge_offline(rng, start=0.55 * duration, scale=scale),
+        *toner_low(start=0.02 * duration, end=0.97 * duration),
     ]
     gateway = [s.at for s in stories if s.tag == Tag()]  # the edge node's death and rebirth
     outage = (min(gateway) - 2 * scale, max(gateway) + 2 * scale)
@@ -135,6 +137,14 @@ def edge_offline(rng: random.Random, *, start: float, scale: float) -> list[Step
         gateway, *plcs, gateway.cleared(back, f"Edge node {GROUP}/{EDGE_NODE} online again"),
         *(p.cleared(back + (2 + i) * scale, "Data from the PLC again") for i, p in enumerate(plcs)),
     ]  # fmt: skip
+
+
+def toner_low(*, start: float, end: float) -> list[Step]:
+    """The line 1 label printer's monitor reports toner low: not a fault, so the demo's alert rule orders
+    consumables (a service request) instead of opening an incident. Replaced by the end of the pass."""
+    low = _alarm(start, TONER_LOW, PRINTER, "Toner", "toner_low", "warning",
+                 f"Label printer {PRINTER}: toner below 10 %", None, source="printer-mon", type="status")  # fmt: skip
+    return [low, low.cleared(end, f"Label printer {PRINTER}: toner replaced")]
 
 
 @dataclass(frozen=True)

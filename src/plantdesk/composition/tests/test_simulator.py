@@ -1,4 +1,4 @@
-"""`plantdesk simulate`: the script is reproducible and tells its three stories; played into the inbox and
+"""`plantdesk simulate`: the script is reproducible and tells its four stories; played into the inbox and
 the processor it opens, joins and resolves the incidents the stories are about; its Sparkplug form reads
 back through the ingest's own translator; the player keeps time, cuts cleanly and never repeats an event id."""
 
@@ -11,9 +11,21 @@ from typing import Any
 import pytest
 
 from plantdesk.accounts.actions import do_create_user
+from plantdesk.accounts.models import User
 from plantdesk.cmdb.demo import load_demo_cmdb
+from plantdesk.composition.demo import load_demo
 from plantdesk.composition.simulator.runner import Player, Settings
-from plantdesk.composition.simulator.scenario import EDGE_OFFLINE, FLAPPING, LINE_STOP, NOISE, Step, Tag, build
+from plantdesk.composition.simulator.scenario import (
+    EDGE_OFFLINE,
+    FLAPPING,
+    LINE_STOP,
+    NOISE,
+    PRINTER,
+    TONER_LOW,
+    Step,
+    Tag,
+    build,
+)
 from plantdesk.composition.simulator.sparkplug import EdgeNode
 from plantdesk.events.ingest import accept, accept_received, dedup_key_of, problem_with
 from plantdesk.events.models import Alert
@@ -112,6 +124,23 @@ def test_played_into_the_processor_the_stories_open_join_and_resolve_incidents(p
     assert warnings.exists() and not warnings.filter(incident__isnull=False).exists()
     assert Alert.objects.filter(count__gt=1).exists()  # repeats counted on their alerts
     assert not Incident.objects.filter(short_description__startswith="Alarm flood").exists()
+
+
+@pytest.mark.django_db
+def test_the_toner_low_story_orders_consumables_on_the_demo_plant() -> None:
+    load_demo()
+    sender = do_create_user("sim-toner", role="requester", actor=User.objects.get(username="admin"),
+                            is_integration=True)  # fmt: skip
+    toner = story(build(seed=3), TONER_LOW)
+    assert [(s.node, s.severity) for s in toner] == [(PRINTER, "warning"), (PRINTER, "clear")]
+    for i, step in enumerate(toner):
+        accept([{**step.event(), "event_id": f"toner-{i}"}], channel="rest", actor=sender)
+        process_pending()
+    low = alert(TONER_LOW, PRINTER, "toner_low")
+    assert low.incident is None and low.request_item is not None and low.state == "closed"
+    item = low.request_item
+    assert item.catalog_item.name == "label-printer-consumables" and item.state == "in_fulfilment"
+    assert item.answers["printer"] == PRINTER and item.request.source == "event"
 
 
 def alert(name: str, node: str, metric: str) -> Alert:

@@ -16,10 +16,10 @@ def latest() -> list[tuple[str, str | None]]:
 
 def before() -> list[tuple[str, str | None]]:
     """Every app at its newest migration but incidents, just before 0004, events, whose alerts refer to
-    incidents from its 0002 on, and changes and problems, whose incident links need incidents 0004."""
+    incidents from its 0002 on, and changes, problems and requests, whose incident links need incidents 0004."""
     held_back = [("incidents", "0003_open_recent_index"), ("events", "0001_inbox"), ("changes", None),
-                 ("problems", None)]  # fmt: skip
-    return [n for n in latest() if n[0] not in ("incidents", "events", "changes", "problems")] + held_back
+                 ("problems", None), ("requests", None)]  # fmt: skip
+    return [n for n in latest() if n[0] not in ("incidents", "events", "changes", "problems", "requests")] + held_back
 
 
 def migrate(targets: list[tuple[str, str | None]]) -> Any:

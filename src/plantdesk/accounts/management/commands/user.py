@@ -1,4 +1,4 @@
-"""`plantdesk user add USERNAME --role ROLE [--email E] [--site S]... [--group G]...`"""
+"""`plantdesk user add USERNAME --role ROLE [--email E] [--site S]... [--group G]... [--manager NAME]`"""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ class Command(BaseCommand):
         add.add_argument("--last-name", default="")
         add.add_argument("--site", action="append", default=[], dest="sites")
         add.add_argument("--group", action="append", default=[], dest="groups")
+        add.add_argument("--manager", default=None, help="who approves what this user orders from the catalog")
         add.add_argument(
             "--integration", action="store_true", help="an integration account (MES, SCADA) sending events"
         )
@@ -47,6 +48,7 @@ class Command(BaseCommand):
                 sites=options["sites"],
                 groups=options["groups"],
                 is_integration=options["integration"],
+                manager=options["manager"],
             )
         except DomainError as exc:
             raise CommandError(exc.detail) from exc
