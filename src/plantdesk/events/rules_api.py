@@ -30,7 +30,9 @@ Texts = Annotated[Any, WithJsonSchema({"type": ["array", "null"], "items": _Text
 Action = Annotated[Any, WithJsonSchema({"type": "string", "enum": list(dict(AlertRule.ACTIONS))})]
 MatchField = Annotated[Any, WithJsonSchema({"type": "string", "enum": FIELD_NAMES})]
 Pattern = Annotated[Any, WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 255})]
-CatalogItemName = Annotated[Any, WithJsonSchema({"type": ["string", "null"], "description": "open_request: what it orders"})]
+CatalogItemName = Annotated[
+    Any, WithJsonSchema({"type": ["string", "null"], "description": "open_request: what it orders"})
+]
 CIName = Annotated[Any, WithJsonSchema({"type": "string", "description": "a CI's name or alias"})]
 
 
