@@ -9,6 +9,7 @@ from plantdesk.ui import urls as ui_urls
 ui_patterns: list[URLPattern | URLResolver] = [
     *ui_urls.urlpatterns,
     path("portal/knowledge/", include("plantdesk.problems.knowledge.portal_urls")),  # before the portal's numbers
+    path("portal/", include("plantdesk.requests.portal")),  # catalog/, requests/, approvals/: before the numbers
     path("portal/", include("plantdesk.incidents.portal_urls")),
     path("incidents/", include("plantdesk.incidents.urls")),
     path("cmdb/", include("plantdesk.cmdb.urls")),
@@ -17,6 +18,7 @@ ui_patterns: list[URLPattern | URLResolver] = [
     path("changes/", include("plantdesk.changes.urls")),
     path("problems/", include("plantdesk.problems.urls")),
     path("knowledge/", include("plantdesk.problems.knowledge.urls")),
+    path("requests/", include("plantdesk.requests.views")),
 ]
 
 urlpatterns = [

@@ -70,6 +70,9 @@ def detail_url(incident: Incident) -> str:
 # -- queue ---------------------------------------------------------------------------------------
 
 
+WORK_VIEWS = ("my_work", "unassigned", "my_groups")
+
+
 @require_GET
 @fulfiller_required(_to_portal)
 def queue(request: HttpRequest) -> HttpResponse:
@@ -97,6 +100,9 @@ def queue(request: HttpRequest) -> HttpResponse:
         "columns": columns.chosen_columns(user, tables.QUEUE_COLUMNS),
         "column_choice": columns.column_choice(tables.QUEUE_COLUMNS),
     }
+    # Work beside the incidents (the requests app: fulfilment tasks of my groups), on the work views only.
+    if not partial and context["current_view"] in WORK_VIEWS:
+        context["panels"] = render_panels("incident_queue", request, user, context["current_view"])
     template = "incidents/_queue_results.html" if partial else "incidents/queue.html"
     return vary_on_htmx(render(request, template, context, status=status))
 

@@ -16,6 +16,8 @@ from plantdesk.cmdb.models import ConfigurationItem
 from plantdesk.core import audit
 from plantdesk.core.errors import Conflict, Forbidden, InvalidInput
 from plantdesk.core.fields import Errors, text
+from plantdesk.core.journal import add_journal_entry
+from plantdesk.core.models import Visibility
 from plantdesk.core.numbering import next_number
 from plantdesk.requests import access, approvals, fulfilment, questions
 from plantdesk.requests.choices import ITEM_FINAL, TASK_OPEN, ItemState, Source, TaskState
@@ -165,3 +167,14 @@ def do_cancel_item(item: RequestItem, *, actor: User, reason: str) -> RequestIte
         note(ITEM_RECORD_TYPE, locked, f"Canceled by {actor.printed_name}: {reason}", actor=actor, public=True)
         roll_up(request, actor=actor)
     return locked
+
+
+def do_comment_item(item: RequestItem, body: str, *, actor: User, public: bool) -> None:
+    """A comment (public: the requester reads it in the portal) or a work note on a request item."""
+    if not actor.is_fulfiller and not public:
+        raise Forbidden("Only the desk writes work notes.")
+    with audit.action_transaction():
+        locked, _request = lock_item(item.pk)
+        add_journal_entry(record_type=ITEM_RECORD_TYPE, record=locked, body=body, actor=actor,
+                          visibility=Visibility.PUBLIC if public else Visibility.INTERNAL)  # fmt: skip
+        emit("commented", ITEM_RECORD_TYPE, locked, actor, data={"public": public})

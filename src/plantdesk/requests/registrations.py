@@ -5,12 +5,13 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from plantdesk.changes.approval_records import register_decider
-from plantdesk.requests import approvals
+from plantdesk.requests import approvals, panels
 from plantdesk.requests.choices import AWAITING_APPROVAL, GrantState, ItemState, RequestState, TaskState
 from plantdesk.requests.models import GRANT_RECORD_TYPE, ITEM_RECORD_TYPE, RECORD_TYPE, TASK_RECORD_TYPE, RequestItem
 from plantdesk.slas import measured
 from plantdesk.slas.definitions import standard_conditions
 from plantdesk.ui import labels
+from plantdesk.ui import panels as ui_panels
 
 FIELD_LABELS = {
     "requested_for": _("Requested for"),
@@ -42,6 +43,10 @@ def _measured() -> measured.MeasuredType:
 
 def register() -> None:
     register_decider(ITEM_RECORD_TYPE, approvals.decide)
+    ui_panels.register_panel("incident_queue", "tasks", template="requests/panels/queue_tasks.html",
+                             context=panels.queue_tasks, order=10)  # fmt: skip
+    ui_panels.register_panel("ci_detail", "access_grants", template="requests/panels/ci_grants.html",
+                             context=panels.ci_grants, order=40)  # fmt: skip
     measured.register_measured(_measured())
     labels.register_field_labels(FIELD_LABELS)
     labels.register_state_labels(RECORD_TYPE, dict(RequestState.choices))

@@ -32,6 +32,7 @@ AGENT_ITEMS = (
     NavItem(_("Queue"), "ui:incidents:queue"),
     NavItem(_("New incident"), "ui:incidents:create", own_url_only=True),
     NavItem(_("Problems"), "ui:problems:list"),
+    NavItem(_("Requests"), "ui:requests:list"),
     NavItem(_("Portal"), "ui:portal"),
     NavItem(_("Alerts"), "ui:events:console"),
     NavItem(_("Changes"), "ui:changes:list"),
@@ -43,6 +44,8 @@ ADMIN_ITEMS = (NavItem(_("Integrations"), "ui:events:integrations", own_url_only
 REQUESTER_ITEMS = (
     NavItem(_("My incidents"), "ui:portal"),
     NavItem(_("Raise an incident"), "ui:portal-new", own_url_only=True),
+    NavItem(_("Request something"), "ui:portal-catalog", own_url_only=True),
+    NavItem(_("My requests"), "ui:portal-requests", own_url_only=True),
     NavItem(_("Knowledge"), "ui:portal-knowledge", own_url_only=True),
 )
 
