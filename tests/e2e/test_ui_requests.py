@@ -17,6 +17,11 @@ from tests.e2e.conftest import login
 from tests.e2e.helpers import unique
 
 WIDTHS = [1366, 1024]
+EXPIRE_NOW = (
+    "from datetime import timedelta; from django.utils import timezone; "
+    "from plantdesk.requests.models import AccessGrant; "
+    "AccessGrant.objects.filter(request_item__number='{item}').update(expires_at=timezone.now() - timedelta(minutes=1))"
+)
 
 
 @pytest.fixture
@@ -124,3 +129,13 @@ def test_mes_role_is_ordered_approved_signed_fulfilled_and_shown_on_the_ci(
     expect(grants).to_contain_text("Batch reviewer")
     expect(grants.locator("tr", has_text=item)).to_contain_text("John Doe")
     fits(agent)
+
+    # Ninety days on: the grant's time is up (moved into the past in the server's database), and one round of
+    # the real worker expires it and opens the revoke task for the system's support group.
+    server.cli("shell", "-c", EXPIRE_NOW.format(item=item))
+    server.cli("worker", "--once")
+    agent.goto("/cmdb/BER-MES-APP01/")
+    expect(agent.get_by_test_id("access-grants")).not_to_contain_text(item)
+    agent.goto(f"/requests/{item}/")
+    expect(agent.locator("main")).to_contain_text("Expired")
+    expect(agent.locator("main")).to_contain_text("Remove")  # the revoke task
