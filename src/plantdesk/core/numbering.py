@@ -32,5 +32,26 @@ def next_number(prefix: str) -> str:
     return format_number(prefix, int(row[0]))
 
 
+def next_numbers(prefix: str, count: int) -> list[str]:
+    """`count` consecutive numbers in one statement (a batch of records created together), in order; the
+    counter row stays locked until the caller's transaction ends, as with `next_number`."""
+    if count <= 0:
+        return []
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("next_numbers() must run inside the action's transaction")
+    table = NumberCounter._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET last_value = last_value + %s WHERE prefix = %s RETURNING last_value",  # noqa: S608
+            [count, prefix],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        NumberCounter.objects.get_or_create(prefix=prefix, defaults={"last_value": FIRST_VALUE - 1})
+        return next_numbers(prefix, count)
+    last = int(row[0])
+    return [format_number(prefix, value) for value in range(last - count + 1, last + 1)]
+
+
 def format_number(prefix: str, value: int) -> str:
     return f"{prefix}{value:0{NUMBER_WIDTH}d}"

@@ -7,6 +7,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -19,7 +20,9 @@ from plantdesk.cmdb.models import ConfigurationItem
 from plantdesk.core import audit
 from plantdesk.core.errors import Conflict, NotFound
 from plantdesk.core.fields import Errors
-from plantdesk.core.numbering import next_number
+from plantdesk.core.journal import add_journal_notes
+from plantdesk.core.models import JournalKind, Visibility
+from plantdesk.core.numbering import next_numbers
 from plantdesk.incidents.choices import OPEN_STATES as INCIDENT_OPEN
 from plantdesk.incidents.models import Incident
 from plantdesk.requests.choices import GrantState, TaskPurpose
@@ -33,7 +36,7 @@ from plantdesk.requests.models import (
     FulfilmentTask,
     RequestItem,
 )
-from plantdesk.requests.record import audit_entry, emit, note, required_reason
+from plantdesk.requests.record import audit_entry, emit, required_reason
 
 BATCH = 200
 # A change stops serving vendor access once its implementation is over.
@@ -98,9 +101,19 @@ def _ended_references() -> Q:
     )
 
 
+# What ending a grant reads of it and its relations: a batch loads no more (an incident row is wide).
+DUE_FIELDS = (
+    "user_id", "system_id", "role", "request_item_id", "site_id", "state", "expires_at", "reference_change_id",
+    "reference_incident_id", "system__name", "system__support_group_id", "user__username", "request_item__number",
+    "reference_change__number", "reference_incident__number",
+)  # fmt: skip
+Ending = tuple[AccessGrant, str, str]  # a locked active grant, the state it ends in, why
+
+
 def expire_due_grants(now: datetime | None = None, batch: int = BATCH) -> int:
     """The worker's job: end grants whose time is up or whose change / incident is over, each with a task
-    for the system's support group to remove the access. Several workers share it (SKIP LOCKED)."""
+    for the system's support group to remove the access. Several workers share it (SKIP LOCKED); one batch
+    is one transaction, so a grant ended in a committed batch is never picked up again."""
     now = now or timezone.now()
     actor = get_system_user()
     with audit.action_transaction():
@@ -108,39 +121,70 @@ def expire_due_grants(now: datetime | None = None, batch: int = BATCH) -> int:
             AccessGrant.objects.filter(state=GrantState.ACTIVE)
             .filter(Q(expires_at__lte=now) | _ended_references())
             .select_related("system", "user", "request_item", "reference_change", "reference_incident")
+            .only(*DUE_FIELDS)
             .order_by("expires_at", "id")
             .select_for_update(skip_locked=True, of=("self",))[:batch]
         )
-        grants = list(due)
-        for grant in grants:
+        endings: list[Ending] = []
+        for grant in due:
             if grant.expires_at <= now:
-                end(grant, GrantState.EXPIRED, "Expired.", actor=actor, now=now)
+                endings.append((grant, GrantState.EXPIRED, "Expired."))
             else:
                 served = grant.reference_change or grant.reference_incident
                 label = served.number if served is not None else ""
-                end(grant, GrantState.REVOKED, f"{label} is over.", actor=actor, now=now)
-    return len(grants)
+                endings.append((grant, GrantState.REVOKED, f"{label} is over."))
+        end_all(endings, actor=actor, now=now)
+    return len(endings)
 
 
 def end(grant: AccessGrant, state: str, reason: str, *, actor: User, now: datetime | None = None) -> FulfilmentTask:
     """End a locked active grant and open the task that removes the access from the system."""
+    return end_all([(grant, state, reason)], actor=actor, now=now)[0]
+
+
+def end_all(endings: list[Ending], *, actor: User, now: datetime | None = None) -> list[FulfilmentTask]:
+    """End locked active grants together, each exactly as `end` would (its audit entries, events, revoke task
+    with the next TASK number and the note on its item), in a few statements however many there are."""
+    if not endings:
+        return []
     now = now or timezone.now()
-    grant.state, grant.ended_at, grant.ended_reason = state, now, reason[:300]
-    grant.save(update_fields=["state", "ended_at", "ended_reason"])
-    audit_entry(actor, GRANT_RECORD_TYPE, grant, "updated", field="state", old=GrantState.ACTIVE, new=state,
-                reason=reason)  # fmt: skip
-    emit(state, GRANT_RECORD_TYPE, grant, actor, data={"request_item": grant.request_item.number})
-    task = FulfilmentTask.objects.create(
-        number=next_number(TASK_PREFIX), request_item=grant.request_item, purpose=TaskPurpose.REVOKE, stage=0,
-        active=True, grant=grant, assignment_group=grant.system.support_group, site=grant.site,
-        short_description=f"Remove {grant.role} on {grant.system.name} for {grant.user.username}"[:160],
-        opened_at=now, updated_at=now,
-    )  # fmt: skip
-    audit_entry(actor, TASK_RECORD_TYPE, task, "created", new=task.number)
-    emit("created", TASK_RECORD_TYPE, task, actor, data={"request_item": grant.request_item.number})
-    note(ITEM_RECORD_TYPE, grant.request_item, f"Access {grant.role} on {grant.system.name} {state}: {reason} "
-         f"{task.number} removes it.", actor=actor, public=True)  # fmt: skip
-    return task
+    same_outcome: dict[tuple[str, str], list[int]] = {}
+    for grant, state, reason in endings:
+        grant.state, grant.ended_at, grant.ended_reason = state, now, reason[:300]
+        same_outcome.setdefault((state, grant.ended_reason), []).append(grant.pk)
+    for (state, ended_reason), ids in same_outcome.items():
+        AccessGrant.objects.filter(pk__in=ids).update(state=state, ended_at=now, ended_reason=ended_reason)
+    numbers = next_numbers(TASK_PREFIX, len(endings))
+    tasks = [
+        FulfilmentTask(
+            number=number, request_item=grant.request_item, purpose=TaskPurpose.REVOKE, stage=0, active=True,
+            grant=grant, assignment_group_id=grant.system.support_group_id, site_id=grant.site_id,
+            short_description=f"Remove {grant.role} on {grant.system.name} for {grant.user.username}"[:160],
+            opened_at=now, updated_at=now,
+        )
+        for number, (grant, _, _) in zip(numbers, endings, strict=True)
+    ]  # fmt: skip
+    _insert_tasks(tasks)
+    notes = []
+    for (grant, state, reason), task in zip(endings, tasks, strict=True):
+        item = grant.request_item
+        audit_entry(actor, GRANT_RECORD_TYPE, grant, "updated", field="state", old=GrantState.ACTIVE, new=state,
+                    reason=reason)  # fmt: skip
+        emit(state, GRANT_RECORD_TYPE, grant, actor, data={"request_item": item.number})
+        audit_entry(actor, TASK_RECORD_TYPE, task, "created", new=task.number)
+        emit("created", TASK_RECORD_TYPE, task, actor, data={"request_item": item.number})
+        notes.append((item, f"Access {grant.role} on {grant.system.name} {state}: {reason} {task.number} removes it."))
+    add_journal_notes(record_type=ITEM_RECORD_TYPE, notes=notes, actor=actor, visibility=Visibility.PUBLIC,
+                      kind=JournalKind.NOTE)  # fmt: skip
+    return tasks
+
+
+def _insert_tasks(tasks: list[FulfilmentTask]) -> None:
+    if connection.features.can_return_rows_from_bulk_insert:
+        FulfilmentTask.objects.bulk_create(tasks)
+        return
+    for task in tasks:  # the audit entries and events need each task's id
+        task.save(force_insert=True)
 
 
 def do_revoke_grant(grant: AccessGrant, *, actor: User, reason: str) -> AccessGrant:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone
@@ -41,12 +42,29 @@ REQUEST_FIELDS = frozenset({"requested_for", "items", "short_description"})
 ITEM_FIELDS = frozenset({"catalog_item", "answers", "quantity"})
 
 
+@dataclass(frozen=True)
+class Order:
+    """What an order wrote: the request, its items (their related rows loaded) and each item's approvals
+    (by item id, in level order), so that the API can answer without reading them back."""
+
+    request: ServiceRequest
+    items: list[RequestItem]
+    approvals: dict[int, list[Approval]]
+
+
 def do_submit_request(
     data: Mapping[str, Any], *, actor: User, source: str = Source.API, site: Site | None = None
 ) -> ServiceRequest:
     """Order one or more catalog items, for oneself or for someone else (CONTRACT.md section 9). Every
     answer is checked against the item's current version; nothing is stored unless all of it is right.
     `site`: where an event's request belongs (the system account that orders it works for no site)."""
+    return do_submit_order(data, actor=actor, source=source, site=site).request
+
+
+def do_submit_order(
+    data: Mapping[str, Any], *, actor: User, source: str = Source.API, site: Site | None = None
+) -> Order:
+    """`do_submit_request`, returning everything it wrote."""
     unknown = sorted(set(data) - REQUEST_FIELDS)
     if unknown:
         raise InvalidInput.for_field(unknown[0], "Unknown field.")
@@ -64,7 +82,8 @@ def do_submit_request(
         errors.add("items", f"Order 1 to {MAX_ITEMS} items.")
         raw_items = []
     site = site or home_site(requested_for)
-    orders = [_checked_item(raw, i, actor, requested_for, site, errors) for i, raw in enumerate(raw_items)]
+    catalog: dict[str, CatalogItem | None] = {}  # a cart may order an item twice: one read per name
+    orders = [_checked_item(raw, i, actor, requested_for, site, errors, catalog) for i, raw in enumerate(raw_items)]
     errors.raise_if_any()
     with audit.action_transaction():
         now = timezone.now()
@@ -77,13 +96,19 @@ def do_submit_request(
         request.save(force_insert=True)
         audit_entry(actor, RECORD_TYPE, request, "created", new=request.number)
         emit("created", RECORD_TYPE, request, actor, data={"requested_for": requested_for.username})
+        items, approval_rows = [], {}
         for order in orders:
-            _create_item(request, order, actor=actor, now=now)
-        roll_up(request, actor=actor)
-    return request
+            item, rows = _create_item(request, order, actor=actor, now=now)
+            items.append(item)
+            approval_rows[item.pk] = rows
+        roll_up(request, actor=actor, states=[item.state for item in items])
+    return Order(request, items, approval_rows)
 
 
-def _checked_item(raw: Any, i: int, actor: User, requested_for: User, site: Any, errors: Errors) -> dict[str, Any]:
+def _checked_item(
+    raw: Any, i: int, actor: User, requested_for: User, site: Any, errors: Errors,
+    known: dict[str, CatalogItem | None],
+) -> dict[str, Any]:  # fmt: skip
     at = f"items[{i}]"
     if not isinstance(raw, dict):
         errors.add(at, "Each item is {catalog_item, answers, quantity}.")
@@ -91,8 +116,11 @@ def _checked_item(raw: Any, i: int, actor: User, requested_for: User, site: Any,
     for key in sorted(set(raw) - ITEM_FIELDS):
         errors.add(f"{at}.{key}", "Unknown field.")
     name = raw.get("catalog_item")
-    catalog = restrict(actor, "view", CatalogItem).filter(name=str(name or ""), active=True) \
-        .select_related("current").first()  # fmt: skip
+    key = str(name or "")
+    if key not in known:
+        known[key] = restrict(actor, "view", CatalogItem).filter(name=key, active=True) \
+            .select_related("current").first()  # fmt: skip
+    catalog = known[key]
     if catalog is None or catalog.current is None:
         errors.add(f"{at}.catalog_item", f"Unknown catalog item: {name}.")
         return {}
@@ -100,7 +128,8 @@ def _checked_item(raw: Any, i: int, actor: User, requested_for: User, site: Any,
     quantity = raw.get("quantity", 1)
     if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_QUANTITY:
         errors.add(f"{at}.quantity", f"A whole number from 1 to {MAX_QUANTITY}.")
-    answers = questions.checked_answers(version.questions, raw.get("answers"), errors, f"{at}.answers")
+    cis: dict[str, ConfigurationItem] = {}
+    answers = questions.checked_answers(version.questions, raw.get("answers"), errors, f"{at}.answers", cis=cis)
     spec = version.access
     if spec and spec.get("reference") and spec["reference"] in answers:
         access.checked_reference(answers[spec["reference"]], f"{at}.answers.{spec['reference']}", errors)
@@ -110,12 +139,14 @@ def _checked_item(raw: Any, i: int, actor: User, requested_for: User, site: Any,
     steps = approvals.plan(version.approval, requested_for=requested_for, requested_by=actor, site=site,
                            errors=errors, at=f"{at}.catalog_item")  # fmt: skip
     return {"catalog": catalog, "version": version, "quantity": quantity, "answers": answers, "steps": steps,
-            "site": site}  # fmt: skip
+            "site": site, "cis": cis}  # fmt: skip
 
 
-def _create_item(request: ServiceRequest, order: dict[str, Any], *, actor: User, now: Any) -> RequestItem:
+def _create_item(
+    request: ServiceRequest, order: dict[str, Any], *, actor: User, now: Any
+) -> tuple[RequestItem, list[Approval]]:
     version = order["version"]
-    ci = _ci_of(version, order["answers"])
+    ci = _ci_of(version, order["answers"], order["cis"])
     item = RequestItem(
         number=next_number(ITEM_PREFIX), request=request, catalog_item=order["catalog"], version=version,
         quantity=order["quantity"], answers=order["answers"], site=request.site, ci=ci,
@@ -128,23 +159,27 @@ def _create_item(request: ServiceRequest, order: dict[str, Any], *, actor: User,
     audit_entry(actor, ITEM_RECORD_TYPE, item, "created", new=label)
     emit("created", ITEM_RECORD_TYPE, item, actor, data={"request": request.number, "catalog": order["catalog"].name})
     sync_clocks(item, record_type=ITEM_RECORD_TYPE, actor=actor, created=True)
+    rows: list[Approval] = []
     if order["steps"]:
-        approvals.request_approvals(item, order["steps"], gxp=version.gxp)
+        rows = approvals.request_approvals(item, order["steps"], gxp=version.gxp)
         names = ", ".join(s.name for s in order["steps"])
         note(ITEM_RECORD_TYPE, item, f"Waiting for approval: {names}.", actor=actor)
     else:
         set_item_state(item, ItemState.APPROVED, actor=actor, reason="No approval needed.")
         fulfilment.start(item, actor=actor)
-    return item
+    return item, rows
 
 
-def _ci_of(version: Any, answers: dict[str, Any]) -> Any:
-    """The system the item is about: its access's system (literal or answered), else a CI answer."""
+def _ci_of(version: Any, answers: dict[str, Any], found: dict[str, ConfigurationItem]) -> Any:
+    """The system the item is about: its access's system (literal or answered), else a CI answer.
+    `found`: the CIs the answers named, read when they were checked (CI names are unique)."""
     name = from_answers(version.access["system"], answers) if version.access else None
     if name is None:
         name = next((answers[q["name"]] for q in version.questions if q["type"] == "ci" and q["name"] in answers),
                     None)  # fmt: skip
-    return ConfigurationItem.objects.filter(name=name).first() if name else None
+    if not name:
+        return None
+    return found.get(name) or ConfigurationItem.objects.filter(name=name).first()
 
 
 def do_cancel_item(item: RequestItem, *, actor: User, reason: str) -> RequestItem:

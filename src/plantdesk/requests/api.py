@@ -166,8 +166,15 @@ def _request(request: HttpRequest, number: str) -> ServiceRequest:
 @requests_router.post("", response={201: Body}, summary="Order catalog items")
 def submit_request(request: HttpRequest, payload: RequestIn) -> Status[Body]:
     data = given(request)
-    created = actions.do_submit_request(data, actor=actor_of(request), source=Source.API)
-    return Status(201, _request_dicts([_request(request, created.number)])[0])
+    order = actions.do_submit_order(data, actor=actor_of(request), source=Source.API)
+    # The answer is built from the rows just written, not read back through visible_requests(): the orderer
+    # is the request's requested_by, whom request_scope (and item_scope) always lets read it.
+    approvals = order.approvals if all(a.pk for rows in order.approvals.values() for a in rows) else None
+    # Only a fulfilled item has an access grant (fulfilment.complete gives it); none is fulfilled at once
+    # when every item waits for approval or for its tasks.
+    grants: dict[int, AccessGrant] | None = None if any(i.state == ItemState.FULFILLED for i in order.items) else {}
+    items = items_to_dicts(order.items, approvals=approvals, grants=grants)
+    return Status(201, request_to_dict(order.request, items))
 
 
 @requests_router.get("", response=Body, summary="Requests you may see, newest first")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 
 from plantdesk.accounts.choices import Role
+from plantdesk.accounts.lookups import group_named
 from plantdesk.accounts.models import AssignmentGroup, Site, User
 from plantdesk.changes.approvals import record_decision, settle_level
 from plantdesk.changes.choices import ApprovalRule, ApprovalState, SignaturePurpose
@@ -59,7 +60,7 @@ def plan(
                 errors.add(at, "No one in quality assurance can approve this for the site.")
             planned.append(Step(step, found))
         else:
-            group = AssignmentGroup.objects.filter(name=step[len(definitions.GROUP_PREFIX) :]).first()
+            group = group_named(step[len(definitions.GROUP_PREFIX) :])
             members = list(people.filter(assignment_groups=group).exclude(pk=requested_for.pk)
                            .order_by("username")[:MAX_APPROVERS]) if group else []  # fmt: skip
             if not members:
@@ -68,7 +69,7 @@ def plan(
     return planned
 
 
-def request_approvals(item: RequestItem, steps: list[Step], *, gxp: bool) -> None:
+def request_approvals(item: RequestItem, steps: list[Step], *, gxp: bool) -> list[Approval]:
     """Write the item's approval rows: the first step requested, the later ones waiting their turn."""
     rows = [
         Approval(
@@ -80,7 +81,7 @@ def request_approvals(item: RequestItem, steps: list[Step], *, gxp: bool) -> Non
         for level, step in enumerate(steps, start=1)
         for approver in step.approvers
     ]  # fmt: skip
-    Approval.objects.bulk_create(rows)
+    return Approval.objects.bulk_create(rows)
 
 
 def item_approvals(item: RequestItem) -> list[Approval]:

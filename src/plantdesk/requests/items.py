@@ -29,9 +29,11 @@ def set_item_state(item: RequestItem, to: str, *, actor: User, reason: str = "")
     sync_clocks(item, record_type=ITEM_RECORD_TYPE, actor=actor)
 
 
-def roll_up(request: ServiceRequest, *, actor: User) -> None:
-    """The request follows its items (locked by the caller's action)."""
-    states = list(request.items.values_list("state", flat=True))
+def roll_up(request: ServiceRequest, *, actor: User, states: list[str] | None = None) -> None:
+    """The request follows its items (locked by the caller's action). `states`: every item's state, when the
+    caller has just written them all (a new request), else read here."""
+    if states is None:
+        states = list(request.items.values_list("state", flat=True))
     new = transitions.request_state(states)
     if new == request.state:
         return

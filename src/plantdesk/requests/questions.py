@@ -113,9 +113,13 @@ def visible(question: dict[str, Any], answers: dict[str, Any]) -> bool:
     return not cond or answers.get(cond["question"]) == cond["equals"]
 
 
-def checked_answers(questions: list[dict[str, Any]], raw: Any, errors: Errors, prefix: str) -> dict[str, Any]:
+def checked_answers(
+    questions: list[dict[str, Any]], raw: Any, errors: Errors, prefix: str,
+    *, cis: dict[str, ConfigurationItem] | None = None,
+) -> dict[str, Any]:  # fmt: skip
     """The answers as stored: visible questions only, typed and resolved (people, CIs and groups by name).
-    Each problem names `<prefix>.<question>` (e.g. `items[0].answers.role`)."""
+    Each problem names `<prefix>.<question>` (e.g. `items[0].answers.role`). `cis`: filled with the CIs
+    named, by name, for a caller that needs them next (no second read)."""
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
@@ -138,7 +142,7 @@ def checked_answers(questions: list[dict[str, Any]], raw: Any, errors: Errors, p
             if q["required"]:
                 errors.add(at, "This question is required.")
             continue
-        value = _typed(q, given, at, errors, resolve=True)
+        value = _typed(q, given, at, errors, resolve=True, cis=cis)
         if value is not None:
             stored[q["name"]] = value
     return stored
@@ -148,7 +152,10 @@ def _shown(value: Any) -> str:
     return "yes" if value is True else "no" if value is False else str(value)
 
 
-def _typed(q: dict[str, Any], value: Any, at: str, errors: Errors, *, resolve: bool) -> Any:
+def _typed(
+    q: dict[str, Any], value: Any, at: str, errors: Errors, *, resolve: bool,
+    cis: dict[str, ConfigurationItem] | None = None,
+) -> Any:  # fmt: skip
     kind = q["type"]
     if kind in TEXT_LIMITS:
         if not isinstance(value, str) or "\x00" in value:
@@ -186,7 +193,7 @@ def _typed(q: dict[str, Any], value: Any, at: str, errors: Errors, *, resolve: b
         if not isinstance(value, str):
             errors.add(at, "Give a name.")
         return value
-    return _reference(kind, value, at, errors)
+    return _reference(kind, value, at, errors, cis)
 
 
 def _date(value: Any, at: str, errors: Errors) -> str | None:
@@ -199,7 +206,7 @@ def _date(value: Any, at: str, errors: Errors) -> str | None:
     return None
 
 
-def _reference(kind: str, value: Any, at: str, errors: Errors) -> str | None:
+def _reference(kind: str, value: Any, at: str, errors: Errors, cis: dict[str, ConfigurationItem] | None) -> str | None:
     """A person, CI or group by its name, which must exist (and be active)."""
     if not isinstance(value, str) or not value.strip():
         errors.add(at, "Give a name.")
@@ -209,7 +216,14 @@ def _reference(kind: str, value: Any, at: str, errors: Errors) -> str | None:
         found = User.objects.filter(username=name, is_active=True, is_integration=False).exists()
         what = "person"
     elif kind == QuestionType.CI:
-        found = ConfigurationItem.objects.filter(name=name).exclude(status="retired").exists()
+        usable = ConfigurationItem.objects.filter(name=name).exclude(status="retired")
+        if cis is None:
+            found = usable.exists()
+        else:
+            ci = usable.first()
+            if ci is not None:
+                cis[name] = ci
+            found = ci is not None
         what = "configuration item"
     else:
         found = AssignmentGroup.objects.filter(name=name).exists()

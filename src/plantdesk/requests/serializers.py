@@ -67,16 +67,23 @@ def item_to_dict(item: RequestItem, approvals: list[Approval] | None = None,
     }
 
 
-def items_to_dicts(items: Iterable[RequestItem]) -> list[dict[str, Any]]:
-    """Items with their approvals, grants and clocks: a fixed number of queries for any number of items."""
+def items_to_dicts(
+    items: Iterable[RequestItem], *, approvals: dict[int, list[Approval]] | None = None,
+    grants: dict[int, AccessGrant] | None = None,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Items with their approvals, grants and clocks: a fixed number of queries for any number of items.
+    `approvals` (each item's, their approvers loaded, in level order) and `grants` (by item id), when the
+    caller has just written them: not read again."""
     rows = list(items)
     ids = [i.pk for i in rows]
-    approvals: dict[int, list[Approval]] = {}
-    for a in Approval.objects.filter(record_type=ITEM_RECORD_TYPE, record_id__in=ids).select_related("approver") \
-            .order_by("level", "id"):  # fmt: skip
-        approvals.setdefault(int(a.record_id or 0), []).append(a)
-    grants = {g.request_item_id: g for g in AccessGrant.objects.filter(request_item__in=ids)
-              .select_related("user", "system", "request_item")}  # fmt: skip
+    if approvals is None:
+        approvals = {}
+        for a in Approval.objects.filter(record_type=ITEM_RECORD_TYPE, record_id__in=ids) \
+                .select_related("approver").order_by("level", "id"):  # fmt: skip
+            approvals.setdefault(int(a.record_id or 0), []).append(a)
+    if grants is None:
+        grants = {g.request_item_id: g for g in AccessGrant.objects.filter(request_item__in=ids)
+                  .select_related("user", "system", "request_item")}  # fmt: skip
     clocks = clocks_of(ITEM_RECORD_TYPE, ids)
     return [item_to_dict(i, approvals.get(i.pk, []), grants.get(i.pk), clocks.get(i.pk, [])) for i in rows]
 

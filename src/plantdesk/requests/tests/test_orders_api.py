@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from plantdesk.changes.models import Approval
+from plantdesk.requests.catalog import do_create_catalog_item
 from plantdesk.requests.models import RequestItem, ServiceRequest
 from plantdesk.requests.tests.conftest import LIMS_ANSWERS, Catalog, assert_error, order
 
@@ -96,3 +97,63 @@ def test_the_request_list_does_not_query_per_request(catalog: Catalog) -> None:
     with CaptureQueriesContext(connection) as many:
         assert len(api.get("/requests").json()["items"]) == 8
     assert len(many) == len(few)
+
+
+TABLET = {
+    "name": "line-tablet", "category": "access", "title": "Line tablet", "approval": ["manager"],
+    "questions": [
+        {"name": "model", "label": "Model", "type": "choice", "required": True, "choices": ["10 inch", "8 inch"]},
+        {"name": "line", "label": "Line", "type": "ci", "required": True},
+        {"name": "scanner", "label": "Scanner?", "type": "boolean"},
+        {"name": "symbology", "label": "Barcodes", "type": "choice", "required": True, "choices": ["QR", "Code 128"],
+         "show_if": {"question": "scanner", "equals": True}},
+        {"name": "justification", "label": "Why", "type": "textarea", "required": True},
+    ],
+    "tasks": [{"stage": 1, "short_description": "Enrol the tablet", "assignment_group": "Service Desk"},
+              {"stage": 2, "short_description": "Pair it", "assignment_group": "OT Engineering"}],
+}  # fmt: skip
+TABLET_ANSWERS = {"model": "8 inch", "line": "BER-L3-PLC01", "scanner": True, "symbology": "QR",
+                  "justification": "Second shift"}  # fmt: skip
+
+
+def test_the_answer_to_an_order_is_what_reading_it_back_shows(catalog: Catalog) -> None:
+    """The order's answer is built from the rows just written; it must equal the request read back."""
+    do_create_catalog_item(TABLET, actor=catalog.plant.admin)
+    api = catalog.api(catalog.plant.agent)
+    carts = [
+        [{"catalog_item": "lims-role-access", "answers": LIMS_ANSWERS},
+         {"catalog_item": "report-setup", "answers": {"report": "Scrap per shift"}, "quantity": 2},
+         {"catalog_item": "hmi-account", "answers": {"hmi": "BER-L3-PLC01", "operator": "Ann"}}],
+        [{"catalog_item": "line-tablet", "answers": TABLET_ANSWERS},
+         {"catalog_item": "line-tablet", "answers": {**TABLET_ANSWERS, "scanner": False, "symbology": None}}],
+    ]  # fmt: skip
+    for items in carts:
+        created = api.post("/requests", {"items": items, "requested_for": "rita"})
+        assert created.status_code == 201, created.content
+        assert created.json() == api.get(f"/requests/{created.json()['number']}").json()
+
+
+def test_an_order_takes_a_fixed_number_of_queries(catalog: Catalog) -> None:
+    """Neither more questions nor more data already there make an order read more (CI answers are read
+    once, the answer is not read back)."""
+    p = catalog.plant
+    do_create_catalog_item(TABLET, actor=p.admin)
+    api = catalog.api(p.requester)
+
+    def counted(name: str, answers: dict) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert order(api, name, answers).status_code == 201
+        return len(queries)
+
+    order(api, "line-tablet", TABLET_ANSWERS)  # the first one fills the per-process caches and counters
+    first = counted("line-tablet", TABLET_ANSWERS)
+    for _ in range(5):
+        order(api, "line-tablet", TABLET_ANSWERS)
+        order(api, "lims-role-access", LIMS_ANSWERS)
+    assert counted("line-tablet", TABLET_ANSWERS) == first
+    assert counted("line-tablet", {**TABLET_ANSWERS, "scanner": False, "symbology": None}) == first
+    # one more item in the cart: its number, its row, its approvals and its note
+    with CaptureQueriesContext(connection) as two:
+        assert api.post("/requests", {"items": [{"catalog_item": "line-tablet", "answers": TABLET_ANSWERS}] * 2})\
+            .status_code == 201  # fmt: skip
+    assert len(two) <= first + 6
