@@ -767,13 +767,13 @@ def measure_publish(opts: Options, base: str, tokens: dict[str, str]) -> list[Re
 # ---------------------------------------------------------------------------------------------- report
 
 
-def print_table(title: str, results: list[Result]) -> None:
-    print(f"\n{title}\n{'measurement':<58} {'n':>5} {'median':>8} {'p95':>8} {'p99':>8} {'max':>8}  target")
+def print_table(title: str, results: list[Result], width: int = 58) -> None:
+    print(f"\n{title}\n{'measurement':<{width}} {'n':>5} {'median':>8} {'p95':>8} {'p99':>8} {'max':>8}  target")
     for r in results:
         s = r.stats()
         met = "" if r.met is None else (" met" if r.met else " MISSED")
         notes = ", ".join(f"{k}={v}" for k, v in r.extra.items())
-        print(f"{r.name:<58} {s['n']:>5} {s['median']:>8} {s['p95']:>8} {s['p99']:>8} {s['max']:>8}  "
+        print(f"{r.name:<{width}} {s['n']:>5} {s['median']:>8} {s['p95']:>8} {s['p99']:>8} {s['max']:>8}  "
               f"{r.target}{met} {notes}")  # fmt: skip
 
 

@@ -78,7 +78,7 @@ from common import (
     standard_arguments,
     timed,
 )
-from knowledge import Result, _copy, _meta, _rebuilt, _weighted
+from knowledge import Result, _copy, _meta, _rebuilt, _weighted, print_table
 
 TARGETS = {"orders_per_s": 100.0, "work_ms_p95": 100.0, "expiry_s": 30.0}
 PORT = 8660  # this benchmark's ports are 8660-8669
@@ -975,16 +975,6 @@ def measure_expiry(opts: Options, env: dict[str, str]) -> list[Result]:
 # ---------------------------------------------------------------------------------------------- report
 
 
-def print_table(title: str, results: list[Result]) -> None:
-    print(f"\n{title}\n{'measurement':<62} {'n':>5} {'median':>8} {'p95':>8} {'p99':>8} {'max':>8}  target")
-    for r in results:
-        s = r.stats()
-        met = "" if r.met is None else (" met" if r.met else " MISSED")
-        notes = ", ".join(f"{k}={v}" for k, v in r.extra.items())
-        print(f"{r.name:<62} {s['n']:>5} {s['median']:>8} {s['p95']:>8} {s['p99']:>8} {s['max']:>8}  "
-              f"{r.target}{met} {notes}")  # fmt: skip
-
-
 def write_json(opts: Options, sections: dict[str, list[Any]], setup: dict[str, Any]) -> Path:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     now = datetime.now(UTC)
@@ -1031,7 +1021,7 @@ def run(opts: Options, home: Path) -> None:
         sections[title] = results
         load[title] = os.getloadavg()
         print_table(f"{title} (load average {load[title][0]:.1f} {load[title][1]:.1f} {load[title][2]:.1f})",
-                    results)  # fmt: skip
+                    results, width=62)  # fmt: skip
 
     try:
         if "work" in opts.only:

@@ -19,6 +19,7 @@ from plantdesk.core.fields import Errors
 from plantdesk.requests.catalog import audience_of
 from plantdesk.requests.choices import QuestionType
 from plantdesk.requests.models import CatalogCategory, CatalogItem
+from plantdesk.requests.order_form import number_or_text
 from plantdesk.requests.questions import checked_questions
 
 QUESTION_KEYS = ("name", "label", "type", "required", "choices", "help", "show_if", "equals")
@@ -46,11 +47,7 @@ def _equals(kind: str | None, text: str) -> Any:
     if kind == QuestionType.BOOLEAN and value.lower() in YES | NO:
         return value.lower() in YES
     if kind == QuestionType.NUMBER:
-        try:
-            number = float(value)
-        except ValueError:
-            return value
-        return int(number) if number.is_integer() else number
+        return number_or_text(value)
     return value
 
 

@@ -53,6 +53,15 @@ def _field(question: dict[str, Any]) -> forms.Field:
     return forms.CharField(max_length=1000, **common)
 
 
+def number_or_text(value: str) -> Any:
+    """A typed number as JSON has it (3, not 3.0); text that is no number stays text, for the checks to refuse."""
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    return int(number) if number.is_integer() else number
+
+
 def _typed(kind: str, value: Any) -> Any:
     """The browser's text as the API's JSON value; what does not convert goes as typed, for the action to refuse."""
     if value in ("", None, []):
@@ -60,11 +69,7 @@ def _typed(kind: str, value: Any) -> Any:
     if kind == QuestionType.BOOLEAN:
         return value == "true"
     if kind == QuestionType.NUMBER:
-        try:
-            number = float(value)
-        except ValueError:
-            return value
-        return int(number) if number.is_integer() else number
+        return number_or_text(value)
     return value
 
 

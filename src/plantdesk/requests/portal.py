@@ -27,7 +27,7 @@ from plantdesk.requests.models import ITEM_RECORD_TYPE, CatalogItem, RequestItem
 from plantdesk.requests.order_form import OrderForm
 from plantdesk.requests.shown import answer_rows, approval_steps
 from plantdesk.ui.activity import activity
-from plantdesk.ui.htmx import redirect_after_post, run_form_action, signed_in_user
+from plantdesk.ui.htmx import message_domain_error, redirect_after_post, run_form_action, signed_in_user
 from plantdesk.ui.zones import use_zone_of
 
 OPEN_ITEM_STATES = (ItemState.PENDING_APPROVAL, ItemState.APPROVED, ItemState.IN_FULFILMENT)
@@ -138,8 +138,7 @@ def cancel(request: HttpRequest, number: str) -> HttpResponse:
     try:
         actions.do_cancel_item(item, actor=signed_in_user(request), reason=request.POST.get("reason", ""))
     except DomainError as error:
-        for text in [error.detail] if not error.errors else [e.message for e in error.errors]:
-            messages.error(request, text)
+        message_domain_error(request, error)
     else:
         messages.success(request, _("%(number)s withdrawn.") % {"number": item.number})
     return redirect_after_post(request, reverse("ui:portal-request-item", args=[item.number]))
@@ -182,8 +181,7 @@ def decide(request: HttpRequest, approval_id: int) -> HttpResponse:
                            comment=request.POST.get("comment", ""), password=request.POST.get("password") or None,
                            request=request)  # fmt: skip
     except DomainError as error:
-        for text in [error.detail] if not error.errors else [e.message for e in error.errors]:
-            messages.error(request, text)
+        message_domain_error(request, error)
         return redirect_after_post(request, back)
     messages.success(request, _("Your decision on %(number)s is recorded.") % {"number": approval.record_label})
     return redirect_after_post(request, back)

@@ -25,7 +25,13 @@ from plantdesk.requests.choices import TASK_OPEN, ItemState, TaskState
 from plantdesk.requests.models import ITEM_RECORD_TYPE, TASK_RECORD_TYPE, AccessGrant, FulfilmentTask, RequestItem
 from plantdesk.requests.shown import answer_rows
 from plantdesk.ui.activity import activity
-from plantdesk.ui.htmx import agents_only, fulfiller_required, redirect_after_post, signed_in_user
+from plantdesk.ui.htmx import (
+    agents_only,
+    fulfiller_required,
+    message_domain_error,
+    redirect_after_post,
+    signed_in_user,
+)
 from plantdesk.ui.widgets import agent_picker, group_picker
 from plantdesk.ui.zones import use_zone_of
 
@@ -46,11 +52,6 @@ class TaskAssignForm(forms.Form):
     assignment_group = forms.CharField(label=gettext_lazy("Assignment group"), required=False, widget=group_picker())
     assignee = forms.CharField(label=gettext_lazy("Assignee"), required=False, widget=agent_picker(),
                                help_text=gettext_lazy("Name or username"))  # fmt: skip
-
-
-def _refused(request: HttpRequest, error: DomainError) -> None:
-    for text in [error.detail] if not error.errors else [e.message for e in error.errors]:
-        messages.error(request, text)
 
 
 @require_GET
@@ -108,7 +109,7 @@ def item_comment(request: HttpRequest, number: str) -> HttpResponse:
     try:
         actions.do_comment_item(item, request.POST.get("body", ""), actor=user, public=public)
     except DomainError as error:
-        _refused(request, error)
+        message_domain_error(request, error)
     else:
         messages.success(request, _("Comment added.") if public else _("Work note added."))
     return redirect_after_post(request, reverse("ui:requests:item", args=[item.number]))
@@ -121,7 +122,7 @@ def item_cancel(request: HttpRequest, number: str) -> HttpResponse:
     try:
         actions.do_cancel_item(item, actor=signed_in_user(request), reason=request.POST.get("reason", ""))
     except DomainError as error:
-        _refused(request, error)
+        message_domain_error(request, error)
     else:
         messages.success(request, _("%(number)s canceled.") % {"number": item.number})
     return redirect_after_post(request, reverse("ui:requests:item", args=[item.number]))
@@ -181,7 +182,7 @@ def task_transition(request: HttpRequest, number: str) -> HttpResponse:
     try:
         moved = fulfilment.do_transition_task(task, to, actor=user, notes=request.POST.get("notes", ""))
     except DomainError as error:
-        _refused(request, error)
+        message_domain_error(request, error)
     else:
         messages.success(request, _("%(number)s is now %(state)s.") % {
             "number": moved.number, "state": moved.get_state_display()})  # fmt: skip
@@ -197,7 +198,7 @@ def task_assign(request: HttpRequest, number: str) -> HttpResponse:
     try:
         fulfilment.do_update_task(task, data, actor=user)
     except DomainError as error:
-        _refused(request, error)
+        message_domain_error(request, error)
     else:
         messages.success(request, _("%(number)s assigned.") % {"number": task.number})
     return redirect_after_post(request, reverse("ui:requests:task", args=[task.number]))

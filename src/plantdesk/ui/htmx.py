@@ -7,6 +7,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -42,6 +43,12 @@ def add_domain_error(form: forms.Form, error: DomainError) -> None:
     field_for = getattr(form, "form_field_for", None) or (lambda name: name if name in form.fields else None)
     for item in error.errors:
         form.add_error(field_for(item.field), item.message)
+
+
+def message_domain_error(request: HttpRequest, error: DomainError) -> None:
+    """An action's refusal on a page without a form to hold it: each message as an error flash."""
+    for text in [error.detail] if not error.errors else [e.message for e in error.errors]:
+        messages.error(request, text)
 
 
 T = TypeVar("T")
